@@ -1,0 +1,67 @@
+// The one interface between the model (src/nn/) and a layer library
+// (src/cpu/, src/gpu/). A backend owns its tensors: a handle T is opaque to
+// the model (a typed array on the CPU, a texture in one GPU context), and data
+// enters and leaves only through upload() and download(). Every op is the
+// forward or backward of one layer of src/cpu/, with the same name and the
+// same conventions; see that file for the maths.
+
+import type { Conv2dParams } from './cpu/conv2d.js';
+import type { DropoutParams } from './cpu/dropout.js';
+import type { LrnParams } from './cpu/lrn.js';
+import type { MaxPoolParams } from './cpu/maxpool.js';
+import type { SgdParams } from './cpu/sgd.js';
+
+/** What a forward op keeps for its backward op (denominators, argmax); opaque to the model. */
+export interface OpCache {
+  readonly kind: string;
+}
+
+/** Gradients of a layer with weights. */
+export interface ParamGrads<T> {
+  dx: T;
+  dw: T;
+  db: T;
+}
+
+/** A parameter tensor with its velocity and gradient, for one SGD step. */
+export interface BackendSgdSlot<T> {
+  readonly name: string;
+  readonly w: T;
+  readonly v: T;
+  readonly g: T;
+}
+
+/** A layer library the AlexNet model can run on. */
+export interface Backend<T> {
+  /** 'cpu' or 'gpu', for messages and reports. */
+  readonly name: string;
+  /** A tensor holding a copy of data, with the given shape. */
+  upload(data: Float32Array, shape: readonly number[]): T;
+  /** The tensor's values, row-major, as a new or owned Float32Array. */
+  download(t: T): Float32Array;
+  /** The tensor's shape. */
+  shape(t: T): readonly number[];
+  /** The same values seen with another shape of equal size. */
+  reshape(t: T, shape: readonly number[]): T;
+  /** Releases the tensor's memory; the handle must not be used afterwards. */
+  dispose(t: T): void;
+  /** Releases what a forward op kept for backward. */
+  disposeCache(c: OpCache): void;
+
+  conv2dForward(x: T, w: T, b: T, p: Conv2dParams): T;
+  conv2dBackward(dy: T, x: T, w: T, p: Conv2dParams): ParamGrads<T>;
+  reluForward(x: T): T;
+  reluBackward(dy: T, x: T): T;
+  lrnForward(x: T, p: LrnParams): { y: T; cache: OpCache };
+  lrnBackward(dy: T, x: T, cache: OpCache, p: LrnParams): T;
+  maxpoolForward(x: T, p: MaxPoolParams): { y: T; cache: OpCache };
+  maxpoolBackward(dy: T, cache: OpCache, xShape: readonly number[]): T;
+  dropoutForward(x: T, mask: Uint8Array | null, p: DropoutParams): T;
+  dropoutBackward(dy: T, mask: Uint8Array | null, p: DropoutParams): T;
+  linearForward(x: T, w: T, b: T): T;
+  linearBackward(dy: T, x: T, w: T): ParamGrads<T>;
+  /** Mean loss over the batch (read back), the softmax probabilities, and the gradient of the mean loss. */
+  softmaxCrossEntropy(logits: T, labels: Int32Array): { loss: number; probs: T; dlogits: T };
+  /** One paper-form momentum step; returns the new weights and velocities in slot order. */
+  sgdStep(slots: readonly BackendSgdSlot<T>[], p: SgdParams): { w: T; v: T }[];
+}

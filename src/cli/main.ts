@@ -1,0 +1,57 @@
+// The `alexnet` command line: verify, summary.
+
+import { parseArgs } from 'node:util';
+import { cpuBackend } from '../cpu/backend.js';
+import { CONFIGS, withoutGroups } from '../nn/config.js';
+import { summaryText } from './summary.js';
+import { verifyGoldens } from './verify.js';
+
+const USAGE = `usage: alexnet <command> [options]
+
+commands:
+  verify  --goldens DIR [--backend cpu]   run golden cases (alexnet-golden/1) and compare
+  summary [--config paper] [--no-groups]  layers, output shapes, parameter counts
+  help                                    this text
+`;
+
+function configByName(name: string) {
+  const make = CONFIGS[name];
+  if (!make) throw new Error(`--config ${name} is unknown; known: ${Object.keys(CONFIGS).join(', ')}`);
+  return make();
+}
+
+function backendByName(name: string) {
+  if (name === 'cpu') return cpuBackend();
+  throw new Error(`--backend ${name} is not available; known: cpu`);
+}
+
+/** Runs the command line; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'verify': {
+        const { values } = parseArgs({ args: rest, options: { goldens: { type: 'string' }, backend: { type: 'string', default: 'cpu' } } });
+        if (!values.goldens) throw new Error('verify needs --goldens DIR (for example ../shared/goldens)');
+        return verifyGoldens(backendByName(values.backend!), values.goldens) === 0 ? 0 : 1;
+      }
+      case 'summary': {
+        const { values } = parseArgs({ args: rest, options: { config: { type: 'string', default: 'paper' }, 'no-groups': { type: 'boolean', default: false } } });
+        const c = configByName(values.config!);
+        console.log(summaryText(values['no-groups'] ? withoutGroups(c) : c));
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+        console.log(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        console.error(`alexnet: unknown command '${cmd}'\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    console.error(`alexnet ${cmd}: ${(e as Error).message}`);
+    return 1;
+  }
+}

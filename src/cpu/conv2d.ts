@@ -1,0 +1,205 @@
+// 2-D convolution with stride, zero padding and groups (paper, section 3.5 and Figure 2).
+//
+//   x [N, C, H, W]   w [Cout, C / groups, kH, kW]   b [Cout]   ->   y [N, Cout, Ho, Wo]
+//   Ho = floor((H + 2 pad - kH) / stride) + 1,   Wo likewise
+//
+//   y[n, o, i, j] = b[o] + sum_{c, u, v} w[o, c, u, v] * x[n, g * Cg + c, i * stride - pad + u, j * stride - pad + v]
+//
+// where g = floor(o / (Cout / groups)) is the group of output channel o and
+// Cg = C / groups: each group of output channels sees only its own slice of
+// input channels. AlexNet uses groups = 2 on conv2, conv4 and conv5: that is
+// how the paper's two GPUs kept half the kernels each and talked only at
+// conv3 and the fully connected layers. Positions outside the image read 0.
+//
+// conv2dDirect below is that formula as seven loops: the definition. The
+// forward and backward passes used everywhere else go through im2col (gather
+// every receptive field into a column of a matrix) and a blocked matrix
+// product, which computes the same sums about an order of magnitude faster in
+// JavaScript; spec/cpu/conv2d.spec.ts checks that the two agree.
+
+import { gemmAB, gemmABt } from './gemm.js';
+import {
+  type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, zeros, zerosLike,
+} from './tensor.js';
+
+/** Hyper-parameters of a convolution; the kernel size comes from the weight's shape. */
+export interface Conv2dParams {
+  readonly stride: number;
+  readonly pad: number;
+  readonly groups: number;
+}
+
+/** Gradients of L with respect to the convolution's input, weights and bias. */
+export interface Conv2dGrads<A extends FloatArray = FloatArray> {
+  dx: Tensor<A>;
+  dw: Tensor<A>;
+  db: Tensor<A>;
+}
+
+/** Output length of a convolution along one axis: floor((n + 2 pad - k) / stride) + 1. */
+export function convOutputSize(n: number, k: number, stride: number, pad: number): number {
+  return Math.floor((n + 2 * pad - k) / stride) + 1;
+}
+
+/** Checks the shapes and parameters of a convolution and returns its dimensions. */
+function conv2dDims(fn: string, x: Tensor, w: Tensor, p: Conv2dParams) {
+  expectRank(fn, 'x', x, 4, '[N, C, H, W]');
+  expectRank(fn, 'w', w, 4, '[Cout, C / groups, kH, kW]');
+  expectInt(fn, 'stride', p.stride, 1);
+  expectInt(fn, 'pad', p.pad, 0);
+  expectInt(fn, 'groups', p.groups, 1);
+  const [N, C, H, W] = x.shape;
+  const [Cout, Cg, kH, kW] = w.shape;
+  const G = p.groups;
+  if (C % G !== 0 || Cout % G !== 0) {
+    throw new RangeError(`${fn}: groups = ${G} must divide both the input channels of x ${fmtShape(x.shape)} and the output channels of w ${fmtShape(w.shape)}`);
+  }
+  if (Cg !== C / G) {
+    throw new RangeError(`${fn}: w has shape ${fmtShape(w.shape)}, expected [Cout, ${C / G}, kH, kW] for x ${fmtShape(x.shape)} with groups = ${G}`);
+  }
+  const Ho = convOutputSize(H, kH, p.stride, p.pad);
+  const Wo = convOutputSize(W, kW, p.stride, p.pad);
+  if (Ho < 1 || Wo < 1 || kH < 1 || kW < 1) {
+    throw new RangeError(`${fn}: kernel ${kH} x ${kW} with pad ${p.pad} does not fit x ${fmtShape(x.shape)} (output would be ${Ho} x ${Wo})`);
+  }
+  return { N, C, H, W, Cout, Cg, kH, kW, G, Ho, Wo, Coutg: Cout / G };
+}
+
+/** The definition of convolution as plain loops; slow, used as the specification in tests. */
+export function conv2dDirect<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor, p: Conv2dParams): Tensor<A> {
+  const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dDims('conv2dDirect', x, w, p);
+  expectShape('conv2dDirect', 'b', b, [Cout]);
+  const y = zeros(x.data, [N, Cout, Ho, Wo]);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < Cout; o++) {
+      const g = Math.floor(o / Coutg);
+      for (let i = 0; i < Ho; i++)
+        for (let j = 0; j < Wo; j++) {
+          let s = b.data[o];
+          for (let c = 0; c < Cg; c++)
+            for (let u = 0; u < kH; u++)
+              for (let v = 0; v < kW; v++) {
+                const yy = i * p.stride - p.pad + u, xx = j * p.stride - p.pad + v;
+                if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+                s += w.data[((o * Cg + c) * kH + u) * kW + v] * x.data[((n * C + g * Cg + c) * H + yy) * W + xx];
+              }
+          y.data[((n * Cout + o) * Ho + i) * Wo + j] = s;
+        }
+    }
+  return y;
+}
+
+/**
+ * im2col for image n and group g: col[(c * kH + u) * kW + v][i * Wo + j] is
+ * the input pixel that weight (c, u, v) meets at output position (i, j), or 0
+ * in the padding. The convolution of the group is then W_g [Coutg, Cg kH kW]
+ * times col [Cg kH kW, Ho Wo].
+ */
+function im2col(
+  x: FloatArray, n: number, g: number, d: ReturnType<typeof conv2dDims>, stride: number, pad: number, col: FloatArray,
+): void {
+  const { C, H, W, Cg, kH, kW, Ho, Wo } = d;
+  let r = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = (n * C + g * Cg + c) * H * W;
+    for (let u = 0; u < kH; u++)
+      for (let v = 0; v < kW; v++, r++) {
+        const row = r * Ho * Wo;
+        for (let i = 0; i < Ho; i++) {
+          const yy = i * stride - pad + u;
+          const out = row + i * Wo;
+          if (yy < 0 || yy >= H) {
+            col.fill(0, out, out + Wo);
+            continue;
+          }
+          const line = plane + yy * W;
+          for (let j = 0; j < Wo; j++) {
+            const xx = j * stride - pad + v;
+            col[out + j] = xx >= 0 && xx < W ? x[line + xx] : 0;
+          }
+        }
+      }
+  }
+}
+
+/** col2im: the adjoint of im2col; adds every column entry back onto the input pixel it came from. */
+function col2im(
+  col: FloatArray, n: number, g: number, d: ReturnType<typeof conv2dDims>, stride: number, pad: number, dx: FloatArray,
+): void {
+  const { C, H, W, Cg, kH, kW, Ho, Wo } = d;
+  let r = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = (n * C + g * Cg + c) * H * W;
+    for (let u = 0; u < kH; u++)
+      for (let v = 0; v < kW; v++, r++) {
+        const row = r * Ho * Wo;
+        for (let i = 0; i < Ho; i++) {
+          const yy = i * stride - pad + u;
+          if (yy < 0 || yy >= H) continue;
+          const line = plane + yy * W, out = row + i * Wo;
+          for (let j = 0; j < Wo; j++) {
+            const xx = j * stride - pad + v;
+            if (xx >= 0 && xx < W) dx[line + xx] += col[out + j];
+          }
+        }
+      }
+  }
+}
+
+/** Forward convolution: y = conv(x, w) + b, through im2col and a blocked matrix product. */
+export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor, p: Conv2dParams): Tensor<A> {
+  const d = conv2dDims('conv2dForward', x, w, p);
+  const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
+  expectShape('conv2dForward', 'b', b, [Cout]);
+  const P = Ho * Wo, K = Cg * kH * kW;
+  const y = zeros(x.data, [N, Cout, Ho, Wo]);
+  const col = zerosLike(x.data, K * P);
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < G; g++) {
+      im2col(x.data, n, g, d, p.stride, p.pad, col);
+      // y[n, g-th block of Coutg channels] += W_g [Coutg, K] * col [K, P]
+      gemmAB(Coutg, P, K, w.data, g * Coutg * K, K, 1, col, 0, y.data, (n * Cout + g * Coutg) * P);
+    }
+    for (let o = 0; o < Cout; o++) {
+      const base = (n * Cout + o) * P, bo = b.data[o];
+      for (let q = 0; q < P; q++) y.data[base + q] += bo;
+    }
+  }
+  return y;
+}
+
+/**
+ * Backward convolution, given dy = dL/dy and the forward inputs:
+ *   db[o]       = sum_{n, i, j} dy[n, o, i, j]
+ *   dw_g        = dy_g [Coutg, P] * col^T [P, K]          (summed over images)
+ *   dcol        = w_g^T [K, Coutg] * dy_g [Coutg, P],   dx = col2im(dcol)
+ */
+export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams): Conv2dGrads<A> {
+  const d = conv2dDims('conv2dBackward', x, w, p);
+  const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
+  expectShape('conv2dBackward', 'dy', dy, [N, Cout, Ho, Wo]);
+  const P = Ho * Wo, K = Cg * kH * kW;
+  const dx = zeros(x.data, x.shape);
+  const dw = zeros(x.data, w.shape);
+  const db = zeros(x.data, [Cout]);
+  const col = zerosLike(x.data, K * P);
+  const dcol = zerosLike(x.data, K * P);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < Cout; o++) {
+      const base = (n * Cout + o) * P;
+      let s = 0;
+      for (let q = 0; q < P; q++) s += dy.data[base + q];
+      db.data[o] += s;
+    }
+    for (let g = 0; g < G; g++) {
+      const dyOff = (n * Cout + g * Coutg) * P;
+      im2col(x.data, n, g, d, p.stride, p.pad, col);
+      gemmABt(Coutg, K, P, dy.data, dyOff, col, 0, dw.data, g * Coutg * K);
+      dcol.fill(0);
+      // A(i = k, kk = o) = w[g * Coutg * K + o * K + k]: w_g read transposed.
+      gemmAB(K, P, Coutg, w.data, g * Coutg * K, 1, K, dy.data, dyOff, dcol, 0);
+      col2im(dcol, n, g, d, p.stride, p.pad, dx.data);
+    }
+  }
+  return { dx, dw, db };
+}

@@ -1,0 +1,49 @@
+// Fully connected layer (fc6, fc7, fc8 in the paper, section 3.5).
+//
+//   x [N, in]   w [out, in]   b [out]   ->   y [N, out]
+//   y = x w^T + b                  (PyTorch's and Caffe's weight layout)
+//   dx = dy w        [N, in]
+//   dw = dy^T x      [out, in]     (summed over the batch)
+//   db = sum_n dy    [out]
+
+import { gemmAB, gemmABt } from './gemm.js';
+import { type FloatArray, type Tensor, expectRank, expectShape, fmtShape, zeros } from './tensor.js';
+
+/** Gradients of L with respect to the layer's input, weights and bias. */
+export interface LinearGrads<A extends FloatArray = FloatArray> {
+  dx: Tensor<A>;
+  dw: Tensor<A>;
+  db: Tensor<A>;
+}
+
+function linearDims(fn: string, x: Tensor, w: Tensor): [number, number, number] {
+  expectRank(fn, 'x', x, 2, '[N, in]');
+  expectRank(fn, 'w', w, 2, '[out, in]');
+  const [N, I] = x.shape, [O, I2] = w.shape;
+  if (I !== I2) throw new RangeError(`${fn}: w has shape ${fmtShape(w.shape)}, expected [out, ${I}] for x ${fmtShape(x.shape)}`);
+  return [N, I, O];
+}
+
+/** y = x w^T + b. */
+export function linearForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor): Tensor<A> {
+  const [N, I, O] = linearDims('linearForward', x, w);
+  expectShape('linearForward', 'b', b, [O]);
+  const y = zeros(x.data, [N, O]);
+  for (let n = 0; n < N; n++) y.data.set(b.data, n * O);
+  gemmABt(N, O, I, x.data, 0, w.data, 0, y.data, 0);
+  return y;
+}
+
+/** dx, dw and db of y = x w^T + b, given dy. */
+export function linearBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>): LinearGrads<A> {
+  const [N, I, O] = linearDims('linearBackward', x, w);
+  expectShape('linearBackward', 'dy', dy, [N, O]);
+  const dx = zeros(x.data, [N, I]);
+  const dw = zeros(x.data, [O, I]);
+  const db = zeros(x.data, [O]);
+  gemmAB(N, I, O, dy.data, 0, O, 1, w.data, 0, dx.data, 0);
+  // dw(o, i) = sum_n dy[n, o] x[n, i]: dy read transposed (row stride 1, column stride O).
+  gemmAB(O, I, N, dy.data, 0, 1, O, x.data, 0, dw.data, 0);
+  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) db.data[o] += dy.data[n * O + o];
+  return { dx, dw, db };
+}

@@ -1,0 +1,90 @@
+// Overlapping max pooling (paper, section 3.4): windows of z x z with stride
+// s < z; AlexNet uses z = 3, s = 2 after norm1, norm2 and conv5.
+//
+//   x [N, C, H, W] -> y [N, C, Ho, Wo]
+//   y[n, c, i, j] = max over u, v < kernel of x[n, c, i s - pad + u, j s - pad + v]
+//   floor rounding: Ho = floor((H + 2 pad - kernel) / s) + 1            (PyTorch's default)
+//   ceil rounding:  Ho = ceil((H + 2 pad - kernel) / s) + 1, less one if the last
+//                   window would start in the padding (Caffe's default; PyTorch ceil_mode)
+// Padding never wins the max (it acts as -infinity); a window that runs past
+// the input is clipped to it. At AlexNet's sizes both roundings agree.
+//
+// Backward: each dy goes to the input that won its window. On ties the first
+// maximum in row-major window order wins (PyTorch CPU and Caffe), so the
+// comparison below is a strict '>'.
+
+import { type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, zeros } from './tensor.js';
+
+/** Hyper-parameters of max pooling. */
+export interface MaxPoolParams {
+  readonly kernel: number;
+  readonly stride: number;
+  readonly pad: number;
+  readonly ceil: boolean;
+}
+
+/** The paper's overlapping pooling: 3 x 3 windows, stride 2, no padding. */
+export const PAPER_POOL: MaxPoolParams = { kernel: 3, stride: 2, pad: 0, ceil: false };
+
+/** Forward result: y and, for every output, the flat index into x of the winning input. */
+export interface MaxPoolOutput<A extends FloatArray = FloatArray> {
+  y: Tensor<A>;
+  argmax: Int32Array;
+}
+
+/** Output length of pooling along one axis, with the rounding rule above. */
+export function poolOutputSize(n: number, p: MaxPoolParams): number {
+  const span = n + 2 * p.pad - p.kernel;
+  if (!p.ceil) return Math.floor(span / p.stride) + 1;
+  let out = Math.ceil(span / p.stride) + 1;
+  if ((out - 1) * p.stride >= n + p.pad) out--;
+  return out;
+}
+
+function checkPool(fn: string, x: Tensor, p: MaxPoolParams): [number, number] {
+  expectRank(fn, 'x', x, 4, '[N, C, H, W]');
+  expectInt(fn, 'kernel', p.kernel, 1);
+  expectInt(fn, 'stride', p.stride, 1);
+  expectInt(fn, 'pad', p.pad, 0, Math.floor(p.kernel / 2));
+  if (typeof p.ceil !== 'boolean') throw new TypeError(`${fn}: ceil must be a boolean, got ${String(p.ceil)}`);
+  const Ho = poolOutputSize(x.shape[2], p), Wo = poolOutputSize(x.shape[3], p);
+  if (Ho < 1 || Wo < 1) {
+    throw new RangeError(`${fn}: a ${p.kernel} x ${p.kernel} window with pad ${p.pad} does not fit x ${fmtShape(x.shape)}`);
+  }
+  return [Ho, Wo];
+}
+
+/** y = max over each window; also returns where each max came from. */
+export function maxpoolForward<A extends FloatArray>(x: Tensor<A>, p: MaxPoolParams): MaxPoolOutput<A> {
+  const [Ho, Wo] = checkPool('maxpoolForward', x, p);
+  const [N, C, H, W] = x.shape;
+  const y = zeros(x.data, [N, C, Ho, Wo]);
+  const argmax = new Int32Array(N * C * Ho * Wo);
+  for (let nc = 0; nc < N * C; nc++) {
+    const plane = nc * H * W;
+    for (let i = 0; i < Ho; i++)
+      for (let j = 0; j < Wo; j++) {
+        const y0 = Math.max(0, i * p.stride - p.pad), y1 = Math.min(H, i * p.stride - p.pad + p.kernel);
+        const x0 = Math.max(0, j * p.stride - p.pad), x1 = Math.min(W, j * p.stride - p.pad + p.kernel);
+        let best = -Infinity, at = -1;
+        for (let yy = y0; yy < y1; yy++)
+          for (let xx = x0; xx < x1; xx++) {
+            const v = x.data[plane + yy * W + xx];
+            if (v > best || at < 0) { best = v; at = plane + yy * W + xx; }
+          }
+        const o = (nc * Ho + i) * Wo + j;
+        y.data[o] = best;
+        argmax[o] = at;
+      }
+  }
+  return { y, argmax };
+}
+
+/** dx: every dy[o] is added to x at argmax[o]; xShape is the forward input's shape. */
+export function maxpoolBackward<A extends FloatArray>(dy: Tensor<A>, out: MaxPoolOutput<A>, xShape: readonly number[]): Tensor<A> {
+  expectShape('maxpoolBackward', 'dy', dy, out.y.shape);
+  if (xShape.length !== 4) throw new RangeError(`maxpoolBackward: xShape ${fmtShape(xShape)} must be [N, C, H, W]`);
+  const dx = zeros(dy.data, xShape);
+  for (let o = 0; o < dy.data.length; o++) dx.data[out.argmax[o]] += dy.data[o];
+  return dx;
+}

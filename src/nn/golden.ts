@@ -1,0 +1,275 @@
+// Runs golden cases (../shared/golden-format.md, schema alexnet-golden/1)
+// through a Backend and compares every tensor with the float64 reference.
+//
+// A tensor passes when every element satisfies
+//   |got - expected| <= atolRel * max|expected| + rtol * |expected|
+// with rtol = 1e-4 and atolRel = 1e-5: PyTorch's own float32 kernels land
+// within about 1e-6 of these goldens, so a float32 implementation summing in
+// another order has two orders of magnitude of room, while an indexing,
+// padding, groups or window-edge bug shows up as 1e-3 or more.
+//
+// This file holds no Node APIs: the CLI reads the files, a browser page can
+// fetch them, and both hand the parsed JSON to runGoldenFile().
+
+import type { Backend } from '../backend.js';
+import { sizeOf } from '../cpu/tensor.js';
+import { scaledPaperConfig } from './config.js';
+import { backward, forward, uploadParams, type HostParams } from './model.js';
+
+/** A tensor as stored in a golden file. */
+export interface GoldenTensor {
+  shape: number[];
+  data: number[];
+}
+
+/** One case of a golden file. */
+export interface GoldenCase {
+  id: string;
+  op: string;
+  params?: Record<string, unknown>;
+  inputs: Record<string, GoldenTensor>;
+  grad_output?: { y: GoldenTensor };
+  expected?: Record<string, GoldenTensor>;
+  grads?: Record<string, GoldenTensor>;
+  activations?: { name: string; shape: number[]; sum: number; sum_abs: number; sum_sq: number }[];
+}
+
+/** A golden file: schema, family and cases. */
+export interface GoldenFile {
+  schema: string;
+  family?: string;
+  cases: GoldenCase[];
+}
+
+/** The comparison of one tensor. */
+export interface TensorCheck {
+  tensor: string;
+  maxAbsErr: number;
+  relErr: number;
+  pass: boolean;
+  note?: string;
+}
+
+/** The result of one case: passed when every tensor passed and the op is known. */
+export interface CaseResult {
+  id: string;
+  op: string;
+  checks: TensorCheck[];
+  pass: boolean;
+  error?: string;
+}
+
+/** Tolerances of the comparison, as described above. */
+export interface Tolerance {
+  rtol: number;
+  atolRel: number;
+}
+
+/** The documented float32 tolerance of the golden format. */
+export const GOLDEN_TOLERANCE: Tolerance = { rtol: 1e-4, atolRel: 1e-5 };
+
+/** The schema this runner understands. */
+export const GOLDEN_SCHEMA = 'alexnet-golden/1';
+
+/** Compares got against a golden tensor with the tolerance above; NaN or a size mismatch fails. */
+export function compareTensor(name: string, got: ArrayLike<number>, exp: GoldenTensor, tol: Tolerance = GOLDEN_TOLERANCE): TensorCheck {
+  const n = sizeOf(exp.shape);
+  if (got.length !== n) {
+    return { tensor: name, maxAbsErr: NaN, relErr: NaN, pass: false, note: `got ${got.length} elements, expected ${n}` };
+  }
+  let maxExp = 0;
+  for (let i = 0; i < n; i++) maxExp = Math.max(maxExp, Math.abs(exp.data[i]));
+  const atol = tol.atolRel * maxExp;
+  let maxErr = 0, pass = true;
+  for (let i = 0; i < n; i++) {
+    const err = Math.abs(got[i] - exp.data[i]);
+    if (!(err <= atol + tol.rtol * Math.abs(exp.data[i]))) pass = false;
+    maxErr = Number.isNaN(err) || Number.isNaN(maxErr) ? NaN : Math.max(maxErr, err);
+  }
+  return { tensor: name, maxAbsErr: maxErr, relErr: maxExp > 0 ? maxErr / maxExp : maxErr, pass };
+}
+
+function num(c: GoldenCase, key: string): number {
+  const v = c.params?.[key];
+  if (typeof v !== 'number') throw new Error(`case ${c.id}: params.${key} must be a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function input(c: GoldenCase, key: string): GoldenTensor {
+  const t = c.inputs?.[key];
+  if (!t) throw new Error(`case ${c.id}: inputs.${key} is missing`);
+  return t;
+}
+
+function want(c: GoldenCase, field: 'expected' | 'grads', key: string): GoldenTensor {
+  const t = c[field]?.[key];
+  if (!t) throw new Error(`case ${c.id}: ${field}.${key} is missing`);
+  return t;
+}
+
+/** Runs one case on a backend and compares every expected tensor and gradient. */
+export function runGoldenCase<T>(be: Backend<T>, c: GoldenCase, tol: Tolerance = GOLDEN_TOLERANCE): CaseResult {
+  const checks: TensorCheck[] = [];
+  const up = (t: GoldenTensor) => be.upload(Float32Array.from(t.data), t.shape);
+  // download() may hand out a buffer the backend later overwrites in place (the CPU's SGD step): copy it.
+  const down = (t: T) => Float32Array.from(be.download(t));
+  const checkHost = (name: string, got: ArrayLike<number>, exp: GoldenTensor) => checks.push(compareTensor(name, got, exp, tol));
+  const check = (name: string, got: T, exp: GoldenTensor) => checkHost(name, down(got), exp);
+  const dyOf = () => up((c.grad_output ?? { y: undefined }).y ?? want(c, 'expected', 'y'));
+  try {
+    switch (c.op) {
+      case 'conv2d': {
+        const p = { stride: num(c, 'stride'), pad: num(c, 'pad'), groups: num(c, 'groups') };
+        if ((c.params?.dilation ?? 1) !== 1) throw new Error(`case ${c.id}: dilation ${c.params?.dilation} is not supported`);
+        const x = up(input(c, 'x')), w = up(input(c, 'weight')), b = up(input(c, 'bias'));
+        check('y', be.conv2dForward(x, w, b, p), want(c, 'expected', 'y'));
+        const g = be.conv2dBackward(dyOf(), x, w, p);
+        check('dx', g.dx, want(c, 'grads', 'x'));
+        check('dweight', g.dw, want(c, 'grads', 'weight'));
+        check('dbias', g.db, want(c, 'grads', 'bias'));
+        break;
+      }
+      case 'maxpool2d': {
+        const p = { kernel: num(c, 'kernel'), stride: num(c, 'stride'), pad: num(c, 'pad'), ceil: c.params?.ceil_mode === true };
+        const x = up(input(c, 'x'));
+        const r = be.maxpoolForward(x, p);
+        check('y', r.y, want(c, 'expected', 'y'));
+        check('dx', be.maxpoolBackward(dyOf(), r.cache, be.shape(x)), want(c, 'grads', 'x'));
+        break;
+      }
+      case 'lrn_paper':
+      case 'lrn_torch':
+      case 'lrn_caffe': {
+        const p = {
+          size: num(c, 'size'), alpha: num(c, 'alpha'), beta: num(c, 'beta'), k: num(c, 'k'),
+          convention: c.op === 'lrn_paper' ? 'paper' as const : 'alpha/n' as const,
+        };
+        const x = up(input(c, 'x'));
+        const r = be.lrnForward(x, p);
+        check('y', r.y, want(c, 'expected', 'y'));
+        check('dx', be.lrnBackward(dyOf(), x, r.cache, p), want(c, 'grads', 'x'));
+        break;
+      }
+      case 'relu': {
+        const x = up(input(c, 'x'));
+        check('y', be.reluForward(x), want(c, 'expected', 'y'));
+        check('dx', be.reluBackward(dyOf(), x), want(c, 'grads', 'x'));
+        break;
+      }
+      case 'linear': {
+        const x = up(input(c, 'x')), w = up(input(c, 'weight')), b = up(input(c, 'bias'));
+        check('y', be.linearForward(x, w, b), want(c, 'expected', 'y'));
+        const g = be.linearBackward(dyOf(), x, w);
+        check('dx', g.dx, want(c, 'grads', 'x'));
+        check('dweight', g.dw, want(c, 'grads', 'weight'));
+        check('dbias', g.db, want(c, 'grads', 'bias'));
+        break;
+      }
+      case 'softmax_cross_entropy': {
+        const z = input(c, 'logits');
+        const labels = Int32Array.from(input(c, 'labels').data);
+        const r = be.softmaxCrossEntropy(up(z), labels);
+        checkHost('loss_mean', [r.loss], want(c, 'expected', 'loss_mean'));
+        if (c.expected?.loss_sum) checkHost('loss_sum', [r.loss * z.shape[0]], c.expected.loss_sum);
+        if (c.expected?.probs) check('probs', r.probs, c.expected.probs);
+        check('dlogits', r.dlogits, want(c, 'grads', 'logits'));
+        break;
+      }
+      case 'momentum_sgd_paper': {
+        const lrs = c.params?.lrs as number[];
+        const sgd = { momentum: num(c, 'momentum'), weightDecay: num(c, 'weight_decay') };
+        let w = up(input(c, 'w0')), v = up(input(c, 'v0'));
+        for (let k = 1; k <= lrs.length; k++) {
+          [{ w, v }] = be.sgdStep([{ name: 'w', w, v, g: up(input(c, `g${k}`)) }], { ...sgd, lr: lrs[k - 1] });
+          check(`w${k}`, w, want(c, 'expected', `w${k}`));
+          check(`v${k}`, v, want(c, 'expected', `v${k}`));
+        }
+        break;
+      }
+      case 'momentum_sgd_paper_train': {
+        const lrs = c.params?.lrs as number[];
+        const sgd = { momentum: num(c, 'momentum'), weightDecay: num(c, 'weight_decay') };
+        const x = up(input(c, 'x'));
+        const labels = Int32Array.from(input(c, 'labels').data);
+        let W = up(input(c, 'W0')), b = up(input(c, 'b0'));
+        let vW = be.upload(new Float32Array(sizeOf(be.shape(W))), be.shape(W));
+        let vb = be.upload(new Float32Array(sizeOf(be.shape(b))), be.shape(b));
+        for (let k = 1; k <= lrs.length; k++) {
+          const r = be.softmaxCrossEntropy(be.linearForward(x, W, b), labels);
+          const g = be.linearBackward(r.dlogits, x, W);
+          checkHost(`loss${k}`, [r.loss], want(c, 'expected', `loss${k}`));
+          check(`gW${k}`, g.dw, want(c, 'expected', `gW${k}`));
+          check(`gb${k}`, g.db, want(c, 'expected', `gb${k}`));
+          [{ w: W, v: vW }, { w: b, v: vb }] = be.sgdStep(
+            [{ name: 'W', w: W, v: vW, g: g.dw }, { name: 'b', w: b, v: vb, g: g.db }], { ...sgd, lr: lrs[k - 1] });
+          check(`W${k}`, W, want(c, 'expected', `W${k}`));
+          check(`b${k}`, b, want(c, 'expected', `b${k}`));
+        }
+        break;
+      }
+      case 'alexnet_tiny_forward_backward':
+        runModelCase(be, c, check, checkHost, down);
+        break;
+      default:
+        return { id: c.id, op: c.op, checks, pass: false, error: `unknown op '${c.op}'` };
+    }
+  } catch (e) {
+    return { id: c.id, op: c.op, checks, pass: false, error: (e as Error).message };
+  }
+  if (checks.length === 0) return { id: c.id, op: c.op, checks, pass: false, error: 'the case compared no tensor' };
+  return { id: c.id, op: c.op, checks, pass: checks.every((k) => k.pass) };
+}
+
+/** The whole-model case: a paper-topology net with small widths, no dropout, forward and backward. */
+function runModelCase<T>(
+  be: Backend<T>, c: GoldenCase,
+  check: (name: string, got: T, exp: GoldenTensor) => void,
+  checkHost: (name: string, got: ArrayLike<number>, exp: GoldenTensor) => void,
+  down: (t: T) => Float32Array,
+): void {
+  const p = c.params ?? {};
+  const hw = num(c, 'input_hw');
+  const x = input(c, 'x');
+  const config = {
+    ...scaledPaperConfig({
+      name: c.id, channels: p.channels as number[], fc: p.fc as number[], classes: num(c, 'classes'),
+      inputSize: hw, inputChannels: x.shape[1],
+    }),
+    dropout: { rate: 0, mode: 'paper' as const },
+  };
+  const host: HostParams = new Map();
+  for (const [name, t] of Object.entries(c.inputs)) {
+    if (name !== 'x' && name !== 'labels') host.set(name, { data: Float32Array.from(t.data), shape: t.shape });
+  }
+  const params = uploadParams(be, config, host);
+  const fwd = forward(be, config, params, be.upload(Float32Array.from(x.data), x.shape), { train: false, keepActivations: true });
+  const labels = Int32Array.from(input(c, 'labels').data);
+  const r = be.softmaxCrossEntropy(fwd.logits, labels);
+  check('logits', fwd.logits, want(c, 'expected', 'logits'));
+  checkHost('loss_mean', [r.loss], want(c, 'expected', 'loss_mean'));
+  // Per-layer checksums locate where a mismatch starts; they are reported, and fail the case, only
+  // for layers whose names mean the same thing in both nets (dropout sits elsewhere in the reference).
+  for (const a of c.activations ?? []) {
+    if (a.name.startsWith('drop')) continue;
+    const t = fwd.activations?.get(a.name);
+    if (t === undefined) continue;
+    const d = down(t);
+    let s = 0;
+    for (let i = 0; i < d.length; i++) s += Math.abs(d[i]);
+    const err = Math.abs(s - a.sum_abs);
+    const ok = d.length === sizeOf(a.shape) && err <= 1e-4 * Math.abs(a.sum_abs) + 1e-6;
+    if (!ok) checkHost(`activation ${a.name} (sum |x|)`, [s], { shape: [], data: [a.sum_abs] });
+  }
+  const grads = backward(be, params, fwd, r.dlogits);
+  for (const [name, g] of Object.entries(c.grads ?? {})) {
+    const got = grads.get(name);
+    if (got === undefined) throw new Error(`case ${c.id}: the model has no gradient for ${name}`);
+    check(`d${name}`, got, g);
+  }
+}
+
+/** Runs every case of a parsed golden file; throws if the schema is not alexnet-golden/1. */
+export function runGoldenFile<T>(be: Backend<T>, file: GoldenFile, tol: Tolerance = GOLDEN_TOLERANCE): CaseResult[] {
+  if (file?.schema !== GOLDEN_SCHEMA) throw new Error(`golden file: schema must be ${GOLDEN_SCHEMA}, got ${String(file?.schema)}`);
+  return file.cases.map((c) => runGoldenCase(be, c, tol));
+}
