@@ -16,6 +16,17 @@ export interface OpCache {
   readonly kind: string;
 }
 
+/**
+ * Where a backward op adds its weight and bias gradients. The result's dw and
+ * db are acc.dw + gradient and acc.db + gradient: the same handles, updated
+ * in place, on the CPU; new handles on a backend whose tensors are immutable
+ * (the caller then releases the old ones).
+ */
+export interface GradAcc<T> {
+  dw: T;
+  db: T;
+}
+
 /** Gradients of a layer with weights. */
 export interface ParamGrads<T> {
   dx: T;
@@ -49,7 +60,7 @@ export interface Backend<T> {
   disposeCache(c: OpCache): void;
 
   conv2dForward(x: T, w: T, b: T, p: Conv2dParams): T;
-  conv2dBackward(dy: T, x: T, w: T, p: Conv2dParams): ParamGrads<T>;
+  conv2dBackward(dy: T, x: T, w: T, p: Conv2dParams, acc?: GradAcc<T>): ParamGrads<T>;
   reluForward(x: T): T;
   reluBackward(dy: T, x: T): T;
   lrnForward(x: T, p: LrnParams): { y: T; cache: OpCache };
@@ -59,7 +70,9 @@ export interface Backend<T> {
   dropoutForward(x: T, mask: Uint8Array | null, p: DropoutParams): T;
   dropoutBackward(dy: T, mask: Uint8Array | null, p: DropoutParams): T;
   linearForward(x: T, w: T, b: T): T;
-  linearBackward(dy: T, x: T, w: T): ParamGrads<T>;
+  linearBackward(dy: T, x: T, w: T, acc?: GradAcc<T>): ParamGrads<T>;
+  /** Sets every element to zero (gradient buffers before a step); returns the tensor to use from now on. */
+  zero(t: T): T;
   /** Mean loss over the batch (read back), the softmax probabilities, and the gradient of the mean loss. */
   softmaxCrossEntropy(logits: T, labels: Int32Array): { loss: number; probs: T; dlogits: T };
   /** One paper-form momentum step; returns the new weights and velocities in slot order. */

@@ -10,27 +10,31 @@ import { type MaxPoolOutput, maxpoolBackward, maxpoolForward } from './maxpool.j
 import { reluBackward, reluForward } from './relu.js';
 import { sgdStep } from './sgd.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
-import { type Tensor, fmtShape, reshape, tensor } from './tensor.js';
+import { type FloatArray, type Tensor, fmtShape, reshape, tensor } from './tensor.js';
 
-interface LrnCache extends OpCache { kind: 'lrn'; out: LrnOutput<Float32Array> }
-interface PoolCache extends OpCache { kind: 'maxpool'; out: MaxPoolOutput<Float32Array> }
+interface LrnCache extends OpCache { kind: 'lrn'; out: LrnOutput }
+interface PoolCache extends OpCache { kind: 'maxpool'; out: MaxPoolOutput }
 
 function expectCache<C extends OpCache>(c: OpCache, kind: string): C {
   if (c?.kind !== kind) throw new TypeError(`cpu backend: expected a ${kind} cache, got ${c?.kind ?? String(c)}`);
   return c as C;
 }
 
-type T = Tensor<Float32Array>;
+type T = Tensor<FloatArray>;
 
-/** A Backend that runs the CPU reference layers on float32 tensors. */
-export function cpuBackend(): Backend<T> {
+/**
+ * A Backend that runs the CPU reference layers: on float32 tensors (normal
+ * use), or on float64 tensors to check whole-model gradients against finite differences.
+ */
+export function cpuBackend(dtype: 'float32' | 'float64' = 'float32'): Backend<T> {
   return {
-    name: 'cpu',
-    upload: (data, shape) => tensor(Float32Array.from(data), shape),
-    download: (t) => t.data,
+    name: dtype === 'float32' ? 'cpu' : 'cpu-float64',
+    upload: (data, shape) => tensor(dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), shape),
+    download: (t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)),
     shape: (t) => t.shape,
     reshape: (t, shape) => reshape(t, shape),
     dispose: () => {},
+    zero: (t) => { t.data.fill(0); return t; },
     disposeCache: () => {},
     conv2dForward,
     conv2dBackward,

@@ -17,7 +17,8 @@
 // product, which computes the same sums about an order of magnitude faster in
 // JavaScript; spec/cpu/conv2d.spec.ts checks that the two agree.
 
-import { gemmAB, gemmABt } from './gemm.js';
+import { gemmAB, gemmABt, gemmAtB } from './gemm.js';
+import type { GradAccumulator } from './linear.js';
 import {
   type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, zeros, zerosLike,
 } from './tensor.js';
@@ -158,7 +159,7 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
     for (let g = 0; g < G; g++) {
       im2col(x.data, n, g, d, p.stride, p.pad, col);
       // y[n, g-th block of Coutg channels] += W_g [Coutg, K] * col [K, P]
-      gemmAB(Coutg, P, K, w.data, g * Coutg * K, K, 1, col, 0, y.data, (n * Cout + g * Coutg) * P);
+      gemmAB(Coutg, P, K, w.data, g * Coutg * K, col, 0, y.data, (n * Cout + g * Coutg) * P);
     }
     for (let o = 0; o < Cout; o++) {
       const base = (n * Cout + o) * P, bo = b.data[o];
@@ -173,15 +174,20 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
  *   db[o]       = sum_{n, i, j} dy[n, o, i, j]
  *   dw_g        = dy_g [Coutg, P] * col^T [P, K]          (summed over images)
  *   dcol        = w_g^T [K, Coutg] * dy_g [Coutg, P],   dx = col2im(dcol)
+ * dw and db are added into acc when given (llm.c's accumulating gradient buffers).
  */
-export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams): Conv2dGrads<A> {
+export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>): Conv2dGrads<A> {
   const d = conv2dDims('conv2dBackward', x, w, p);
   const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
   expectShape('conv2dBackward', 'dy', dy, [N, Cout, Ho, Wo]);
+  if (acc) {
+    expectShape('conv2dBackward', 'acc.dw', acc.dw, w.shape);
+    expectShape('conv2dBackward', 'acc.db', acc.db, [Cout]);
+  }
   const P = Ho * Wo, K = Cg * kH * kW;
   const dx = zeros(x.data, x.shape);
-  const dw = zeros(x.data, w.shape);
-  const db = zeros(x.data, [Cout]);
+  const dw = acc?.dw ?? zeros(x.data, w.shape);
+  const db = acc?.db ?? zeros(x.data, [Cout]);
   const col = zerosLike(x.data, K * P);
   const dcol = zerosLike(x.data, K * P);
   for (let n = 0; n < N; n++) {
@@ -196,8 +202,7 @@ export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>
       im2col(x.data, n, g, d, p.stride, p.pad, col);
       gemmABt(Coutg, K, P, dy.data, dyOff, col, 0, dw.data, g * Coutg * K);
       dcol.fill(0);
-      // A(i = k, kk = o) = w[g * Coutg * K + o * K + k]: w_g read transposed.
-      gemmAB(K, P, Coutg, w.data, g * Coutg * K, 1, K, dy.data, dyOff, dcol, 0);
+      gemmAtB(K, P, Coutg, w.data, g * Coutg * K, dy.data, dyOff, dcol, 0);
       col2im(dcol, n, g, d, p.stride, p.pad, dx.data);
     }
   }

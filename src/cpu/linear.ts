@@ -5,8 +5,11 @@
 //   dx = dy w        [N, in]
 //   dw = dy^T x      [out, in]     (summed over the batch)
 //   db = sum_n dy    [out]
+// As in llm.c, dw and db accumulate into gradient buffers when the caller
+// passes them (acc): a training step reuses them instead of allocating fc6's
+// 151 MB gradient afresh, and gradients of several micro-batches add up.
 
-import { gemmAB, gemmABt } from './gemm.js';
+import { gemmAB, gemmABt, gemmAtB } from './gemm.js';
 import { type FloatArray, type Tensor, expectRank, expectShape, fmtShape, zeros } from './tensor.js';
 
 /** Gradients of L with respect to the layer's input, weights and bias. */
@@ -34,16 +37,25 @@ export function linearForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
   return y;
 }
 
-/** dx, dw and db of y = x w^T + b, given dy. */
-export function linearBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>): LinearGrads<A> {
+/** Buffers that backward passes add their weight and bias gradients into. */
+export interface GradAccumulator<A extends FloatArray = FloatArray> {
+  dw: Tensor<A>;
+  db: Tensor<A>;
+}
+
+/** dx, dw and db of y = x w^T + b, given dy; dw and db are added into acc when given. */
+export function linearBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, acc?: GradAccumulator<A>): LinearGrads<A> {
   const [N, I, O] = linearDims('linearBackward', x, w);
   expectShape('linearBackward', 'dy', dy, [N, O]);
+  if (acc) {
+    expectShape('linearBackward', 'acc.dw', acc.dw, [O, I]);
+    expectShape('linearBackward', 'acc.db', acc.db, [O]);
+  }
   const dx = zeros(x.data, [N, I]);
-  const dw = zeros(x.data, [O, I]);
-  const db = zeros(x.data, [O]);
-  gemmAB(N, I, O, dy.data, 0, O, 1, w.data, 0, dx.data, 0);
-  // dw(o, i) = sum_n dy[n, o] x[n, i]: dy read transposed (row stride 1, column stride O).
-  gemmAB(O, I, N, dy.data, 0, 1, O, x.data, 0, dw.data, 0);
+  const dw = acc?.dw ?? zeros(x.data, [O, I]);
+  const db = acc?.db ?? zeros(x.data, [O]);
+  gemmAB(N, I, O, dy.data, 0, w.data, 0, dx.data, 0);
+  gemmAtB(O, I, N, dy.data, 0, x.data, 0, dw.data, 0);
   for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) db.data[o] += dy.data[n * O + o];
   return { dx, dw, db };
 }

@@ -124,16 +124,26 @@ export function forward<T>(be: Backend<T>, c: AlexNetConfig, params: Params<T>, 
   return { logits: h, saved, activations };
 }
 
-/** Back-propagates dL/dlogits through the saved forward pass; returns dL/dparam for every parameter. */
-export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResult<T>, dlogits: T): Params<T> {
+/**
+ * Back-propagates dL/dlogits through the saved forward pass; returns dL/dparam
+ * for every parameter. With `acc`, gradients are added into those buffers
+ * (zero them first for a plain step) and the returned map holds the results.
+ */
+export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResult<T>, dlogits: T, acc?: Params<T>): Params<T> {
   const grads: Params<T> = new Map();
+  const accFor = (name: string) => {
+    if (!acc) return undefined;
+    const dw = acc.get(`${name}.weight`), db = acc.get(`${name}.bias`);
+    if (dw === undefined || db === undefined) throw new RangeError(`backward: gradient buffers for ${name} are missing`);
+    return { dw, db };
+  };
   let d = dlogits;
   for (let i = fwd.saved.length - 1; i >= 0; i--) {
     const { layer, x, cache, mask, dropout } = fwd.saved[i];
     let dx: T;
     switch (layer.kind) {
       case 'conv': {
-        const g = be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec);
+        const g = be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec, accFor(layer.name));
         grads.set(`${layer.name}.weight`, g.dw); grads.set(`${layer.name}.bias`, g.db);
         dx = g.dx;
         break;
@@ -144,7 +154,7 @@ export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResul
       case 'flatten': dx = be.reshape(d, be.shape(x)); break;
       case 'dropout': dx = be.dropoutBackward(d, mask ?? null, dropout!); break;
       case 'linear': {
-        const g = be.linearBackward(d, x, param(params, `${layer.name}.weight`));
+        const g = be.linearBackward(d, x, param(params, `${layer.name}.weight`), accFor(layer.name));
         grads.set(`${layer.name}.weight`, g.dw); grads.set(`${layer.name}.bias`, g.db);
         dx = g.dx;
         break;

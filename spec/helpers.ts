@@ -1,0 +1,102 @@
+// Shared test helpers: seeded random tensors, central finite differences,
+// comparisons with stated tolerances.
+
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as assert from 'uvu/assert';
+import { Rng } from '../src/cpu/random.js';
+import { type FloatArray, type Tensor, sizeOf } from '../src/cpu/tensor.js';
+
+/** A float64 tensor of uniform values in [lo, hi), from a seed (fast-check draws the seed). */
+export function rand64(rng: Rng, shape: readonly number[], lo = -1, hi = 1): Tensor<Float64Array> {
+  const d = new Float64Array(sizeOf(shape));
+  for (let i = 0; i < d.length; i++) d[i] = lo + (hi - lo) * rng.uniform();
+  return { data: d, shape: [...shape] };
+}
+
+/** A float32 tensor of uniform values in [lo, hi). */
+export function rand32(rng: Rng, shape: readonly number[], lo = -1, hi = 1): Tensor<Float32Array> {
+  return { data: Float32Array.from(rand64(rng, shape, lo, hi).data), shape: [...shape] };
+}
+
+/** sum_i a[i] * b[i]: the scalar L = sum(y * dy) whose gradient the backward passes compute. */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Max |a - b| over all elements. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.is(a.length, b.length, 'lengths differ');
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Max |a|. */
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** Asserts max|got - want| <= rel * max(max|want|, floor); says which tensor and by how much otherwise. */
+export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, rel: number, what: string, floor = 1): void {
+  const err = maxAbsDiff(got, want);
+  const scale = Math.max(maxAbs(want), floor);
+  if (!(err <= rel * scale)) {
+    assert.unreachable(`${what}: max abs error ${err.toExponential(3)} exceeds ${rel} x ${scale.toExponential(3)}`);
+  }
+}
+
+/**
+ * Checks an analytic gradient against central finite differences in float64.
+ * L(t) is evaluated with t[i] moved by +-h; h = 1e-6 makes the truncation
+ * error (h^2 |L'''| ~ 1e-12) and the rounding error (eps |L| / h ~ 1e-10 |L|)
+ * both far below the tolerance of 1e-6 of the gradient's scale, while a wrong
+ * index or a missing term errs by O(1) of it. At most `samples` elements of
+ * each tensor are probed, chosen by rng, always including the first and last.
+ */
+export function checkGradient(
+  what: string, t: Tensor<FloatArray>, analytic: ArrayLike<number>, L: () => number, rng: Rng, samples = 40, h = 1e-6,
+): void {
+  assert.ok(t.data instanceof Float64Array, `${what}: finite differences need float64`);
+  assert.is(analytic.length, t.data.length, `${what}: gradient has ${analytic.length} elements, tensor ${t.data.length}`);
+  const n = t.data.length;
+  const idx = new Set<number>([0, n - 1]);
+  if (n <= samples) for (let i = 0; i < n; i++) idx.add(i);
+  else while (idx.size < samples) idx.add(rng.int(n));
+  const scale = Math.max(maxAbs(analytic), 1e-3);
+  for (const i of idx) {
+    const keep = t.data[i];
+    t.data[i] = keep + h;
+    const up = L();
+    t.data[i] = keep - h;
+    const down = L();
+    t.data[i] = keep;
+    const numeric = (up - down) / (2 * h);
+    const err = Math.abs(numeric - analytic[i]);
+    if (!(err <= 1e-6 * scale)) {
+      assert.unreachable(`${what}[${i}]: analytic ${analytic[i]} vs finite difference ${numeric} (error ${err.toExponential(2)}, scale ${scale.toExponential(2)})`);
+    }
+  }
+}
+
+/** Asserts that fn throws an error whose message matches every pattern. */
+export function throwsWith(fn: () => unknown, ...patterns: RegExp[]): void {
+  let msg: string | undefined;
+  try {
+    fn();
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  if (msg === undefined) assert.unreachable('expected an error, none was thrown');
+  for (const p of patterns) assert.match(msg!, p, `error message "${msg}" should match ${p}`);
+}
+
+/** fast-check settings for the property tests: seeded by FC_SEED when set, to replay a failure. */
+export const FC = { numRuns: 40, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) };
+
+/** The golden set beside every checkout (and beside CI's clone): ../shared/goldens. */
+export const GOLDENS = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/goldens');

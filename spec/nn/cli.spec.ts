@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { GOLDENS } from '../helpers.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const alexnet = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), ...args], { encoding: 'utf8', cwd: root });
+
+test('alexnet summary --config paper prints every layer and the total 60,965,224', () => {
+  const r = alexnet('summary', '--config', 'paper');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /conv2\s+conv\s+27 x 27 x 256\s+307,456/);
+  assert.match(r.stdout, /fc6\s+linear\s+4096\s+37,752,832/);
+  assert.match(r.stdout, /total parameters: 60,965,224/);
+  assert.match(alexnet('summary', '--no-groups').stdout, /total parameters: 62,378,344/);
+});
+
+test('alexnet verify exits 0 on the goldens and ends with "N passed, 0 failed"', () => {
+  const r = alexnet('verify', '--goldens', GOLDENS, '--backend', 'cpu');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout.trimEnd().split('\n').at(-1)!, /^\d+ passed, 0 failed$/);
+});
+
+test('alexnet verify exits non-zero on a failing case, an unknown op, or a missing folder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'goldens-'));
+  const tensor = (shape: number[], data: number[]) => ({ shape, data });
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({
+    schema: 'alexnet-golden/1', family: 'relu', cases: [
+      { id: 'relu_wrong', op: 'relu', inputs: { x: tensor([2], [1, -1]) }, grad_output: { y: tensor([2], [1, 1]) }, expected: { y: tensor([2], [1, 1]) }, grads: { x: tensor([2], [1, 0]) } },
+      { id: 'mystery', op: 'softplus', inputs: { x: tensor([1], [1]) } },
+    ],
+  }));
+  writeFileSync(join(dir, 'manifest.json'), '{"files": []}');
+  const r = alexnet('verify', '--goldens', dir);
+  assert.is(r.status, 1);
+  assert.match(r.stdout, /relu_wrong\s+y\s+.*FAIL/);
+  assert.match(r.stdout, /mystery.*unknown op 'softplus'/);
+  assert.match(r.stdout, /\n0 passed, 2 failed\n/);
+  const missing = alexnet('verify', '--goldens', join(dir, 'nope'));
+  assert.is(missing.status, 1);
+  assert.match(missing.stderr, /--goldens .*nope is not a readable folder/);
+  assert.is(alexnet('verify').status, 1);
+  assert.is(alexnet('frobnicate').status, 2);
+});
+
+test.run();

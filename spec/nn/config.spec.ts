@@ -1,0 +1,43 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, withoutGroups } from '../../src/nn/config.js';
+import { throwsWith } from '../helpers.js';
+
+test('the paper net has 60,965,224 parameters, 62,378,344 without groups', () => {
+  assert.is(parameterCount(paperConfig()), 60_965_224);
+  assert.is(parameterCount(withoutGroups(paperConfig())), 62_378_344);
+});
+
+test("every layer's output shape and parameter count is the table of ../shared/alexnet-paper.md", () => {
+  const want: Record<string, [number[], number]> = {
+    conv1: [[96, 55, 55], 34_848 + 96], norm1: [[96, 55, 55], 0], pool1: [[96, 27, 27], 0],
+    conv2: [[256, 27, 27], 307_200 + 256], pool2: [[256, 13, 13], 0],
+    conv3: [[384, 13, 13], 884_736 + 384], conv4: [[384, 13, 13], 663_552 + 384], conv5: [[256, 13, 13], 442_368 + 256],
+    pool5: [[256, 6, 6], 0], flatten: [[9216], 0],
+    fc6: [[4096], 37_748_736 + 4096], fc7: [[4096], 16_777_216 + 4096], fc8: [[1000], 4_096_000 + 1000],
+  };
+  const got = new Map(layerShapes(paperConfig()).map((l) => [l.layer.name, l]));
+  for (const [name, [shape, params]] of Object.entries(want)) {
+    assert.equal(got.get(name)?.outShape, shape, name);
+    assert.is(got.get(name)?.params, params, name);
+  }
+  const order = layerShapes(paperConfig()).map((l) => l.layer.name).join(' ');
+  assert.is(order, 'conv1 relu1 norm1 pool1 conv2 relu2 norm2 pool2 conv3 relu3 conv4 relu4 conv5 relu5 pool5 flatten fc6 relu6 drop6 fc7 relu7 drop7 fc8');
+});
+
+test('initial biases: 1 in conv2, conv4, conv5, fc6, fc7 (paper, section 5), 0 elsewhere', () => {
+  const inits = Object.fromEntries(parameterShapes(paperConfig()).map((p) => [p.name, p.init]));
+  assert.equal(
+    ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'fc6', 'fc7', 'fc8'].map((l) => inits[`${l}.bias`]),
+    [0, 1, 0, 1, 1, 1, 1, 0],
+  );
+  assert.is(inits['conv1.weight'], 'normal');
+});
+
+test('a configuration that does not fit is rejected with the layer named', () => {
+  throwsWith(() => layerShapes(scaledPaperConfig({ name: 'small', channels: [8, 16, 24, 24, 16], fc: [8, 8], classes: 10, inputSize: 32 })), /small: pool2 does not fit its input \[16, 2, 2\]/);
+  throwsWith(() => layerShapes(scaledPaperConfig({ name: 'odd', channels: [9, 16, 24, 24, 16], fc: [8, 8], classes: 10, inputSize: 67 })), /conv2 has groups = 2/);
+  throwsWith(() => scaledPaperConfig({ name: 'x', channels: [8, 16], fc: [8, 8], classes: 10, inputSize: 67 }), /channels must list 5 conv widths/);
+});
+
+test.run();
