@@ -96,7 +96,7 @@ export function throwsWith(fn: () => unknown, ...patterns: RegExp[]): void {
 }
 
 /** fast-check settings for the property tests: seeded by FC_SEED when set, to replay a failure. */
-export const FC = { numRuns: 40, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) };
+export const FC = { numRuns: 40, includeErrorInReport: true, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) };
 
 /** The golden set beside every checkout (and beside CI's clone): ../shared/goldens. */
 export const GOLDENS = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/goldens');

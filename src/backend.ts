@@ -19,8 +19,8 @@ export interface OpCache {
 /**
  * Where a backward op adds its weight and bias gradients. The result's dw and
  * db are acc.dw + gradient and acc.db + gradient: the same handles, updated
- * in place, on the CPU; new handles on a backend whose tensors are immutable
- * (the caller then releases the old ones).
+ * in place, on the CPU; new handles on a backend whose tensors are immutable,
+ * which then releases acc's. Either way, use the returned handles afterwards.
  */
 export interface GradAcc<T> {
   dw: T;

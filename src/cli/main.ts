@@ -1,6 +1,7 @@
 // The `alexnet` command line: verify, summary.
 
 import { parseArgs } from 'node:util';
+import type { Backend } from '../backend.js';
 import { cpuBackend } from '../cpu/backend.js';
 import { CONFIGS, withoutGroups } from '../nn/config.js';
 import { summaryText } from './summary.js';
@@ -9,7 +10,7 @@ import { verifyGoldens } from './verify.js';
 const USAGE = `usage: alexnet <command> [options]
 
 commands:
-  verify  --goldens DIR [--backend cpu]   run golden cases (alexnet-golden/1) and compare
+  verify  --goldens DIR [--backend cpu|gpu]  run golden cases (alexnet-golden/1) and compare
   summary [--config paper] [--no-groups]  layers, output shapes, parameter counts
   help                                    this text
 `;
@@ -20,9 +21,14 @@ function configByName(name: string) {
   return make();
 }
 
-function backendByName(name: string) {
-  if (name === 'cpu') return cpuBackend();
-  throw new Error(`--backend ${name} is not available; known: cpu`);
+async function backendByName(name: string): Promise<Backend<unknown>> {
+  if (name === 'cpu') return cpuBackend() as Backend<unknown>;
+  if (name === 'gpu') {
+    // Loaded on demand: the CPU path must not need WebGL (or the gl addon) at all.
+    const { gpuBackend } = await import('../gpu/backend.js');
+    return gpuBackend() as unknown as Backend<unknown>;
+  }
+  throw new Error(`--backend ${name} is unknown; known: cpu, gpu`);
 }
 
 /** Runs the command line; returns the exit code. */
@@ -33,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'verify': {
         const { values } = parseArgs({ args: rest, options: { goldens: { type: 'string' }, backend: { type: 'string', default: 'cpu' } } });
         if (!values.goldens) throw new Error('verify needs --goldens DIR (for example ../shared/goldens)');
-        return verifyGoldens(backendByName(values.backend!), values.goldens) === 0 ? 0 : 1;
+        return verifyGoldens(await backendByName(values.backend!), values.goldens) === 0 ? 0 : 1;
       }
       case 'summary': {
         const { values } = parseArgs({ args: rest, options: { config: { type: 'string', default: 'paper' }, 'no-groups': { type: 'boolean', default: false } } });

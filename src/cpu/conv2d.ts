@@ -46,22 +46,29 @@ export function convOutputSize(n: number, k: number, stride: number, pad: number
 function conv2dDims(fn: string, x: Tensor, w: Tensor, p: Conv2dParams) {
   expectRank(fn, 'x', x, 4, '[N, C, H, W]');
   expectRank(fn, 'w', w, 4, '[Cout, C / groups, kH, kW]');
+  return conv2dGeometry(fn, x.shape, w.shape, p);
+}
+
+/** The dimensions of a convolution from the shapes of x [N, C, H, W] and w; throws naming what does not fit. */
+export function conv2dGeometry(fn: string, xShape: readonly number[], wShape: readonly number[], p: Conv2dParams) {
+  if (xShape.length !== 4) throw new RangeError(`${fn}: x has shape ${fmtShape(xShape)}, expected rank 4 [N, C, H, W]`);
+  if (wShape.length !== 4) throw new RangeError(`${fn}: w has shape ${fmtShape(wShape)}, expected rank 4 [Cout, C / groups, kH, kW]`);
   expectInt(fn, 'stride', p.stride, 1);
   expectInt(fn, 'pad', p.pad, 0);
   expectInt(fn, 'groups', p.groups, 1);
-  const [N, C, H, W] = x.shape;
-  const [Cout, Cg, kH, kW] = w.shape;
+  const [N, C, H, W] = xShape;
+  const [Cout, Cg, kH, kW] = wShape;
   const G = p.groups;
   if (C % G !== 0 || Cout % G !== 0) {
-    throw new RangeError(`${fn}: groups = ${G} must divide both the input channels of x ${fmtShape(x.shape)} and the output channels of w ${fmtShape(w.shape)}`);
+    throw new RangeError(`${fn}: groups = ${G} must divide both the input channels of x ${fmtShape(xShape)} and the output channels of w ${fmtShape(wShape)}`);
   }
   if (Cg !== C / G) {
-    throw new RangeError(`${fn}: w has shape ${fmtShape(w.shape)}, expected [Cout, ${C / G}, kH, kW] for x ${fmtShape(x.shape)} with groups = ${G}`);
+    throw new RangeError(`${fn}: w has shape ${fmtShape(wShape)}, expected [Cout, ${C / G}, kH, kW] for x ${fmtShape(xShape)} with groups = ${G}`);
   }
   const Ho = convOutputSize(H, kH, p.stride, p.pad);
   const Wo = convOutputSize(W, kW, p.stride, p.pad);
   if (Ho < 1 || Wo < 1 || kH < 1 || kW < 1) {
-    throw new RangeError(`${fn}: kernel ${kH} x ${kW} with pad ${p.pad} does not fit x ${fmtShape(x.shape)} (output would be ${Ho} x ${Wo})`);
+    throw new RangeError(`${fn}: kernel ${kH} x ${kW} with pad ${p.pad} does not fit x ${fmtShape(xShape)} (output would be ${Ho} x ${Wo})`);
   }
   return { N, C, H, W, Cout, Cg, kH, kW, G, Ho, Wo, Coutg: Cout / G };
 }

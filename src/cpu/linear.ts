@@ -22,8 +22,15 @@ export interface LinearGrads<A extends FloatArray = FloatArray> {
 function linearDims(fn: string, x: Tensor, w: Tensor): [number, number, number] {
   expectRank(fn, 'x', x, 2, '[N, in]');
   expectRank(fn, 'w', w, 2, '[out, in]');
-  const [N, I] = x.shape, [O, I2] = w.shape;
-  if (I !== I2) throw new RangeError(`${fn}: w has shape ${fmtShape(w.shape)}, expected [out, ${I}] for x ${fmtShape(x.shape)}`);
+  return linearGeometry(fn, x.shape, w.shape);
+}
+
+/** [N, in, out] of a linear layer from the shapes of x [N, in] and w [out, in]; throws naming what does not fit. */
+export function linearGeometry(fn: string, xShape: readonly number[], wShape: readonly number[]): [number, number, number] {
+  if (xShape.length !== 2) throw new RangeError(`${fn}: x has shape ${fmtShape(xShape)}, expected rank 2 [N, in]`);
+  if (wShape.length !== 2) throw new RangeError(`${fn}: w has shape ${fmtShape(wShape)}, expected rank 2 [out, in]`);
+  const [N, I] = xShape, [O, I2] = wShape;
+  if (I !== I2) throw new RangeError(`${fn}: w has shape ${fmtShape(wShape)}, expected [out, ${I}] for x ${fmtShape(xShape)}`);
   return [N, I, O];
 }
 

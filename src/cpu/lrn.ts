@@ -39,7 +39,8 @@ export interface LrnOutput<A extends FloatArray = FloatArray> {
   denom: Tensor<A>;
 }
 
-function checkLrnParams(fn: string, p: LrnParams): number {
+/** Checks LRN's parameters and returns the coefficient a of the sum of squares (alpha or alpha / n). */
+export function lrnCoefficient(fn: string, p: LrnParams): number {
   expectInt(fn, 'size', p.size, 1);
   expectNumber(fn, 'alpha', p.alpha, 0);
   expectNumber(fn, 'beta', p.beta, 0);
@@ -68,7 +69,7 @@ function powNegBeta(D: number, beta: number): number {
 /** y = x / (k + a sum_{win} x^2)^beta across channels. */
 export function lrnForward<A extends FloatArray>(x: Tensor<A>, p: LrnParams): LrnOutput<A> {
   expectRank('lrnForward', 'x', x, 4, '[N, C, H, W]');
-  const a = checkLrnParams('lrnForward', p);
+  const a = lrnCoefficient('lrnForward', p);
   const [N, C, H, W] = x.shape;
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
   const y = zeros(x.data, x.shape);
@@ -101,7 +102,7 @@ export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, o
   expectShape('lrnBackward', 'dy', dy, x.shape);
   expectShape('lrnBackward', 'y', out.y, x.shape);
   expectShape('lrnBackward', 'denom', out.denom, x.shape);
-  const a = checkLrnParams('lrnBackward', p);
+  const a = lrnCoefficient('lrnBackward', p);
   const [N, C, H, W] = x.shape;
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
   const Y = out.y.data, Dn = out.denom.data, G = dy.data, X = x.data;

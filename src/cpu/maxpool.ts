@@ -43,13 +43,19 @@ export function poolOutputSize(n: number, p: MaxPoolParams): number {
 
 function checkPool(fn: string, x: Tensor, p: MaxPoolParams): [number, number] {
   expectRank(fn, 'x', x, 4, '[N, C, H, W]');
+  return poolGeometry(fn, x.shape, p);
+}
+
+/** Checks pooling parameters against x's shape and returns the output size [Ho, Wo]. */
+export function poolGeometry(fn: string, xShape: readonly number[], p: MaxPoolParams): [number, number] {
+  if (xShape.length !== 4) throw new RangeError(`${fn}: x has shape ${fmtShape(xShape)}, expected rank 4 [N, C, H, W]`);
   expectInt(fn, 'kernel', p.kernel, 1);
   expectInt(fn, 'stride', p.stride, 1);
   expectInt(fn, 'pad', p.pad, 0, Math.floor(p.kernel / 2));
   if (typeof p.ceil !== 'boolean') throw new TypeError(`${fn}: ceil must be a boolean, got ${String(p.ceil)}`);
-  const Ho = poolOutputSize(x.shape[2], p), Wo = poolOutputSize(x.shape[3], p);
+  const Ho = poolOutputSize(xShape[2], p), Wo = poolOutputSize(xShape[3], p);
   if (Ho < 1 || Wo < 1) {
-    throw new RangeError(`${fn}: a ${p.kernel} x ${p.kernel} window with pad ${p.pad} does not fit x ${fmtShape(x.shape)}`);
+    throw new RangeError(`${fn}: a ${p.kernel} x ${p.kernel} window with pad ${p.pad} does not fit x ${fmtShape(xShape)}`);
   }
   return [Ho, Wo];
 }

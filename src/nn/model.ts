@@ -131,6 +131,11 @@ export function forward<T>(be: Backend<T>, c: AlexNetConfig, params: Params<T>, 
  */
 export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResult<T>, dlogits: T, acc?: Params<T>): Params<T> {
   const grads: Params<T> = new Map();
+  // A backend with immutable tensors returns new accumulator handles: keep acc pointing at the live ones.
+  const setGrads = (name: string, dw: T, db: T) => {
+    grads.set(`${name}.weight`, dw); grads.set(`${name}.bias`, db);
+    acc?.set(`${name}.weight`, dw); acc?.set(`${name}.bias`, db);
+  };
   const accFor = (name: string) => {
     if (!acc) return undefined;
     const dw = acc.get(`${name}.weight`), db = acc.get(`${name}.bias`);
@@ -144,7 +149,7 @@ export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResul
     switch (layer.kind) {
       case 'conv': {
         const g = be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec, accFor(layer.name));
-        grads.set(`${layer.name}.weight`, g.dw); grads.set(`${layer.name}.bias`, g.db);
+        setGrads(layer.name, g.dw, g.db);
         dx = g.dx;
         break;
       }
@@ -155,14 +160,21 @@ export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResul
       case 'dropout': dx = be.dropoutBackward(d, mask ?? null, dropout!); break;
       case 'linear': {
         const g = be.linearBackward(d, x, param(params, `${layer.name}.weight`), accFor(layer.name));
-        grads.set(`${layer.name}.weight`, g.dw); grads.set(`${layer.name}.bias`, g.db);
+        setGrads(layer.name, g.dw, g.db);
         dx = g.dx;
         break;
       }
     }
-    if (d !== dlogits && layer.kind !== 'flatten') be.dispose(d);
+    if (d !== dlogits) be.dispose(d);
     d = dx;
   }
   be.dispose(d);
   return grads;
+}
+
+/** Releases what a forward pass kept (every activation but the network's input, and the caches), logits included. */
+export function disposeForward<T>(be: Backend<T>, fwd: ForwardResult<T>): void {
+  for (let i = 1; i < fwd.saved.length; i++) be.dispose(fwd.saved[i].x);
+  for (const s of fwd.saved) if (s.cache) be.disposeCache(s.cache);
+  be.dispose(fwd.logits);
 }

@@ -1,0 +1,75 @@
+// Local response normalisation across channels on the GPU, the twin of src/cpu/lrn.ts:
+//
+//   y[c] = x[c] / D[c]^beta,   D[c] = k + a * sum_{j in win(c)} x[j]^2,   win(c) = [c - floor(n/2), c - floor(n/2) + n - 1]
+//   dx[j] = dy[j] D[j]^-beta - 2 a beta x[j] sum_{c in [j - (n - 1 - floor(n/2)), j + floor(n/2)]} dy[c] y[c] / D[c]
+//
+// with a = alpha (paper) or alpha / n (Caffe, PyTorch). One thread per
+// element; each sums its window directly (n <= 7 terms, no sliding window needed).
+
+import { type LrnParams, lrnCoefficient } from '../cpu/lrn.js';
+import { fmtShape } from '../cpu/tensor.js';
+import { type GpuTensor, idiv, sameContext } from './context.js';
+
+/** Forward result: y and the denominators D, kept for backward. */
+export interface LrnOutput {
+  y: GpuTensor;
+  denom: GpuTensor;
+}
+
+function geometry(fn: string, x: GpuTensor, p: LrnParams) {
+  if (x.shape.length !== 4) throw new RangeError(`${fn}: x has shape ${fmtShape(x.shape)}, expected rank 4 [N, C, H, W]`);
+  const a = lrnCoefficient(fn, p);
+  const lo = Math.floor(p.size / 2);
+  return { a, C: x.shape[1], lo, hi: p.size - 1 - lo };
+}
+
+/** x^-beta in kernel source; GLSL's pow needs a positive base, which D always is (k > 0). */
+const powNeg = (v: string, beta: number) => `Math.pow(${v}, ${-beta})`;
+
+/** y = x / (k + a sum_{win} x^2)^beta across channels. */
+export function lrnForward(x: GpuTensor, p: LrnParams): LrnOutput {
+  const { a, C, lo, hi } = geometry('lrnForward', x, p);
+  const denomSrc = `function (x) {
+    const n = ${idiv('this.thread.z', C)};
+    const c = this.thread.z - n * ${C};
+    let s = 0;
+    for (let d = ${-lo}; d <= ${hi}; d++) {
+      const j = c + d;
+      if (j >= 0 && j < ${C}) {
+        const v = x[n * ${C} + j][this.thread.y][this.thread.x];
+        s += v * v;
+      }
+    }
+    return ${p.k} + ${a} * s;
+  }`;
+  const denom = x.ctx.run(denomSrc, x.shape, x.tex);
+  const ySrc = `function (x, D) {
+    return x[this.thread.z][this.thread.y][this.thread.x] * ${powNeg('D[this.thread.z][this.thread.y][this.thread.x]', p.beta)};
+  }`;
+  return { y: x.ctx.run(ySrc, x.shape, x.tex, denom.tex), denom };
+}
+
+/** dL/dx of LRN from dy and the forward's x, y and D. */
+export function lrnBackward(dy: GpuTensor, x: GpuTensor, out: LrnOutput, p: LrnParams): GpuTensor {
+  const ctx = sameContext('lrnBackward', dy, x, out.y, out.denom);
+  const { a, C, lo, hi } = geometry('lrnBackward', x, p);
+  for (const [name, t] of [['dy', dy], ['y', out.y], ['denom', out.denom]] as const) {
+    if (t.shape.join() !== x.shape.join()) throw new RangeError(`lrnBackward: ${name} has shape ${fmtShape(t.shape)}, expected ${fmtShape(x.shape)}`);
+  }
+  const src = `function (dy, x, y, D) {
+    const n = ${idiv('this.thread.z', C)};
+    const j = this.thread.z - n * ${C};
+    let s = 0;
+    for (let d = ${-hi}; d <= ${lo}; d++) {
+      const c = j + d;
+      if (c >= 0 && c < ${C}) {
+        const z = n * ${C} + c;
+        s += dy[z][this.thread.y][this.thread.x] * y[z][this.thread.y][this.thread.x] / D[z][this.thread.y][this.thread.x];
+      }
+    }
+    const at = this.thread.z;
+    return dy[at][this.thread.y][this.thread.x] * ${powNeg('D[at][this.thread.y][this.thread.x]', p.beta)}
+      - ${2 * a * p.beta} * x[at][this.thread.y][this.thread.x] * s;
+  }`;
+  return ctx.run(src, x.shape, dy.tex, x.tex, out.y.tex, out.denom.tex);
+}
