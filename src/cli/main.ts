@@ -5,13 +5,15 @@ import type { Backend } from '../backend.js';
 import { cpuBackend } from '../cpu/backend.js';
 import { CONFIGS, withoutGroups } from '../nn/config.js';
 import { summaryText } from './summary.js';
-import { verifyGoldens } from './verify.js';
+import { compareCommand, verifyGoldens } from './verify.js';
 
 const USAGE = `usage: alexnet <command> [options]
 
 commands:
   verify  --goldens DIR [--backend cpu|gpu]  run golden cases (alexnet-golden/1) and compare
-  summary [--config paper] [--no-groups]  layers, output shapes, parameter counts
+  verify  --compare cpu,gpu [--config paper] [--batch 2] [--seed 1]
+                                            one forward and backward on both backends, every tensor compared
+  summary [--config paper|tiny] [--no-groups]  layers, output shapes, parameter counts
   help                                    this text
 `;
 
@@ -37,8 +39,22 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'verify': {
-        const { values } = parseArgs({ args: rest, options: { goldens: { type: 'string' }, backend: { type: 'string', default: 'cpu' } } });
-        if (!values.goldens) throw new Error('verify needs --goldens DIR (for example ../shared/goldens)');
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            goldens: { type: 'string' }, backend: { type: 'string', default: 'cpu' }, compare: { type: 'string' },
+            config: { type: 'string', default: 'paper' }, batch: { type: 'string', default: '2' }, seed: { type: 'string', default: '1' },
+          },
+        });
+        if (values.compare) {
+          const names = values.compare.split(',');
+          if (names.length !== 2) throw new Error(`--compare takes two backends, as in --compare cpu,gpu; got '${values.compare}'`);
+          const batch = Number(values.batch), seed = Number(values.seed);
+          if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be an integer >= 1, got '${values.batch}'`);
+          if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${values.seed}'`);
+          return compareCommand(await backendByName(names[0]), await backendByName(names[1]), configByName(values.config!), batch, seed);
+        }
+        if (!values.goldens) throw new Error('verify needs --goldens DIR (for example ../shared/goldens) or --compare A,B');
         return verifyGoldens(await backendByName(values.backend!), values.goldens) === 0 ? 0 : 1;
       }
       case 'summary': {

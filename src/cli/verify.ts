@@ -4,6 +4,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend.js';
 import { type CaseResult, GOLDEN_SCHEMA, type GoldenFile, runGoldenFile } from '../nn/golden.js';
+import type { AlexNetConfig } from '../nn/config.js';
+import { COMPARE_LIMIT, LAYER_LIMIT, compareBackends } from '../nn/compare.js';
 import { formatTable, sci } from './table.js';
 
 /** Reads every alexnet-golden/1 file of a folder (others skipped); throws naming a file that is not JSON. */
@@ -47,4 +49,20 @@ export function verifyGoldens<T>(be: Backend<T>, dir: string, log: (s: string) =
   const failed = results.filter(({ r }) => !r.pass).length;
   log(`\n${results.length - failed} passed, ${failed} failed`);
   return failed;
+}
+
+/** `alexnet verify --compare A,B`: prints both tables; returns 1 if any judged tensor is flagged. */
+export function compareCommand<A, B>(a: Backend<A>, b: Backend<B>, c: AlexNetConfig, batch: number, seed: number, log: (s: string) => void = console.log): number {
+  const t0 = Date.now();
+  const rows = compareBackends(a, b, c, batch, seed, (s) => process.stderr.write(`  ${s} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`));
+  const table = (rs: typeof rows) => formatTable(['tensor', 'kind', 'shape', 'max abs diff', `diff / max|${a.name}|`, ''],
+    rs.map((r) => [r.name, r.kind, `[${r.shape.join(', ')}]`, sci(r.maxAbsDiff), sci(r.relDiff), !r.judged ? '(reported)' : r.ok ? 'ok' : 'FLAG']), [3, 4]);
+  log(`configuration ${c.name}, batch ${batch}, seed ${seed}: ${a.name} against ${b.name}\n`);
+  log(`End to end (activations and loss flagged above ${COMPARE_LIMIT}; gradients reported: pooling near-ties may route them differently):\n`);
+  log(table(rows.filter((r) => r.table === 'end-to-end')));
+  log(`\nLayer by layer (same input, same upstream gradient; flagged above ${LAYER_LIMIT}):\n`);
+  log(table(rows.filter((r) => r.table === 'layer')));
+  const judged = rows.filter((r) => r.judged), bad = judged.filter((r) => !r.ok).length;
+  log(`\n${judged.length - bad} passed, ${bad} failed`);
+  return bad === 0 ? 0 : 1;
 }

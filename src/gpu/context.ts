@@ -154,6 +154,11 @@ export class GpuContext {
     }
   }
 
+  /** Blocks until the context has finished all work queued so far (for timing; downloads wait by themselves). */
+  finish(): void {
+    (this.gpu.context as { finish?: () => void } | null)?.finish?.();
+  }
+
   /** Number of textures made by this context and not yet disposed (for leak tests). */
   liveTextures(): number {
     return this.live;

@@ -86,9 +86,15 @@ export function withoutGroups(c: AlexNetConfig): AlexNetConfig {
   return { ...c, name: `${c.name}-nogroups`, conv: c.conv.map((s) => ({ ...s, groups: 1 })) as unknown as AlexNetConfig['conv'] };
 }
 
+/** The paper's topology at toy widths on 67 x 67 input (the whole-model golden's net): for quick checks. */
+export function tinyConfig(): AlexNetConfig {
+  return scaledPaperConfig({ name: 'tiny', channels: [8, 16, 24, 24, 16], fc: [32, 32], classes: 10, inputSize: 67 });
+}
+
 /** Configurations by name, for the command line. */
 export const CONFIGS: Record<string, () => AlexNetConfig> = {
   paper: paperConfig,
+  tiny: tinyConfig,
 };
 
 /** A layer of the built network, in forward order. */

@@ -44,7 +44,7 @@ export function uploadParams<T>(be: Backend<T>, c: AlexNetConfig, host: HostPara
 }
 
 /** What one layer's forward kept for its backward. */
-interface Saved<T> {
+export interface Saved<T> {
   layer: LayerSpec;
   x: T;
   cache?: OpCache;
@@ -73,55 +73,76 @@ function param<T>(params: Params<T>, name: string): T {
   return p;
 }
 
+/** One layer's forward pass on input h: its output, and what its backward needs. */
+export function layerForward<T>(be: Backend<T>, layer: LayerSpec, params: Params<T>, h: T, o: ForwardOptions): { y: T; saved: Saved<T> } {
+  const s: Saved<T> = { layer, x: h };
+  switch (layer.kind) {
+    case 'conv':
+      return { y: be.conv2dForward(h, param(params, `${layer.name}.weight`), param(params, `${layer.name}.bias`), layer.spec), saved: s };
+    case 'relu':
+      return { y: be.reluForward(h), saved: s };
+    case 'lrn': {
+      const r = be.lrnForward(h, layer.params);
+      s.cache = r.cache;
+      return { y: r.y, saved: s };
+    }
+    case 'maxpool': {
+      const r = be.maxpoolForward(h, layer.params);
+      s.cache = r.cache;
+      return { y: r.y, saved: s };
+    }
+    case 'flatten': {
+      const sh = be.shape(h);
+      return { y: be.reshape(h, [sh[0], sh[1] * sh[2] * sh[3]]), saved: s };
+    }
+    case 'dropout': {
+      const p: DropoutParams = { rate: layer.rate, mode: layer.mode, train: o.train };
+      if (o.train && layer.rate > 0 && !o.rng) throw new RangeError(`forward: training with dropout (${layer.name}) needs an rng for the masks`);
+      const mask = o.train ? dropoutMask(sizeOf(be.shape(h)), layer.rate, o.rng!) : null;
+      s.mask = mask; s.dropout = p;
+      return { y: be.dropoutForward(h, mask, p), saved: s };
+    }
+    case 'linear':
+      return { y: be.linearForward(h, param(params, `${layer.name}.weight`), param(params, `${layer.name}.bias`)), saved: s };
+  }
+}
+
 /** Runs the network on x [N, C, H, W]; returns logits [N, classes] and what backward needs. */
 export function forward<T>(be: Backend<T>, c: AlexNetConfig, params: Params<T>, x: T, o: ForwardOptions): ForwardResult<T> {
   const xs = be.shape(x);
   if (xs.length !== 4 || xs[1] !== c.inputChannels || xs[2] !== c.inputSize || xs[3] !== c.inputSize) {
     throw new RangeError(`forward: x has shape ${fmtShape(xs)}, expected [N, ${c.inputChannels}, ${c.inputSize}, ${c.inputSize}] for configuration ${c.name}`);
   }
-  if (o.train && c.dropout.rate > 0 && !o.rng) throw new RangeError('forward: training with dropout needs an rng for the masks');
   const saved: Saved<T>[] = [];
   const activations = o.keepActivations ? new Map<string, T>() : undefined;
   let h = x;
   for (const layer of buildLayers(c)) {
-    const s: Saved<T> = { layer, x: h };
-    switch (layer.kind) {
-      case 'conv':
-        h = be.conv2dForward(h, param(params, `${layer.name}.weight`), param(params, `${layer.name}.bias`), layer.spec);
-        break;
-      case 'relu':
-        h = be.reluForward(h);
-        break;
-      case 'lrn': {
-        const r = be.lrnForward(h, layer.params);
-        h = r.y; s.cache = r.cache;
-        break;
-      }
-      case 'maxpool': {
-        const r = be.maxpoolForward(h, layer.params);
-        h = r.y; s.cache = r.cache;
-        break;
-      }
-      case 'flatten': {
-        const sh = be.shape(h);
-        h = be.reshape(h, [sh[0], sh[1] * sh[2] * sh[3]]);
-        break;
-      }
-      case 'dropout': {
-        const p: DropoutParams = { rate: layer.rate, mode: layer.mode, train: o.train };
-        const mask = o.train ? dropoutMask(sizeOf(be.shape(h)), layer.rate, o.rng!) : null;
-        s.mask = mask; s.dropout = p;
-        h = be.dropoutForward(h, mask, p);
-        break;
-      }
-      case 'linear':
-        h = be.linearForward(h, param(params, `${layer.name}.weight`), param(params, `${layer.name}.bias`));
-        break;
-    }
-    saved.push(s);
+    const r = layerForward(be, layer, params, h, o);
+    saved.push(r.saved);
+    h = r.y;
     activations?.set(layer.name, h);
   }
   return { logits: h, saved, activations };
+}
+
+/**
+ * One layer's backward pass: dL/dx from dL/dy (d) and what its forward saved,
+ * and, for conv and linear layers, the weight and bias gradients (added into
+ * acc when given; use the returned handles afterwards).
+ */
+export function layerBackward<T>(
+  be: Backend<T>, params: Params<T>, s: Saved<T>, d: T, acc?: { dw: T; db: T },
+): { dx: T; dw?: T; db?: T } {
+  const { layer, x, cache, mask, dropout } = s;
+  switch (layer.kind) {
+    case 'conv': return be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec, acc);
+    case 'relu': return { dx: be.reluBackward(d, x) };
+    case 'lrn': return { dx: be.lrnBackward(d, x, cache!, layer.params) };
+    case 'maxpool': return { dx: be.maxpoolBackward(d, cache!, be.shape(x)) };
+    case 'flatten': return { dx: be.reshape(d, be.shape(x)) };
+    case 'dropout': return { dx: be.dropoutBackward(d, mask ?? null, dropout!) };
+    case 'linear': return be.linearBackward(d, x, param(params, `${layer.name}.weight`), acc);
+  }
 }
 
 /**
@@ -131,42 +152,25 @@ export function forward<T>(be: Backend<T>, c: AlexNetConfig, params: Params<T>, 
  */
 export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResult<T>, dlogits: T, acc?: Params<T>): Params<T> {
   const grads: Params<T> = new Map();
-  // A backend with immutable tensors returns new accumulator handles: keep acc pointing at the live ones.
-  const setGrads = (name: string, dw: T, db: T) => {
-    grads.set(`${name}.weight`, dw); grads.set(`${name}.bias`, db);
-    acc?.set(`${name}.weight`, dw); acc?.set(`${name}.bias`, db);
-  };
-  const accFor = (name: string) => {
-    if (!acc) return undefined;
-    const dw = acc.get(`${name}.weight`), db = acc.get(`${name}.bias`);
-    if (dw === undefined || db === undefined) throw new RangeError(`backward: gradient buffers for ${name} are missing`);
-    return { dw, db };
-  };
   let d = dlogits;
   for (let i = fwd.saved.length - 1; i >= 0; i--) {
-    const { layer, x, cache, mask, dropout } = fwd.saved[i];
-    let dx: T;
-    switch (layer.kind) {
-      case 'conv': {
-        const g = be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec, accFor(layer.name));
-        setGrads(layer.name, g.dw, g.db);
-        dx = g.dx;
-        break;
-      }
-      case 'relu': dx = be.reluBackward(d, x); break;
-      case 'lrn': dx = be.lrnBackward(d, x, cache!, layer.params); break;
-      case 'maxpool': dx = be.maxpoolBackward(d, cache!, be.shape(x)); break;
-      case 'flatten': dx = be.reshape(d, be.shape(x)); break;
-      case 'dropout': dx = be.dropoutBackward(d, mask ?? null, dropout!); break;
-      case 'linear': {
-        const g = be.linearBackward(d, x, param(params, `${layer.name}.weight`), accFor(layer.name));
-        setGrads(layer.name, g.dw, g.db);
-        dx = g.dx;
-        break;
+    const name = fwd.saved[i].layer.name;
+    let a: { dw: T; db: T } | undefined;
+    if (acc && (fwd.saved[i].layer.kind === 'conv' || fwd.saved[i].layer.kind === 'linear')) {
+      const dw = acc.get(`${name}.weight`), db = acc.get(`${name}.bias`);
+      if (dw === undefined || db === undefined) throw new RangeError(`backward: gradient buffers for ${name} are missing`);
+      a = { dw, db };
+    }
+    const g = layerBackward(be, params, fwd.saved[i], d, a);
+    if (g.dw !== undefined && g.db !== undefined) {
+      // A backend with immutable tensors returns new accumulator handles: keep acc pointing at the live ones.
+      for (const m of acc ? [grads, acc] : [grads]) {
+        m.set(`${name}.weight`, g.dw);
+        m.set(`${name}.bias`, g.db);
       }
     }
     if (d !== dlogits) be.dispose(d);
-    d = dx;
+    d = g.dx;
   }
   be.dispose(d);
   return grads;
