@@ -38,7 +38,7 @@ import { sharedContext } from './context.js';
 /** See the header: the GPU's tolerance relative to the tensor's max. */
 const GPU_REL = 1e-5;
 /** Fewer runs than the CPU properties: every new shape compiles new shaders (tens of ms each on llvmpipe). */
-const GFC = { numRuns: 12, includeErrorInReport: true, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) };
+const GFC = { numRuns: 16, includeErrorInReport: true, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) };
 
 const ctx = await sharedContext();
 const up = (t: Tensor) => ctx.upload(t.data, t.shape);
@@ -62,13 +62,14 @@ function scoped(body: (keep: (t: GpuTensor) => GpuTensor) => void): void {
 }
 
 const convCase = fc.record({
-  N: fc.integer({ min: 1, max: 2 }), cPerGroup: fc.integer({ min: 1, max: 3 }), oPerGroup: fc.integer({ min: 1, max: 3 }),
-  groups: fc.integer({ min: 1, max: 4 }), kH: fc.integer({ min: 1, max: 5 }), kW: fc.integer({ min: 1, max: 5 }),
+  // Channel counts per group of 4 and 8 exercise the four-per-thread kernels; the others, the simple ones.
+  N: fc.integer({ min: 1, max: 2 }), cPerGroup: fc.constantFrom(1, 2, 3, 4, 8), oPerGroup: fc.constantFrom(1, 2, 3, 4, 8),
+  groups: fc.integer({ min: 1, max: 4 }), kernel: fc.constantFrom<'simple' | 'x4'>('simple', 'x4'), kH: fc.integer({ min: 1, max: 5 }), kW: fc.integer({ min: 1, max: 5 }),
   stride: fc.integer({ min: 1, max: 4 }), pad: fc.integer({ min: 0, max: 2 }),
   extraH: fc.integer({ min: 0, max: 6 }), extraW: fc.integer({ min: 0, max: 6 }), seed: fc.integer(),
 }).filter((c) => c.pad < c.kH && c.pad < c.kW);
 
-test('conv2d forward, dx, dw, db (with and without accumulation) agree with the CPU', () => {
+test('conv2d forward, dx, dw, db (with and without accumulation, both kernel forms) agree with the CPU', () => {
   fc.assert(fc.property(convCase, fc.boolean(), (c, accumulate) => {
     const rng = Rng.seeded(c.seed);
     const C = c.cPerGroup * c.groups, Cout = c.oPerGroup * c.groups;
@@ -82,8 +83,9 @@ test('conv2d forward, dx, dw, db (with and without accumulation) agree with the 
     scoped((keep) => {
       const gx = keep(up(x)), gw = keep(up(w)), gb = keep(up(b)), gdy = keep(up(dy));
       const accG = accC ? { dw: up(accC.dw), db: up(accC.db) } : undefined; // consumed by conv2dBackward
-      agree('y', keep(gpuConv.conv2dForward(gx, gw, gb, p)), y);
-      const gg = gpuConv.conv2dBackward(gdy, gx, gw, p, accG);
+      const x4 = c.kernel === 'x4' && c.oPerGroup % 4 === 0 ? 'x4' : 'simple';
+      agree('y', keep(gpuConv.conv2dForward(gx, gw, gb, p, x4)), y);
+      const gg = gpuConv.conv2dBackward(gdy, gx, gw, p, accG, c.kernel);
       agree('dx', keep(gg.dx), g.dx);
       agree('dw', keep(gg.dw), g.dw);
       agree('db', keep(gg.db), g.db);

@@ -122,6 +122,26 @@ export class GpuContext {
     return { ctx: this, tex, shape: [...shape] };
   }
 
+  /**
+   * Runs a kernel that returns four values per thread (returnType Array(4)),
+   * for an intermediate texture of the given gpu.js output size. The caller
+   * reads it with another kernel and releases it with release().
+   */
+  runPacked(source: string, output: number[], ...args: unknown[]): Texture {
+    this.check();
+    const tex = this.kernel(source, output, 'Array(4)')(...(args as never[])) as unknown as Texture;
+    this.live++;
+    return tex;
+  }
+
+  /** Releases an intermediate texture made by runPacked(). */
+  release(tex: Texture): void {
+    if (!(tex as unknown as { _deleted?: boolean })._deleted) {
+      tex.delete();
+      this.live--;
+    }
+  }
+
   /** Copies host data into a new texture. */
   upload(data: Float32Array | Float64Array, shape: readonly number[]): GpuTensor {
     if (data.length !== sizeOf(shape)) {

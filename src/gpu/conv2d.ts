@@ -14,7 +14,8 @@
 
 import { type Conv2dParams, conv2dGeometry } from '../cpu/conv2d.js';
 import { fmtShape } from '../cpu/tensor.js';
-import { type GpuTensor, idiv, sameContext } from './context.js';
+import type { Texture } from 'gpu.js';
+import { type GpuContext, type GpuTensor, idiv, sameContext } from './context.js';
 
 /** Gradients of the convolution's input, weights and bias. */
 export interface Conv2dGrads {
@@ -27,8 +28,23 @@ function expectShape(fn: string, name: string, t: GpuTensor, shape: readonly num
   if (t.shape.join() !== shape.join()) throw new RangeError(`${fn}: ${name} has shape ${fmtShape(t.shape)}, expected ${fmtShape(shape)}`);
 }
 
-/** Forward convolution on the GPU: y = conv(x, w) + b. */
-export function conv2dForward(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams): GpuTensor {
+/** How conv2dForward spreads work over threads: one output each, or four output channels each (then unpacked). */
+export type ConvForwardKernel = 'simple' | 'x4';
+
+/**
+ * Forward convolution on the GPU: y = conv(x, w) + b. By default four output
+ * channels per thread when the group's channel count allows it (each input
+ * value loaded once feeds four sums; bench/gpu-layers.ts measures the ratio
+ * against the simple kernel), else one output per thread.
+ */
+export function conv2dForward(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams, kernel?: ConvForwardKernel): GpuTensor {
+  const { Coutg } = conv2dGeometry('conv2dForward', x.shape, w.shape, p);
+  const k = kernel ?? (Coutg % 4 === 0 ? 'x4' : 'simple');
+  return k === 'x4' ? conv2dForwardX4(x, w, b, p) : conv2dForwardSimple(x, w, b, p);
+}
+
+/** One thread per output element: the formula at the top, as it stands. */
+export function conv2dForwardSimple(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams): GpuTensor {
   const ctx = sameContext('conv2dForward', x, w, b);
   const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dForward', x.shape, w.shape, p);
   expectShape('conv2dForward', 'b', b, [Cout]);
@@ -60,11 +76,87 @@ export function conv2dForward(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2
 }
 
 /**
+ * Four output channels o, o + 1, o + 2, o + 3 (same group) per thread, into an
+ * Array(4) texture [Wo, Ho, N Cout / 4]; a second kernel unpacks it into the
+ * usual layout. Needs Cout / groups divisible by 4 (true at every AlexNet layer).
+ */
+export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams): GpuTensor {
+  const ctx = sameContext('conv2dForward', x, w, b);
+  const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dForward', x.shape, w.shape, p);
+  expectShape('conv2dForward', 'b', b, [Cout]);
+  if (Coutg % 4 !== 0) throw new RangeError(`conv2dForwardX4: Cout / groups = ${Coutg} is not a multiple of 4`);
+  const Q = Cout / 4;
+  const packed = `function (x, w, b) {
+    const n = ${idiv('this.thread.z', Q)};
+    const o = (this.thread.z - n * ${Q}) * 4;
+    const g = ${idiv('o', Coutg)};
+    const y0 = this.thread.y * ${p.stride} - ${p.pad};
+    const x0 = this.thread.x * ${p.stride} - ${p.pad};
+    let s0 = b[o];
+    let s1 = b[o + 1];
+    let s2 = b[o + 2];
+    let s3 = b[o + 3];
+    for (let c = 0; c < ${Cg}; c++) {
+      const xz = n * ${C} + g * ${Cg} + c;
+      const wz = o * ${Cg} + c;
+      for (let u = 0; u < ${kH}; u++) {
+        const yy = y0 + u;
+        if (yy >= 0 && yy < ${H}) {
+          for (let v = 0; v < ${kW}; v++) {
+            const xx = x0 + v;
+            if (xx >= 0 && xx < ${W}) {
+              const xv = x[xz][yy][xx];
+              s0 += w[wz][u][v] * xv;
+              s1 += w[wz + ${Cg}][u][v] * xv;
+              s2 += w[wz + ${2 * Cg}][u][v] * xv;
+              s3 += w[wz + ${3 * Cg}][u][v] * xv;
+            }
+          }
+        }
+      }
+    }
+    return [s0, s1, s2, s3];
+  }`;
+  const tex = ctx.runPacked(packed, [Wo, Ho, N * Q], x.tex, w.tex, b.tex);
+  // Output plane n * Cout + o is component o % 4 of packed plane n * Q + floor(o / 4).
+  return unpack4(ctx, tex, [N, Cout, Ho, Wo], `
+    const n = ${idiv('this.thread.z', Cout)};
+    const o = this.thread.z - n * ${Cout};
+    const q = ${idiv('o', 4)};
+    const k = o - q * 4;
+    const pz = n * ${Q} + q;`);
+}
+
+/**
+ * Turns an Array(4) texture into a tensor of the usual layout and releases
+ * it. `locate` is kernel source that sets pz (the packed plane) and k (the
+ * component) for output plane this.thread.z; with acc, acc's value is added.
+ */
+function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate: string, acc?: GpuTensor): GpuTensor {
+  const src = `function (t${acc ? ', acc' : ''}) {
+    ${locate}
+    const v = t[pz][this.thread.y][this.thread.x];
+    let r = v[3];
+    if (k == 0) r = v[0];
+    if (k == 1) r = v[1];
+    if (k == 2) r = v[2];
+    return r${acc ? ' + acc[this.thread.z][this.thread.y][this.thread.x]' : ''};
+  }`;
+  const out = ctx.run(src, shape, tex, ...(acc ? [acc.tex] : []));
+  ctx.release(tex);
+  return out;
+}
+
+/**
  * Backward convolution on the GPU. With `acc`, dw and db are acc.dw + dW and
  * acc.db + dB, computed in the same kernels; acc's textures are released
- * (GPU tensors are immutable: use the returned ones).
+ * (GPU tensors are immutable: use the returned ones). dx and dw use the
+ * four-per-thread kernels below where the channel counts allow (kernel 'x4',
+ * the default), else one output per thread ('simple').
  */
-export function conv2dBackward(dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc?: { dw: GpuTensor; db: GpuTensor }): Conv2dGrads {
+export function conv2dBackward(
+  dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc?: { dw: GpuTensor; db: GpuTensor }, kernel?: ConvForwardKernel,
+): Conv2dGrads {
   const ctx = sameContext('conv2dBackward', dy, x, w);
   const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dBackward', x.shape, w.shape, p);
   expectShape('conv2dBackward', 'dy', dy, [N, Cout, Ho, Wo]);
@@ -131,12 +223,106 @@ export function conv2dBackward(dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Con
     }
     return sum;
   }`;
-  const dx = ctx.run(dxSrc, x.shape, dy.tex, w.tex);
-  const dw = ctx.run(dwSrc, w.shape, dy.tex, x.tex, ...(acc ? [acc.dw.tex] : []));
+  const useX4 = (kernel ?? 'x4') === 'x4';
+  const dx = useX4 && Cg % 4 === 0 ? conv2dBackwardDxX4(dy, w, x.shape, p) : ctx.run(dxSrc, x.shape, dy.tex, w.tex);
+  const dw = useX4 && Coutg % 4 === 0 ? conv2dBackwardDwX4(dy, x, w.shape, p, acc?.dw) : ctx.run(dwSrc, w.shape, dy.tex, x.tex, ...(acc ? [acc.dw.tex] : []));
   const db = ctx.run(dbSrc, [Cout], dy.tex, ...(acc ? [acc.db.tex] : []));
   if (acc) {
     ctx.dispose(acc.dw);
     ctx.dispose(acc.db);
   }
   return { dx, dw, db };
+}
+
+/** dx with four input channels c .. c + 3 of one group per thread: each dy value loaded feeds four sums. Needs Cg % 4 == 0. */
+function conv2dBackwardDxX4(dy: GpuTensor, w: GpuTensor, xShape: readonly number[], p: Conv2dParams): GpuTensor {
+  const ctx = dy.ctx;
+  const { N, C, Cout, Cg, kH, kW, Ho, Wo, Coutg, H, W } = conv2dGeometry('conv2dBackward', xShape, w.shape, p);
+  const s = p.stride, pad = p.pad, Q = C / 4;
+  const packed = `function (dy, w) {
+    const n = ${idiv('this.thread.z', Q)};
+    const ci = (this.thread.z - n * ${Q}) * 4;
+    const g = ${idiv('ci', Cg)};
+    const c = ci - g * ${Cg};
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let oo = 0; oo < ${Coutg}; oo++) {
+      const o = g * ${Coutg} + oo;
+      const wz = o * ${Cg} + c;
+      for (let u = 0; u < ${kH}; u++) {
+        const iy = this.thread.y + ${pad} - u;
+        const i = ${idiv('iy', s)};
+        if (iy >= 0 && i * ${s} == iy && i < ${Ho}) {
+          for (let v = 0; v < ${kW}; v++) {
+            const jx = this.thread.x + ${pad} - v;
+            const j = ${idiv('jx', s)};
+            if (jx >= 0 && j * ${s} == jx && j < ${Wo}) {
+              const d = dy[n * ${Cout} + o][i][j];
+              s0 += d * w[wz][u][v];
+              s1 += d * w[wz + 1][u][v];
+              s2 += d * w[wz + 2][u][v];
+              s3 += d * w[wz + 3][u][v];
+            }
+          }
+        }
+      }
+    }
+    return [s0, s1, s2, s3];
+  }`;
+  const tex = ctx.runPacked(packed, [W, H, N * Q], dy.tex, w.tex);
+  return unpack4(ctx, tex, xShape, `
+    const n = ${idiv('this.thread.z', C)};
+    const ci = this.thread.z - n * ${C};
+    const q = ${idiv('ci', 4)};
+    const k = ci - q * 4;
+    const pz = n * ${Q} + q;`);
+}
+
+/** dw with four output channels o .. o + 3 per thread: each input value loaded feeds four sums. Needs Coutg % 4 == 0. */
+function conv2dBackwardDwX4(dy: GpuTensor, x: GpuTensor, wShape: readonly number[], p: Conv2dParams, acc?: GpuTensor): GpuTensor {
+  const ctx = dy.ctx;
+  const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dBackward', x.shape, wShape, p);
+  const s = p.stride, pad = p.pad;
+  // Packed plane q * Cg + c holds dw[4q + k, c] in component k.
+  const packed = `function (dy, x) {
+    const q = ${idiv('this.thread.z', Cg)};
+    const c = this.thread.z - q * ${Cg};
+    const o = q * 4;
+    const g = ${idiv('o', Coutg)};
+    const u = this.thread.y;
+    const v = this.thread.x;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let n = 0; n < ${N}; n++) {
+      for (let i = 0; i < ${Ho}; i++) {
+        const yy = i * ${s} - ${pad} + u;
+        if (yy >= 0 && yy < ${H}) {
+          for (let j = 0; j < ${Wo}; j++) {
+            const xx = j * ${s} - ${pad} + v;
+            if (xx >= 0 && xx < ${W}) {
+              const xv = x[n * ${C} + g * ${Cg} + c][yy][xx];
+              const dz = n * ${Cout} + o;
+              s0 += dy[dz][i][j] * xv;
+              s1 += dy[dz + 1][i][j] * xv;
+              s2 += dy[dz + 2][i][j] * xv;
+              s3 += dy[dz + 3][i][j] * xv;
+            }
+          }
+        }
+      }
+    }
+    return [s0, s1, s2, s3];
+  }`;
+  const tex = ctx.runPacked(packed, [kW, kH, (Cout / 4) * Cg], dy.tex, x.tex);
+  const out = unpack4(ctx, tex, wShape, `
+    const o = ${idiv('this.thread.z', Cg)};
+    const c = this.thread.z - o * ${Cg};
+    const q = ${idiv('o', 4)};
+    const k = o - q * 4;
+    const pz = q * ${Cg} + c;`, acc);
+  return out;
 }
