@@ -1,7 +1,9 @@
 // 1000 training steps on the GPU backend: the number of live textures after
 // every step equals the number after the first, and the process's memory
-// stays flat (a leaked activation of this net would add about 1 MB a step, or
-// 1 GB over the run; we allow 64 MB of noise from V8 and the driver).
+// stays flat once warm. Measured here: resident memory climbs about 30 MB
+// over the first few hundred steps (V8's heap and JIT settling) and then
+// holds within +-10 MB to step 2000. A leaked activation of this net would
+// add about 1 MB a step; the bound below is 48 MB between step 200 and step 1000.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,15 +28,17 @@ test(`${STEPS} forward-backward-update steps keep GPU textures and process memor
   const sgd = { ...PAPER_SGD, lr: 0.001 };
   trainStep(be, c, state, x, labels, rng, sgd);
   const live = ctx.liveTextures();
-  const rss0 = process.memoryUsage().rss;
+  const warm = Math.min(200, Math.floor(STEPS / 5));
+  let rss0 = 0;
   let losses = 0;
   for (let i = 1; i < STEPS; i++) {
     losses += trainStep(be, c, state, x, labels, rng, sgd);
     if (ctx.liveTextures() !== live) assert.unreachable(`step ${i}: ${ctx.liveTextures()} live textures, ${live} after the first step`);
+    if (i === warm) rss0 = process.memoryUsage().rss;
   }
   const grown = (process.memoryUsage().rss - rss0) / 2 ** 20;
   assert.ok(Number.isFinite(losses), 'losses stay finite');
-  assert.ok(grown < 64, `resident memory grew by ${grown.toFixed(1)} MB over ${STEPS} steps`);
+  assert.ok(grown < 48, `resident memory grew by ${grown.toFixed(1)} MB from step ${warm} to step ${STEPS}`);
   disposeTrainState(be, state);
   be.dispose(x);
 });
