@@ -63,6 +63,8 @@ export interface Backend<T> {
   conv2dBackward(dy: T, x: T, w: T, p: Conv2dParams, acc?: GradAcc<T>): ParamGrads<T>;
   reluForward(x: T): T;
   reluBackward(dy: T, x: T): T;
+  tanhForward(x: T): T;
+  tanhBackward(dy: T, x: T): T;
   lrnForward(x: T, p: LrnParams): { y: T; cache: OpCache };
   lrnBackward(dy: T, x: T, cache: OpCache, p: LrnParams): T;
   maxpoolForward(x: T, p: MaxPoolParams): { y: T; cache: OpCache };

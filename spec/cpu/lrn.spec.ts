@@ -28,6 +28,25 @@ test('lrn gradient matches central finite differences, both conventions, sizes 1
   }), FC);
 });
 
+test('lrn with g groups equals g separate lrns on channel slices (forward and backward)', () => {
+  fc.assert(fc.property(lrnCase, fc.integer({ min: 2, max: 3 }), (c, G) => {
+    const rng = Rng.seeded(c.seed);
+    const p: LrnParams = { size: c.size, alpha: c.alpha, beta: c.beta, k: c.k, convention: c.convention };
+    const Cg = c.C, HW = c.H * c.W;
+    const x = rand64(rng, [c.N, G * Cg, c.H, c.W], -3, 3), dy = rand64(rng, x.shape);
+    const out = lrnForward(x, { ...p, groups: G });
+    const dx = lrnBackward(dy, x, out, { ...p, groups: G });
+    const slice = (t: Float64Array, n: number, g: number) => t.slice((n * G + g) * Cg * HW, (n * G + g + 1) * Cg * HW);
+    for (let n = 0; n < c.N; n++) for (let g = 0; g < G; g++) {
+      const xs = { data: slice(x.data, n, g), shape: [1, Cg, c.H, c.W] }, dys = { data: slice(dy.data, n, g), shape: xs.shape };
+      const o = lrnForward(xs, p);
+      assert.equal(slice(out.y.data, n, g), o.y.data);
+      assertClose(slice(dx.data, n, g), lrnBackward(dys, xs, o, p).data, 1e-15, 'dx');
+    }
+  }), FC);
+  throwsWith(() => lrnForward(rand64(Rng.seeded(1), [1, 5, 2, 2]), { ...PAPER_LRN, groups: 2 }), /groups = 2 must divide the 5 channels of x/);
+});
+
 test('lrn with alpha = 0 is division by k^beta', () => {
   fc.assert(fc.property(lrnCase, (c) => {
     const rng = Rng.seeded(c.seed);

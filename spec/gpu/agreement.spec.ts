@@ -19,6 +19,7 @@ import * as cpuLrn from '../../src/cpu/lrn.js';
 import * as cpuPool from '../../src/cpu/maxpool.js';
 import { Rng } from '../../src/cpu/random.js';
 import * as cpuRelu from '../../src/cpu/relu.js';
+import * as cpuTanh from '../../src/cpu/tanh.js';
 import * as cpuSgd from '../../src/cpu/sgd.js';
 import * as cpuXent from '../../src/cpu/softmax-cross-entropy.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
@@ -28,6 +29,7 @@ import * as gpuLin from '../../src/gpu/linear.js';
 import * as gpuLrn from '../../src/gpu/lrn.js';
 import * as gpuPool from '../../src/gpu/maxpool.js';
 import * as gpuRelu from '../../src/gpu/relu.js';
+import * as gpuTanh from '../../src/gpu/tanh.js';
 import * as gpuSgd from '../../src/gpu/sgd.js';
 import * as gpuXent from '../../src/gpu/softmax-cross-entropy.js';
 import { reshape as gpuReshape } from '../../src/gpu/tensor.js';
@@ -105,16 +107,28 @@ test('relu forward and backward agree exactly', () => {
   }), GFC);
 });
 
-test('LRN forward and backward agree, both conventions, sizes 1-7', () => {
+test('tanh forward and backward agree (GLSL has no tanh: 1 - 2 / (exp(2x) + 1), within 1e-6)', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 9 }), fc.double({ min: 0.1, max: 30, noNaN: true }), fc.integer(), (N, F, scale, seed) => {
+    const rng = Rng.seeded(seed);
+    const x = rand32(rng, [N, F], -scale, scale), dy = rand32(rng, [N, F]);
+    scoped((keep) => {
+      const gx = keep(up(x));
+      agree('y', keep(gpuTanh.tanhForward(gx)), cpuTanh.tanhForward(x), 1e-6);
+      agree('dx', keep(gpuTanh.tanhBackward(keep(up(dy)), gx)), cpuTanh.tanhBackward(dy, x), 1e-6);
+    });
+  }), GFC);
+});
+
+test('LRN forward and backward agree, both conventions, sizes 1-7, with channel groups', () => {
   const lrnCase = fc.record({
-    N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 9 }), H: fc.integer({ min: 1, max: 3 }), W: fc.integer({ min: 1, max: 3 }),
+    N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 9 }), groups: fc.integer({ min: 1, max: 2 }), H: fc.integer({ min: 1, max: 3 }), W: fc.integer({ min: 1, max: 3 }),
     size: fc.integer({ min: 1, max: 7 }), alpha: fc.double({ min: 1e-4, max: 1, noNaN: true }), beta: fc.constantFrom(0.75, 0.5, 1),
     k: fc.double({ min: 1, max: 3, noNaN: true }), convention: fc.constantFrom<'paper' | 'alpha/n'>('paper', 'alpha/n'), seed: fc.integer(),
   });
   fc.assert(fc.property(lrnCase, (c) => {
     const rng = Rng.seeded(c.seed);
-    const p = { size: c.size, alpha: c.alpha, beta: c.beta, k: c.k, convention: c.convention };
-    const x = rand32(rng, [c.N, c.C, c.H, c.W], -3, 3), dy = rand32(rng, x.shape);
+    const p = { size: c.size, alpha: c.alpha, beta: c.beta, k: c.k, convention: c.convention, groups: c.groups };
+    const x = rand32(rng, [c.N, c.C * c.groups, c.H, c.W], -3, 3), dy = rand32(rng, x.shape);
     const out = cpuLrn.lrnForward(x, p);
     scoped((keep) => {
       const gx = keep(up(x));

@@ -25,6 +25,33 @@ test('alexnet verify exits 0 on the goldens and ends with "N passed, 0 failed"',
   assert.match(r.stdout.trimEnd().split('\n').at(-1)!, /^\d+ passed, 0 failed$/);
 });
 
+test('without a display the GPU backend fails at once and says what to run; it never falls back to the CPU', () => {
+  const env = { ...process.env };
+  delete env.DISPLAY;
+  const r = spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), 'verify', '--goldens', GOLDENS, '--backend', 'gpu'], { encoding: 'utf8', cwd: root, env });
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /no (working )?headlessgl context/);
+  assert.match(r.stderr, /xvfb-run -a/);
+  assert.not.match(r.stdout, /passed/);
+});
+
+test('alexnet verify --backend gpu passes every golden case (under xvfb-run)', () => {
+  const r = alexnet('verify', '--goldens', GOLDENS, '--backend', 'gpu');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^backend gpu/);
+  assert.match(r.stdout.trimEnd().split('\n').at(-1)!, /^\d+ passed, 0 failed$/);
+});
+
+test('alexnet verify --compare cpu,gpu prints both tables and passes on the tiny net', () => {
+  const r = alexnet('verify', '--compare', 'cpu,gpu', '--config', 'tiny', '--batch', '2');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /End to end/);
+  assert.match(r.stdout, /conv2\.weight\s+gradient\s+\[16, 4, 5, 5\]/);
+  assert.match(r.stdout, /Layer by layer/);
+  assert.match(r.stdout, /fc6\s+dw\s+\[32, 16\]/);
+  assert.match(r.stdout, /\n\d+ passed, 0 failed\n$/);
+});
+
 test('alexnet verify exits non-zero on a failing case, an unknown op, or a missing folder', () => {
   const dir = mkdtempSync(join(tmpdir(), 'goldens-'));
   const tensor = (shape: number[], data: number[]) => ({ shape, data });

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, withoutGroups } from '../../src/nn/config.js';
+import { layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, smallConfig, torchvisionConfig, withoutGroups } from '../../src/nn/config.js';
 import { throwsWith } from '../helpers.js';
 
 test('the paper net has 60,965,224 parameters, 62,378,344 without groups', () => {
@@ -32,6 +32,29 @@ test('initial biases: 1 in conv2, conv4, conv5, fc6, fc7 (paper, section 5), 0 e
     [0, 1, 0, 1, 1, 1, 1, 0],
   );
   assert.is(inits['conv1.weight'], 'normal');
+});
+
+test('torchvision variant: 61,100,840 parameters, dropout before fc6 and fc7, no LRN; small configs fit 28 and 32', () => {
+  assert.is(parameterCount(torchvisionConfig()), 61_100_840);
+  const order = layerShapes(torchvisionConfig()).map((l) => l.layer.name).join(' ');
+  assert.is(order, 'conv1 relu1 pool1 conv2 relu2 pool2 conv3 relu3 conv4 relu4 conv5 relu5 pool5 flatten drop6 fc6 relu6 drop7 fc7 relu7 fc8');
+  assert.equal(layerShapes(smallConfig()).find((l) => l.layer.name === 'pool5')!.outShape, [32, 2, 2]);
+  assert.equal(layerShapes(smallConfig({ inputSize: 32, inputChannels: 3 })).find((l) => l.layer.name === 'pool5')!.outShape, [32, 3, 3]);
+  throwsWith(() => layerShapes({ ...torchvisionConfig(), inputSize: 256 }), /adaptive average pooling to 6 x 6 is only supported where it is the identity/);
+});
+
+test('the paper layout (partitions 2) normalises each half of the channels; one partition, all of them', () => {
+  const norm = (c: ReturnType<typeof paperConfig>) => layerShapes(c).find((l) => l.layer.name === 'norm1')!.layer;
+  assert.is((norm(paperConfig()) as { params: { groups?: number } }).params.groups, 2);
+  assert.is((norm({ ...paperConfig(), partitions: 1 }) as { params: { groups?: number } }).params.groups, 1);
+  const tanh = layerShapes({ ...smallConfig(), activation: 'tanh' }).map((l) => l.layer.kind);
+  assert.ok(tanh.includes('tanh') && !tanh.includes('relu'));
+});
+
+test('multiply-adds per image: the paper net does 724 M forward (../shared/alexnet-paper.md)', () => {
+  const macs = layerShapes(paperConfig()).reduce((s, l) => s + l.macs, 0);
+  assert.is(Math.round(macs / 1e5) / 10, 724.4);
+  assert.is(Math.round(layerShapes(paperConfig()).find((l) => l.layer.name === 'conv2')!.macs / 1e5) / 10, 223.9);
 });
 
 test('a configuration that does not fit is rejected with the layer named', () => {

@@ -15,13 +15,15 @@ export function summaryText(c: AlexNetConfig): string {
     if (L.kind === 'maxpool') detail = `${L.params.kernel}x${L.params.kernel}, stride ${L.params.stride}, ${L.params.ceil ? 'ceil' : 'floor'}`;
     if (L.kind === 'dropout') detail = `p ${L.rate} (${L.mode} scaling)`;
     if (L.kind === 'linear') detail = `${L.inFeatures} -> ${L.outFeatures}`;
-    return [L.name, L.kind, shape, l.params ? thousands(l.params) : '', detail];
+    return [L.name, L.kind, shape, l.params ? thousands(l.params) : '', l.macs ? `${(l.macs / 1e6).toFixed(1)} M` : '', detail];
   });
+  const macs = layerShapes(c).reduce((s, l) => s + l.macs, 0);
   return [
     `configuration ${c.name}: input ${c.inputSize} x ${c.inputSize} x ${c.inputChannels}, ${c.classes} classes`,
     '',
-    formatTable(['layer', 'op', 'output (H x W x C)', 'params', 'detail'], rows, [3]),
+    formatTable(['layer', 'op', 'output (H x W x C)', 'params', 'mult-adds', 'detail'], rows, [3, 4]),
     '',
     `total parameters: ${thousands(parameterCount(c))}`,
+    `multiply-adds per image, forward: ${(macs / 1e6).toFixed(1)} M (${(2 * macs / 1e9).toFixed(2)} GFLOP)`,
   ].join('\n');
 }

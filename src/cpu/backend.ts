@@ -8,6 +8,7 @@ import { linearBackward, linearForward } from './linear.js';
 import { type LrnOutput, lrnBackward, lrnForward } from './lrn.js';
 import { type MaxPoolOutput, maxpoolBackward, maxpoolForward } from './maxpool.js';
 import { reluBackward, reluForward } from './relu.js';
+import { tanhBackward, tanhForward } from './tanh.js';
 import { sgdStep } from './sgd.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
 import { type FloatArray, type Tensor, fmtShape, reshape, tensor } from './tensor.js';
@@ -40,6 +41,8 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32'): Backend<T>
     conv2dBackward,
     reluForward,
     reluBackward,
+    tanhForward,
+    tanhBackward,
     lrnForward(x, p) {
       const out = lrnForward(x, p);
       return { y: out.y, cache: { kind: 'lrn', out } as LrnCache };

@@ -10,6 +10,12 @@
 // The paper's values: k = 2, n = 5, alpha = 1e-4, beta = 0.75. For odd n the
 // window is the paper's c - n/2 .. c + n/2; for even n it follows PyTorch.
 //
+// With groups = g, the channels form g equal blocks and windows are clipped
+// at block edges too: the paper's two GPUs each normalised only their own
+// kernel maps (cuda-convnet's 2-GPU ImageNet model has an LRN layer per GPU,
+// over its 48 channels). One partition reproduces the two-partition net with
+// groups = 2; groups = 1 (default) is the single-GPU net of Caffe and PyTorch.
+//
 // Backward: with S[c] = sum_{j in win(c)} x[j]^2,
 //   dL/dx[j] = dy[j] D[j]^-beta - 2 a beta x[j] sum_{c : j in win(c)} dy[c] y[c] / D[c]
 // and j is in win(c) exactly when c lies in [j - (n - 1 - floor(n/2)), j + floor(n/2)].
@@ -28,6 +34,8 @@ export interface LrnParams {
   readonly beta: number;
   readonly k: number;
   readonly convention: LrnConvention;
+  /** Channel blocks normalised separately (default 1); see the header. */
+  readonly groups?: number;
 }
 
 /** The paper's LRN: k = 2, n = 5, alpha = 1e-4, beta = 0.75, alpha as written (section 3.3). */
@@ -40,8 +48,12 @@ export interface LrnOutput<A extends FloatArray = FloatArray> {
 }
 
 /** Checks LRN's parameters and returns the coefficient a of the sum of squares (alpha or alpha / n). */
-export function lrnCoefficient(fn: string, p: LrnParams): number {
+export function lrnCoefficient(fn: string, p: LrnParams, channels?: number): number {
   expectInt(fn, 'size', p.size, 1);
+  expectInt(fn, 'groups', p.groups ?? 1, 1);
+  if (channels !== undefined && channels % (p.groups ?? 1) !== 0) {
+    throw new RangeError(`${fn}: groups = ${p.groups} must divide the ${channels} channels of x`);
+  }
   expectNumber(fn, 'alpha', p.alpha, 0);
   expectNumber(fn, 'beta', p.beta, 0);
   expectNumber(fn, 'k', p.k, Number.MIN_VALUE);
@@ -69,14 +81,16 @@ function powNegBeta(D: number, beta: number): number {
 /** y = x / (k + a sum_{win} x^2)^beta across channels. */
 export function lrnForward<A extends FloatArray>(x: Tensor<A>, p: LrnParams): LrnOutput<A> {
   expectRank('lrnForward', 'x', x, 4, '[N, C, H, W]');
-  const a = lrnCoefficient('lrnForward', p);
-  const [N, C, H, W] = x.shape;
+  const a = lrnCoefficient('lrnForward', p, x.shape[1]);
+  const [N, Call, H, W] = x.shape;
+  const G = p.groups ?? 1, C = Call / G;
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
   const y = zeros(x.data, x.shape);
   const denom = zeros(x.data, x.shape);
   const X = x.data, S = new Float64Array(HW);
-  for (let n = 0; n < N; n++) {
-    const img = n * C * HW;
+  // Each block of C channels (one per group, per image) is normalised on its own.
+  for (let blk = 0; blk < N * G; blk++) {
+    const img = blk * C * HW;
     // S = sum of x^2 over win(0) = [0, hi].
     S.fill(0);
     for (let j = 0; j <= Math.min(hi, C - 1); j++) for (let q = 0; q < HW; q++) S[q] += X[img + j * HW + q] ** 2;
@@ -102,23 +116,24 @@ export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, o
   expectShape('lrnBackward', 'dy', dy, x.shape);
   expectShape('lrnBackward', 'y', out.y, x.shape);
   expectShape('lrnBackward', 'denom', out.denom, x.shape);
-  const a = lrnCoefficient('lrnBackward', p);
-  const [N, C, H, W] = x.shape;
+  const a = lrnCoefficient('lrnBackward', p, x.shape[1]);
+  const [N, Call, H, W] = x.shape;
+  const G = p.groups ?? 1, C = Call / G;
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
-  const Y = out.y.data, Dn = out.denom.data, G = dy.data, X = x.data;
+  const Y = out.y.data, Dn = out.denom.data, DY = dy.data, X = x.data;
   const dx = zeros(x.data, x.shape);
   // T[c] = dy[c] y[c] / D[c]; dx[j] needs the sum of T over the output channels c whose
   // window holds j, which is c in [j - hi, j + lo]: a window sliding the other way.
   const T = new Float64Array(C * HW), S = new Float64Array(HW);
-  for (let n = 0; n < N; n++) {
-    const img = n * C * HW;
-    for (let i = 0; i < C * HW; i++) T[i] = (G[img + i] * Y[img + i]) / Dn[img + i];
+  for (let blk = 0; blk < N * G; blk++) {
+    const img = blk * C * HW;
+    for (let i = 0; i < C * HW; i++) T[i] = (DY[img + i] * Y[img + i]) / Dn[img + i];
     S.fill(0);
     for (let c = 0; c <= Math.min(lo, C - 1); c++) for (let q = 0; q < HW; q++) S[q] += T[c * HW + q];
     for (let j = 0; j < C; j++) {
       const at = img + j * HW;
       for (let q = 0; q < HW; q++) {
-        dx.data[at + q] = G[at + q] * powNegBeta(Dn[at + q], p.beta) - 2 * a * p.beta * X[at + q] * S[q];
+        dx.data[at + q] = DY[at + q] * powNegBeta(Dn[at + q], p.beta) - 2 * a * p.beta * X[at + q] * S[q];
       }
       const enter = j + 1 + lo, leave = j - hi;
       if (enter < C) for (let q = 0; q < HW; q++) S[q] += T[enter * HW + q];

@@ -9,6 +9,7 @@ import { linearBackward, linearForward } from './linear.js';
 import { type LrnOutput, lrnBackward, lrnForward } from './lrn.js';
 import { type MaxPoolOutput, maxpoolBackward, maxpoolForward } from './maxpool.js';
 import { reluBackward, reluForward } from './relu.js';
+import { tanhBackward, tanhForward } from './tanh.js';
 import { sgdStep } from './sgd.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
 import { reshape, zeros } from './tensor.js';
@@ -52,6 +53,8 @@ export function gpuBackend(ctx: GpuContext = GpuContext.create()): GpuBackend {
     conv2dBackward,
     reluForward,
     reluBackward,
+    tanhForward,
+    tanhBackward,
     lrnForward(x, p) {
       const out = lrnForward(x, p);
       return { y: out.y, cache: { kind: 'lrn', out } as LrnCache };

@@ -18,9 +18,10 @@ export interface LrnOutput {
 
 function geometry(fn: string, x: GpuTensor, p: LrnParams) {
   if (x.shape.length !== 4) throw new RangeError(`${fn}: x has shape ${fmtShape(x.shape)}, expected rank 4 [N, C, H, W]`);
-  const a = lrnCoefficient(fn, p);
+  const a = lrnCoefficient(fn, p, x.shape[1]);
   const lo = Math.floor(p.size / 2);
-  return { a, C: x.shape[1], lo, hi: p.size - 1 - lo };
+  // Windows are clipped to the channel block (group) of their centre: [j0, j1).
+  return { a, C: x.shape[1], Cg: x.shape[1] / (p.groups ?? 1), lo, hi: p.size - 1 - lo };
 }
 
 /** x^-beta in kernel source; GLSL's pow needs a positive base, which D always is (k > 0). */
@@ -28,14 +29,15 @@ const powNeg = (v: string, beta: number) => `Math.pow(${v}, ${-beta})`;
 
 /** y = x / (k + a sum_{win} x^2)^beta across channels. */
 export function lrnForward(x: GpuTensor, p: LrnParams): LrnOutput {
-  const { a, C, lo, hi } = geometry('lrnForward', x, p);
+  const { a, C, Cg, lo, hi } = geometry('lrnForward', x, p);
   const denomSrc = `function (x) {
     const n = ${idiv('this.thread.z', C)};
     const c = this.thread.z - n * ${C};
+    const j0 = ${idiv('c', Cg)} * ${Cg};
     let s = 0;
     for (let d = ${-lo}; d <= ${hi}; d++) {
       const j = c + d;
-      if (j >= 0 && j < ${C}) {
+      if (j >= j0 && j < j0 + ${Cg}) {
         const v = x[n * ${C} + j][this.thread.y][this.thread.x];
         s += v * v;
       }
@@ -52,17 +54,18 @@ export function lrnForward(x: GpuTensor, p: LrnParams): LrnOutput {
 /** dL/dx of LRN from dy and the forward's x, y and D. */
 export function lrnBackward(dy: GpuTensor, x: GpuTensor, out: LrnOutput, p: LrnParams): GpuTensor {
   const ctx = sameContext('lrnBackward', dy, x, out.y, out.denom);
-  const { a, C, lo, hi } = geometry('lrnBackward', x, p);
+  const { a, C, Cg, lo, hi } = geometry('lrnBackward', x, p);
   for (const [name, t] of [['dy', dy], ['y', out.y], ['denom', out.denom]] as const) {
     if (t.shape.join() !== x.shape.join()) throw new RangeError(`lrnBackward: ${name} has shape ${fmtShape(t.shape)}, expected ${fmtShape(x.shape)}`);
   }
   const src = `function (dy, x, y, D) {
     const n = ${idiv('this.thread.z', C)};
     const j = this.thread.z - n * ${C};
+    const c0 = ${idiv('j', Cg)} * ${Cg};
     let s = 0;
     for (let d = ${-hi}; d <= ${lo}; d++) {
       const c = j + d;
-      if (c >= 0 && c < ${C}) {
+      if (c >= c0 && c < c0 + ${Cg}) {
         const z = n * ${C} + c;
         s += dy[z][this.thread.y][this.thread.x] * y[z][this.thread.y][this.thread.x] / D[z][this.thread.y][this.thread.x];
       }

@@ -4,8 +4,15 @@
 // it into the paper's topology:
 //   conv1 relu1 norm1 pool1 | conv2 relu2 norm2 pool2 | conv3 relu3 | conv4 relu4 |
 //   conv5 relu5 pool5 | flatten | fc6 relu6 drop6 | fc7 relu7 drop7 | fc8
-// (dropout after the ReLU of fc6 and fc7, as the paper places it). The model,
-// the summary and the checkpoint code all walk this one list.
+// (dropout after the ReLU of fc6 and fc7, as the paper places it; torchvision
+// puts it before fc6 and fc7 instead). The model, the summary and the
+// checkpoint code all walk this one list.
+//
+// `partitions: 2` is the paper's two-GPU layout (section 3.2): besides the
+// groups of conv2, conv4 and conv5, each GPU normalised (LRN) only its own
+// half of the channels, so norm1 and norm2 get two channel groups. Such a
+// net can run on one backend or split over two (src/nn/partition.ts) with
+// the same result. `partitions: 1` is the one-GPU net of Caffe and PyTorch.
 
 import type { DropoutMode } from '../cpu/dropout.js';
 import { type LrnParams, PAPER_LRN } from '../cpu/lrn.js';
@@ -42,6 +49,12 @@ export interface AlexNetConfig {
   readonly biasOne: number;
   /** Standard deviation of the initial weights (paper: 0.01). */
   readonly initStd: number;
+  /** The non-linearity after every conv and hidden FC layer (paper: ReLU; tanh for Figure 1's comparison). */
+  readonly activation: 'relu' | 'tanh';
+  /** Dropout after the activation of fc6 and fc7 (paper) or before fc6 and fc7 (torchvision). */
+  readonly dropoutPlacement: 'after' | 'before';
+  /** 2: the paper's two-GPU layout (LRN within each half of the channels); 1: one GPU. */
+  readonly partitions: 1 | 2;
 }
 
 /** The paper's network on 227 x 227 x 3 input with 1000 classes (../shared/alexnet-paper.md). */
@@ -64,12 +77,71 @@ export function paperConfig(): AlexNetConfig {
     dropout: { rate: 0.5, mode: 'paper' },
     biasOne: 1,
     initStd: 0.01,
+    activation: 'relu',
+    dropoutPlacement: 'after',
+    partitions: 2,
+  };
+}
+
+/**
+ * torchvision's AlexNet (the 2014 "one weird trick" variant), so weights in
+ * that layout can be used: 64-192-384-256-256 kernels, conv1 11 x 11 stride 4
+ * pad 2 on 224 x 224, no LRN, no groups, dropout (inverted) before fc6 and
+ * fc7: 61,100,840 parameters. torchvision's adaptive average pooling to 6 x 6
+ * is the identity at 224 (pool5 is already 6 x 6), the only size accepted.
+ */
+export function torchvisionConfig(): AlexNetConfig {
+  return {
+    ...paperConfig(),
+    name: 'torchvision',
+    inputSize: 224,
+    conv: [
+      { out: 64, kernel: 11, stride: 4, pad: 2, groups: 1 },
+      { out: 192, kernel: 5, stride: 1, pad: 2, groups: 1 },
+      { out: 384, kernel: 3, stride: 1, pad: 1, groups: 1 },
+      { out: 256, kernel: 3, stride: 1, pad: 1, groups: 1 },
+      { out: 256, kernel: 3, stride: 1, pad: 1, groups: 1 },
+    ],
+    lrn: null,
+    dropout: { rate: 0.5, mode: 'inverted' },
+    dropoutPlacement: 'before',
+    partitions: 1,
+    biasOne: 0,
+  };
+}
+
+/**
+ * The paper's topology for 28 x 28 (Fashion-MNIST, MNIST) or 32 x 32
+ * (CIFAR-10) images: 5 conv layers (5 x 5 stride 1 for conv1 and conv2, 3 x 3
+ * for conv3-5), LRN after conv1 and conv2, overlapping 3 x 3 stride-2
+ * pooling, dropout on fc6 and fc7, groups 2 on conv2, conv4 and conv5, two
+ * partitions. Widths are chosen so that an epoch of Fashion-MNIST takes
+ * minutes on two CPU cores (2.5 M multiply-adds per image forward; `alexnet summary --config small`).
+ */
+export function smallConfig(o: { inputSize?: number; inputChannels?: number; classes?: number } = {}): AlexNetConfig {
+  return {
+    ...paperConfig(),
+    name: 'small',
+    inputSize: o.inputSize ?? 28,
+    inputChannels: o.inputChannels ?? 1,
+    classes: o.classes ?? 10,
+    conv: [
+      { out: 16, kernel: 5, stride: 1, pad: 2, groups: 1 },
+      { out: 32, kernel: 5, stride: 1, pad: 2, groups: 2 },
+      { out: 48, kernel: 3, stride: 1, pad: 1, groups: 1 },
+      { out: 48, kernel: 3, stride: 1, pad: 1, groups: 2 },
+      { out: 32, kernel: 3, stride: 1, pad: 1, groups: 2 },
+    ],
+    fc: [128, 128],
+    biasOne: 0.1,
+    initStd: 0.05,
   };
 }
 
 /** The paper's topology with other widths: channels of conv1..conv5, fc6/fc7 widths, classes, input size. */
 export function scaledPaperConfig(o: {
   name: string; channels: readonly number[]; fc: readonly number[]; classes: number; inputSize: number; inputChannels?: number;
+  partitions?: 1 | 2;
 }): AlexNetConfig {
   const base = paperConfig();
   if (o.channels.length !== 5) throw new RangeError(`scaledPaperConfig: channels must list 5 conv widths, got ${fmtShape(o.channels)}`);
@@ -77,7 +149,7 @@ export function scaledPaperConfig(o: {
   const conv = base.conv.map((c, i) => ({ ...c, out: o.channels[i] })) as unknown as AlexNetConfig['conv'];
   return {
     ...base, name: o.name, conv, fc: [o.fc[0], o.fc[1]], classes: o.classes, inputSize: o.inputSize,
-    inputChannels: o.inputChannels ?? base.inputChannels,
+    inputChannels: o.inputChannels ?? base.inputChannels, partitions: o.partitions ?? 1,
   };
 }
 
@@ -94,6 +166,9 @@ export function tinyConfig(): AlexNetConfig {
 /** Configurations by name, for the command line. */
 export const CONFIGS: Record<string, () => AlexNetConfig> = {
   paper: paperConfig,
+  torchvision: torchvisionConfig,
+  small: () => smallConfig(),
+  'small-32': () => smallConfig({ inputSize: 32, inputChannels: 3 }),
   tiny: tinyConfig,
 };
 
@@ -101,17 +176,19 @@ export const CONFIGS: Record<string, () => AlexNetConfig> = {
 export type LayerSpec =
   | { kind: 'conv'; name: string; spec: ConvSpec; inChannels: number; bias: number }
   | { kind: 'relu'; name: string }
+  | { kind: 'tanh'; name: string }
   | { kind: 'lrn'; name: string; params: LrnParams }
   | { kind: 'maxpool'; name: string; params: MaxPoolParams }
   | { kind: 'flatten'; name: string }
   | { kind: 'dropout'; name: string; rate: number; mode: DropoutMode }
   | { kind: 'linear'; name: string; inFeatures: number; outFeatures: number; bias: number };
 
-/** A layer with the shape it produces for one image ([C, H, W] or [features]) and its parameter count. */
+/** A layer with the shape it produces for one image ([C, H, W] or [features]), its parameter count and forward multiply-adds per image. */
 export interface LayerShape {
   layer: LayerSpec;
   outShape: number[];
   params: number;
+  macs: number;
 }
 
 /** The configuration's layer list, checked so that every layer fits its input. */
@@ -124,22 +201,29 @@ export function layerShapes(c: AlexNetConfig): LayerShape[] {
   const out: LayerShape[] = [];
   let shape = [c.inputChannels, c.inputSize, c.inputSize];
   const push = (layer: LayerSpec, s: number[], params = 0) => {
-    out.push({ layer, outShape: s, params });
+    // Multiply-adds of a conv or linear layer: one per weight per output position.
+    const macs = layer.kind === 'conv' ? (params - s[0]) * s[1] * s[2] : layer.kind === 'linear' ? params - s[0] : 0;
+    out.push({ layer, outShape: s, params, macs });
     shape = s;
   };
   const biasOne = new Set(['conv2', 'conv4', 'conv5', 'fc6', 'fc7']);
+  const act = (i: number): LayerSpec => ({ kind: c.activation, name: `${c.activation}${i}` });
+  if (c.partitions !== 1 && c.partitions !== 2) throw new RangeError(`${c.name}: partitions must be 1 or 2, got ${c.partitions}`);
   c.conv.forEach((spec, i) => {
     const name = `conv${i + 1}`;
     const [C, H, W] = shape;
     if (C % spec.groups !== 0 || spec.out % spec.groups !== 0) {
       throw new RangeError(`${c.name}: ${name} has groups = ${spec.groups}, which must divide its ${C} input and ${spec.out} output channels`);
     }
+    if (c.partitions === 2 && (spec.out % 2 !== 0 || (spec.groups !== 1 && spec.groups !== 2))) {
+      throw new RangeError(`${c.name}: two partitions need an even number of ${name} kernels and groups 1 or 2, got ${spec.out} and ${spec.groups}`);
+    }
     const Ho = convOutputSize(H, spec.kernel, spec.stride, spec.pad), Wo = convOutputSize(W, spec.kernel, spec.stride, spec.pad);
     if (Ho < 1 || Wo < 1) throw new RangeError(`${c.name}: ${name} (kernel ${spec.kernel}) does not fit its input ${fmtShape(shape)}`);
     const params = spec.out * (C / spec.groups) * spec.kernel * spec.kernel + spec.out;
     push({ kind: 'conv', name, spec, inChannels: C, bias: biasOne.has(name) ? c.biasOne : 0 }, [spec.out, Ho, Wo], params);
-    push({ kind: 'relu', name: `relu${i + 1}` }, shape);
-    if (i < 2 && c.lrn) push({ kind: 'lrn', name: `norm${i + 1}`, params: c.lrn }, shape);
+    push(act(i + 1), shape);
+    if (i < 2 && c.lrn) push({ kind: 'lrn', name: `norm${i + 1}`, params: { ...c.lrn, groups: c.partitions } }, shape);
     if (i === 0 || i === 1 || i === 4) {
       const [C2, H2, W2] = shape;
       const Hp = poolOutputSize(H2, c.pool), Wp = poolOutputSize(W2, c.pool);
@@ -147,15 +231,20 @@ export function layerShapes(c: AlexNetConfig): LayerShape[] {
       push({ kind: 'maxpool', name: `pool${i + 1}`, params: c.pool }, [C2, Hp, Wp]);
     }
   });
+  if (c.name === 'torchvision' && (shape[1] !== 6 || shape[2] !== 6)) {
+    throw new RangeError(`${c.name}: pool5 gives ${shape[1]} x ${shape[2]}; torchvision's adaptive average pooling to 6 x 6 is only supported where it is the identity (224 x 224 input)`);
+  }
   push({ kind: 'flatten', name: 'flatten' }, [shape[0] * shape[1] * shape[2]]);
   const widths = [c.fc[0], c.fc[1], c.classes];
+  const drop = (i: number): LayerSpec => ({ kind: 'dropout', name: `drop${i}`, rate: c.dropout.rate, mode: c.dropout.mode });
   widths.forEach((width, i) => {
     const name = `fc${i + 6}`;
     const inF = shape[0];
+    if (i < 2 && c.dropoutPlacement === 'before') push(drop(i + 6), shape);
     push({ kind: 'linear', name, inFeatures: inF, outFeatures: width, bias: biasOne.has(name) ? c.biasOne : 0 }, [width], inF * width + width);
     if (i < 2) {
-      push({ kind: 'relu', name: `relu${i + 6}` }, shape);
-      push({ kind: 'dropout', name: `drop${i + 6}`, rate: c.dropout.rate, mode: c.dropout.mode }, shape);
+      push(act(i + 6), shape);
+      if (c.dropoutPlacement === 'after') push(drop(i + 6), shape);
     }
   });
   return out;

@@ -81,6 +81,8 @@ export function layerForward<T>(be: Backend<T>, layer: LayerSpec, params: Params
       return { y: be.conv2dForward(h, param(params, `${layer.name}.weight`), param(params, `${layer.name}.bias`), layer.spec), saved: s };
     case 'relu':
       return { y: be.reluForward(h), saved: s };
+    case 'tanh':
+      return { y: be.tanhForward(h), saved: s };
     case 'lrn': {
       const r = be.lrnForward(h, layer.params);
       s.cache = r.cache;
@@ -137,6 +139,7 @@ export function layerBackward<T>(
   switch (layer.kind) {
     case 'conv': return be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec, acc);
     case 'relu': return { dx: be.reluBackward(d, x) };
+    case 'tanh': return { dx: be.tanhBackward(d, x) };
     case 'lrn': return { dx: be.lrnBackward(d, x, cache!, layer.params) };
     case 'maxpool': return { dx: be.maxpoolBackward(d, cache!, be.shape(x)) };
     case 'flatten': return { dx: be.reshape(d, be.shape(x)) };
