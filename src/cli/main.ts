@@ -5,11 +5,15 @@ import type { Backend } from '../backend.js';
 import { cpuBackend } from '../cpu/backend.js';
 import { CONFIGS, withoutGroups } from '../nn/config.js';
 import { summaryText } from './summary.js';
+import { trainCommand } from './train.js';
 import { compareCommand, verifyGoldens } from './verify.js';
 
 const USAGE = `usage: alexnet <command> [options]
 
 commands:
+  train   [--config small] [--data DIR] [--backend gpu|cpu] [--partitions 2|1] [--epochs 10] [--batch 128]
+          [--lr 0.01] [--patience 2] [--seed 1] [--val 5000] [--limit N] [--ten-crop] [--out runs/latest] [--resume]
+                                            train (default: Fashion-MNIST from Debian, two GPU contexts)
   verify  --goldens DIR [--backend cpu|gpu]  run golden cases (alexnet-golden/1) and compare
   verify  --compare cpu,gpu [--config paper] [--batch 2] [--seed 1]
                                             one forward and backward on both backends, every tensor compared
@@ -57,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
         if (!values.goldens) throw new Error('verify needs --goldens DIR (for example ../shared/goldens) or --compare A,B');
         return verifyGoldens(await backendByName(values.backend!), values.goldens) === 0 ? 0 : 1;
       }
+      case 'train':
+        return await trainCommand(rest);
       case 'summary': {
         const { values } = parseArgs({ args: rest, options: { config: { type: 'string', default: 'paper' }, 'no-groups': { type: 'boolean', default: false } } });
         const c = configByName(values.config!);

@@ -1,0 +1,72 @@
+// Reading datasets from disk for the command line: IDX (MNIST, Fashion-MNIST;
+// gzip or raw) and CIFAR-10 binary batches. The parsers live in
+// src/nn/data/dataset.ts; this file finds the files, decompresses them and
+// says clearly what is missing.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { FASHION_MNIST_CLASSES, type ImageDataset, idxDataset, parseCifar10, parseIdx } from '../nn/data/dataset.js';
+
+/** Where Debian's dataset-fashion-mnist package installs Fashion-MNIST. */
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
+/** A training and a test set. */
+export interface DataSplit {
+  train: ImageDataset;
+  test: ImageDataset;
+  source: string;
+}
+
+function readMaybeGz(dir: string, base: string): { file: string; bytes: Uint8Array } | undefined {
+  for (const name of [`${base}.gz`, base]) {
+    const file = join(dir, name);
+    if (!existsSync(file)) continue;
+    const raw = readFileSync(file);
+    if (!name.endsWith('.gz')) return { file, bytes: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
+    try {
+      const b = gunzipSync(raw as unknown as Uint8Array);
+      return { file, bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
+    } catch (e) {
+      throw new Error(`${file}: corrupt or truncated gzip data (${(e as Error).message})`);
+    }
+  }
+  return undefined;
+}
+
+function loadIdx(dir: string, prefix: 'train' | 't10k', name: string): ImageDataset {
+  const img = readMaybeGz(dir, `${prefix}-images-idx3-ubyte`);
+  const lab = readMaybeGz(dir, `${prefix}-labels-idx1-ubyte`);
+  if (!img || !lab) throw new Error(`${dir}: missing ${prefix}-images-idx3-ubyte(.gz) or ${prefix}-labels-idx1-ubyte(.gz)`);
+  const isFashion = dir.includes('fashion');
+  return idxDataset(name, parseIdx(img.bytes, img.file), parseIdx(lab.bytes, lab.file), [img.file, lab.file], isFashion ? FASHION_MNIST_CLASSES : undefined);
+}
+
+/** Loads a dataset folder: IDX files (MNIST layout) or CIFAR-10 binary batches; the default is Fashion-MNIST from Debian. */
+export function loadDataset(dir?: string): DataSplit {
+  const where = dir ?? FASHION_MNIST_DIR;
+  if (!existsSync(where) || !statSync(where).isDirectory()) {
+    if (dir === undefined) {
+      throw new Error(`Fashion-MNIST is not installed at ${FASHION_MNIST_DIR}: install Debian's package (apt-get install dataset-fashion-mnist) or pass --data DIR`);
+    }
+    throw new Error(`--data ${dir}: no such folder`);
+  }
+  if (existsSync(join(where, 'train-images-idx3-ubyte.gz')) || existsSync(join(where, 'train-images-idx3-ubyte'))) {
+    const name = where.includes('fashion') ? 'fashion-mnist' : 'mnist';
+    return { train: loadIdx(where, 'train', `${name}-train`), test: loadIdx(where, 't10k', `${name}-test`), source: where };
+  }
+  if (existsSync(join(where, 'data_batch_1.bin'))) {
+    const read = (f: string) => {
+      const file = join(where, f);
+      if (!existsSync(file)) throw new Error(`${where}: missing ${f} of the CIFAR-10 binary batches`);
+      const b = readFileSync(file);
+      return { file, bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
+    };
+    return {
+      train: parseCifar10([1, 2, 3, 4, 5].map((i) => read(`data_batch_${i}.bin`)), 'cifar-10-train'),
+      test: parseCifar10([read('test_batch.bin')], 'cifar-10-test'),
+      source: where,
+    };
+  }
+  throw new Error(`--data ${where}: found neither IDX files (train-images-idx3-ubyte[.gz], ...) nor CIFAR-10 batches (data_batch_1.bin, ...)`);
+}

@@ -1,0 +1,143 @@
+// The paper's preprocessing and data augmentation (section 4.1), for images
+// already at the network's scale (small datasets, or 256 x 256 ImageNet-style
+// images after resizing).
+//
+//  - Mean subtraction: "subtracting the mean activity over the training set
+//    from each pixel": a mean image [C, H, W] computed on the training set.
+//  - Random crops and horizontal reflections: a crop of the network's input
+//    size at a random offset of the (optionally zero-padded) image, mirrored
+//    with probability 1/2. At test time the centre crop, or ten crops (the
+//    four corners and the centre, and their reflections) whose softmax
+//    outputs are averaged.
+//  - PCA colour augmentation: to every pixel add P (alpha * lambda), where P
+//    and lambda are the eigenvectors and eigenvalues of the C x C covariance
+//    of pixel values over the training set, and alpha ~ N(0, sigma^2), sigma
+//    = 0.1, drawn once per image each time it is used.
+//
+// Pixels enter as bytes 0-255 and leave as float32 (value - mean) * scale.
+
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import type { Rng } from '../../cpu/random.js';
+import type { ImageDataset } from './dataset.js';
+
+/** Statistics of a training set: the mean image and the PCA of pixel colours. */
+export interface DataStats {
+  /** Mean image [C, H, W] in the 0-255 scale. */
+  mean: Float32Array;
+  /** Eigenvectors of the C x C colour covariance, as columns, row-major [C, C]. */
+  eigenvectors: Float64Array;
+  /** Eigenvalues of the colour covariance (0-255 scale squared). */
+  eigenvalues: Float64Array;
+}
+
+/** Computes the mean image and the colour PCA over a dataset (the training set). */
+export function computeStats(d: ImageDataset): DataStats {
+  const C = d.channels, P = d.height * d.width, size = C * P;
+  const sum = new Float64Array(size);
+  for (let i = 0; i < d.n; i++) for (let j = 0; j < size; j++) sum[j] += d.images[i * size + j];
+  const mean = Float32Array.from(sum, (s) => s / d.n);
+  // Covariance of the colour vector of a pixel, over all pixels of all images.
+  const m = new Float64Array(C), cov = new Float64Array(C * C);
+  for (let c = 0; c < C; c++) { let s = 0; for (let i = 0; i < d.n; i++) for (let q = 0; q < P; q++) s += d.images[i * size + c * P + q]; m[c] = s / (d.n * P); }
+  for (let i = 0; i < d.n; i++) {
+    for (let q = 0; q < P; q++) {
+      for (let a = 0; a < C; a++) {
+        const va = d.images[i * size + a * P + q] - m[a];
+        for (let b = a; b < C; b++) cov[a * C + b] += va * (d.images[i * size + b * P + q] - m[b]);
+      }
+    }
+  }
+  for (let a = 0; a < C; a++) for (let b = a; b < C; b++) { cov[a * C + b] /= d.n * P - 1; cov[b * C + a] = cov[a * C + b]; }
+  const e = new EigenvalueDecomposition(new Matrix(Array.from({ length: C }, (_, a) => Array.from(cov.subarray(a * C, a * C + C)))), { assumeSymmetric: true });
+  const eigenvalues = Float64Array.from(e.realEigenvalues);
+  const V = e.eigenvectorMatrix;
+  const eigenvectors = new Float64Array(C * C);
+  for (let a = 0; a < C; a++) for (let b = 0; b < C; b++) eigenvectors[a * C + b] = V.get(a, b);
+  return { mean, eigenvectors, eigenvalues };
+}
+
+/** How examples are turned into network input. */
+export interface AugmentOptions {
+  /** Network input size (square); a crop of this size is taken from the padded image. */
+  crop: number;
+  /** Zero padding around each image before cropping (small images: e.g. 2 for 28 -> 32 -> crops of 28). */
+  pad: number;
+  /** Mirror with probability 1/2 (training). */
+  flip: boolean;
+  /** Standard deviation of the PCA colour alphas (paper: 0.1); 0 turns it off. */
+  pcaSigma: number;
+  /** Multiplies (pixel - mean): 1 keeps the paper's 0-255 scale; 1/255 gives unit range. */
+  scale: number;
+}
+
+/** A crop position and mirroring, and the colour shift of one example. */
+interface View {
+  top: number;
+  left: number;
+  mirror: boolean;
+  shift: Float64Array;
+}
+
+/** Writes one example, cropped, mirrored and colour-shifted, as (value - mean) * scale into out at offset. */
+function writeView(d: ImageDataset, i: number, stats: DataStats, o: AugmentOptions, v: View, out: Float32Array, offset: number): void {
+  const C = d.channels, H = d.height, W = d.width, S = o.crop, size = C * H * W;
+  for (let c = 0; c < C; c++) {
+    for (let y = 0; y < S; y++) {
+      const sy = v.top + y - o.pad;
+      for (let x = 0; x < S; x++) {
+        const sx = v.left + (v.mirror ? S - 1 - x : x) - o.pad;
+        // Padding is zero after mean subtraction (the mean image's own value), as for an average pixel.
+        let val = 0;
+        if (sy >= 0 && sy < H && sx >= 0 && sx < W) {
+          const at = c * H * W + sy * W + sx;
+          val = d.images[i * size + at] + v.shift[c] - stats.mean[at];
+        }
+        out[offset + (c * S + y) * S + x] = val * o.scale;
+      }
+    }
+  }
+}
+
+function checkCrop(d: ImageDataset, o: AugmentOptions): void {
+  if (o.crop > d.height + 2 * o.pad || o.crop > d.width + 2 * o.pad) {
+    throw new RangeError(`augment: crop ${o.crop} is larger than the ${d.height} x ${d.width} images of ${d.name} padded by ${o.pad}`);
+  }
+}
+
+/** A training batch: random crops, flips and PCA colour shifts of the given examples; returns [B, C, crop, crop] and labels. */
+export function trainingBatch(d: ImageDataset, idx: ArrayLike<number>, stats: DataStats, o: AugmentOptions, rng: Rng): { x: Float32Array; labels: Int32Array } {
+  checkCrop(d, o);
+  const C = d.channels, S = o.crop, B = idx.length;
+  const x = new Float32Array(B * C * S * S), labels = new Int32Array(B);
+  const room = d.height + 2 * o.pad - S + 1, roomW = d.width + 2 * o.pad - S + 1;
+  for (let b = 0; b < B; b++) {
+    const i = idx[b];
+    const shift = new Float64Array(C);
+    if (o.pcaSigma > 0) {
+      // P (alpha * lambda): one alpha per eigenvector, drawn per image per use (section 4.1).
+      const alpha = Array.from({ length: C }, () => rng.normal(0, o.pcaSigma));
+      for (let c = 0; c < C; c++) for (let e = 0; e < C; e++) shift[c] += stats.eigenvectors[c * C + e] * alpha[e] * stats.eigenvalues[e];
+    }
+    const view = { top: rng.int(room), left: rng.int(roomW), mirror: o.flip && rng.uniform() < 0.5, shift };
+    writeView(d, i, stats, o, view, x, b * C * S * S);
+    labels[b] = d.labels[i];
+  }
+  return { x, labels };
+}
+
+/** The test views of each example: the centre crop (views 1) or the paper's ten crops (views 10), [B * views, C, crop, crop]. */
+export function testBatch(d: ImageDataset, idx: ArrayLike<number>, stats: DataStats, o: AugmentOptions, views: 1 | 10): { x: Float32Array; labels: Int32Array } {
+  checkCrop(d, o);
+  const C = d.channels, S = o.crop, B = idx.length;
+  const x = new Float32Array(B * views * C * S * S), labels = new Int32Array(B);
+  const maxTop = d.height + 2 * o.pad - S, maxLeft = d.width + 2 * o.pad - S;
+  const centre = { top: Math.floor(maxTop / 2), left: Math.floor(maxLeft / 2) };
+  const corners = [{ top: 0, left: 0 }, { top: 0, left: maxLeft }, { top: maxTop, left: 0 }, { top: maxTop, left: maxLeft }, centre];
+  const none = new Float64Array(C);
+  for (let b = 0; b < B; b++) {
+    const list = views === 1 ? [{ ...centre, mirror: false }] : [...corners.map((p) => ({ ...p, mirror: false })), ...corners.map((p) => ({ ...p, mirror: true }))];
+    list.forEach((p, v) => writeView(d, idx[b], stats, o, { ...p, shift: none }, x, (b * views + v) * C * S * S));
+    labels[b] = d.labels[idx[b]];
+  }
+  return { x, labels };
+}

@@ -1,0 +1,82 @@
+// A trainable network, whatever runs it: one backend (CPU, or one GPU
+// context) here, or two GPU contexts in src/nn/partition.ts. The trainer,
+// checkpoints and the command line see only this interface.
+
+import type { Backend } from '../backend.js';
+import type { Rng } from '../cpu/random.js';
+import type { SgdParams } from '../cpu/sgd.js';
+import type { AlexNetConfig } from './config.js';
+import { type HostParams, disposeForward, forward } from './model.js';
+import { type TrainState, createTrainState, disposeTrainState, trainStep } from './step.js';
+
+/** A network that can take SGD steps, predict, and hand its state to a checkpoint. */
+export interface Net {
+  readonly config: AlexNetConfig;
+  /** How it runs, for logs: "cpu", "gpu", "gpu x 2 partitions". */
+  readonly description: string;
+  /** One step of the paper's SGD on a batch x [N, C, H, W]; the batch's mean loss and the bytes that crossed between partitions. */
+  step(x: Float32Array, labels: Int32Array, rng: Rng, sgd: SgdParams): { loss: number; crossedBytes: number };
+  /** Softmax probabilities [N, classes] at test time (no dropout). */
+  predict(x: Float32Array, n: number): Float32Array;
+  /** Weights and momentum on the host, by parameter name. */
+  exportState(): { params: HostParams; velocity: HostParams };
+  /** Releases every tensor (and GPU context) the net holds. */
+  dispose(): Promise<void>;
+}
+
+/** Row-wise softmax of logits [N, C], in double precision. */
+export function softmaxRows(logits: ArrayLike<number>, n: number, classes: number): Float32Array {
+  const out = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let c = 0; c < classes; c++) m = Math.max(m, logits[i * classes + c]);
+    let s = 0;
+    for (let c = 0; c < classes; c++) s += Math.exp(logits[i * classes + c] - m);
+    for (let c = 0; c < classes; c++) out[i * classes + c] = Math.exp(logits[i * classes + c] - m) / s;
+  }
+  return out;
+}
+
+function toHost<T>(be: Backend<T>, m: Map<string, T>): HostParams {
+  return new Map([...m].map(([k, t]) => [k, { data: Float32Array.from(be.download(t)), shape: [...be.shape(t)] }]));
+}
+
+/** The whole network on one backend. */
+export class SingleNet<T> implements Net {
+  private readonly state: TrainState<T>;
+
+  constructor(readonly be: Backend<T>, readonly config: AlexNetConfig, params: HostParams, velocity?: HostParams, private readonly onDispose?: () => Promise<void>) {
+    this.state = createTrainState(be, config, params, velocity);
+  }
+
+  get description(): string {
+    return this.be.name;
+  }
+
+  step(x: Float32Array, labels: Int32Array, rng: Rng, sgd: SgdParams): { loss: number; crossedBytes: number } {
+    const c = this.config;
+    const xt = this.be.upload(x, [labels.length, c.inputChannels, c.inputSize, c.inputSize]);
+    const loss = trainStep(this.be, c, this.state, xt, labels, rng, sgd);
+    this.be.dispose(xt);
+    return { loss, crossedBytes: 0 };
+  }
+
+  predict(x: Float32Array, n: number): Float32Array {
+    const c = this.config;
+    const xt = this.be.upload(x, [n, c.inputChannels, c.inputSize, c.inputSize]);
+    const f = forward(this.be, c, this.state.params, xt, { train: false });
+    const probs = softmaxRows(this.be.download(f.logits), n, c.classes);
+    disposeForward(this.be, f);
+    this.be.dispose(xt);
+    return probs;
+  }
+
+  exportState(): { params: HostParams; velocity: HostParams } {
+    return { params: toHost(this.be, this.state.params), velocity: toHost(this.be, this.state.velocity) };
+  }
+
+  async dispose(): Promise<void> {
+    disposeTrainState(this.be, this.state);
+    await this.onDispose?.();
+  }
+}

@@ -1,0 +1,288 @@
+// The paper's two GPUs (section 3.2): the net split into two partitions, each
+// a Backend instance of its own (for the GPU, its own WebGL context), each
+// holding half of the kernels of every layer.
+//
+//   conv1        each partition: half of the 96 kernels, on the whole image
+//   conv2        each: its group (groups = 2), on its own half of pool1
+//   conv3     <- the halves of pool2 are exchanged: each sees all 256 maps
+//   conv4, conv5 each: its group, on its own half
+//   fc6       <- the halves of pool5 are exchanged; each computes half of the outputs
+//   fc7, fc8  <- likewise, on the halves of fc6 and fc7
+// LRN normalises within each partition's own maps (the config's
+// `partitions: 2` layout), and dropout masks are drawn for the whole layer
+// and split, so the split net computes exactly what the one-partition net
+// of the same configuration computes. The halves of the logits meet on the
+// host for the loss.
+//
+// Backward, gradients cross back at the same four places: a layer that saw
+// both halves returns dL/dinput for both, and each partition adds the other's
+// contribution for its own half. Crossing means download() on one side and
+// upload() on the other (textures cannot move between contexts); the bytes
+// that cross per step are reported.
+
+import type { Backend } from '../backend.js';
+import { dropoutMask } from '../cpu/dropout.js';
+import type { Rng } from '../cpu/random.js';
+import type { SgdParams } from '../cpu/sgd.js';
+import { fmtShape, sizeOf } from '../cpu/tensor.js';
+import { type AlexNetConfig, type LayerSpec, buildLayers, parameterShapes } from './config.js';
+import { type HostParams, type Params, type Saved, layerBackward, layerForward } from './model.js';
+import { type Net, softmaxRows } from './net.js';
+
+// The partitions may run on backends of different handle types; inside this file they are handled alike.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyBackend = Backend<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type H = any;
+
+/** One layer as a partition runs it, and whether it needs both halves of its input. */
+interface PartLayer {
+  layer: LayerSpec;
+  full: boolean;
+}
+
+/** The layer list of one partition: conv and linear layers with half the kernels, LRN within the partition. */
+export function partitionLayers(c: AlexNetConfig): PartLayer[] {
+  if (c.partitions !== 2) throw new RangeError(`partitionLayers: configuration ${c.name} has the one-GPU layout (partitions: 1)`);
+  if (c.classes % 2 !== 0) throw new RangeError(`partitionLayers: ${c.classes} classes cannot be split over two partitions`);
+  return buildLayers(c).map((l): PartLayer => {
+    switch (l.kind) {
+      case 'conv':
+        // groups = 2: each partition is one group, on its own half; groups = 1: half the kernels, on all the input.
+        return l.spec.groups === 2
+          ? { layer: { ...l, spec: { ...l.spec, out: l.spec.out / 2, groups: 1 }, inChannels: l.inChannels / 2 }, full: false }
+          : { layer: { ...l, spec: { ...l.spec, out: l.spec.out / 2 } }, full: true };
+      case 'lrn':
+        return { layer: { ...l, params: { ...l.params, groups: 1 } }, full: false };
+      case 'linear':
+        return { layer: { ...l, outFeatures: l.outFeatures / 2 }, full: true };
+      default:
+        return { layer: l, full: false };
+    }
+  });
+}
+
+/** Rows [p * rows / 2, (p + 1) * rows / 2) of a tensor, along its first axis. */
+function halfRows(t: { data: Float32Array; shape: number[] }, p: number): { data: Float32Array; shape: number[] } {
+  const rows = t.shape[0] / 2, size = t.data.length / t.shape[0];
+  return { data: t.data.slice(p * rows * size, (p + 1) * rows * size), shape: [rows, ...t.shape.slice(1)] };
+}
+
+/** The half of the weights and biases that partition p holds (split along output channels or features). */
+export function splitParams(host: HostParams, p: number): HostParams {
+  return new Map([...host].map(([k, v]) => [k, halfRows(v, p)]));
+}
+
+/** The whole network's parameters from the two partitions' halves. */
+export function joinParams(a: HostParams, b: HostParams): HostParams {
+  return new Map([...a].map(([k, v]) => {
+    const w = b.get(k)!;
+    const data = new Float32Array(v.data.length + w.data.length);
+    data.set(v.data);
+    data.set(w.data, v.data.length);
+    return [k, { data, shape: [v.shape[0] + w.shape[0], ...v.shape.slice(1)] }];
+  }));
+}
+
+/** Concatenates per-example blocks: out[n] = [a[n], b[n]] for N examples (the channel or feature axis of NCHW or NC). */
+function concatPerExample(a: Float32Array, b: Float32Array, N: number): Float32Array {
+  const sa = a.length / N, sb = b.length / N;
+  const out = new Float32Array(a.length + b.length);
+  for (let n = 0; n < N; n++) {
+    out.set(a.subarray(n * sa, (n + 1) * sa), n * (sa + sb));
+    out.set(b.subarray(n * sb, (n + 1) * sb), n * (sa + sb) + sa);
+  }
+  return out;
+}
+
+/** The p-th half of every example's block: the inverse of concatPerExample. */
+function halfPerExample(a: Float32Array, N: number, p: number): Float32Array {
+  const s = a.length / N, h = s / 2;
+  const out = new Float32Array(N * h);
+  for (let n = 0; n < N; n++) out.set(a.subarray(n * s + p * h, n * s + (p + 1) * h), n * h);
+  return out;
+}
+
+/** The shape of the whole from the shape of a half along axis 1. */
+const doubled = (shape: readonly number[]) => [shape[0], shape[1] * 2, ...shape.slice(2)];
+
+/** AlexNet split over two backends, as on the paper's two GPUs. */
+export class PartitionedNet implements Net {
+  private readonly layers: PartLayer[];
+  private params: [Params<H>, Params<H>];
+  private velocity: [Params<H>, Params<H>];
+  /** Bytes that crossed between the partitions in the last step (forward and backward). */
+  lastCrossedBytes = 0;
+
+  constructor(
+    readonly bes: readonly [AnyBackend, AnyBackend], readonly config: AlexNetConfig, params: HostParams, velocity?: HostParams,
+    private readonly onDispose?: () => Promise<void>,
+  ) {
+    this.layers = partitionLayers(config);
+    // Names and shapes are checked against the whole configuration before splitting.
+    for (const host of velocity ? [params, velocity] : [params]) {
+      for (const p of parameterShapes(config)) {
+        const h = host.get(p.name);
+        if (!h || h.shape.join() !== p.shape.join()) {
+          throw new RangeError(`PartitionedNet: ${p.name} has shape ${h ? fmtShape(h.shape) : '(missing)'}, expected ${fmtShape(p.shape)}`);
+        }
+      }
+    }
+    const upload = (host: HostParams, p: number) => {
+      const m: Params<H> = new Map();
+      for (const [k, v] of splitParams(host, p)) m.set(k, bes[p].upload(v.data, v.shape));
+      return m;
+    };
+    this.params = [upload(params, 0), upload(params, 1)];
+    const zeros = (p: number) => new Map([...this.params[p]].map(([k, t]) => [k, bes[p].upload(new Float32Array(sizeOf(bes[p].shape(t))), bes[p].shape(t))]));
+    this.velocity = velocity ? [upload(velocity, 0), upload(velocity, 1)] : [zeros(0), zeros(1)];
+  }
+
+  get description(): string {
+    return `${this.bes[0].name} x 2 partitions`;
+  }
+
+  /** Both halves, joined on the host and uploaded to both partitions; counts the bytes each partition sent the other. */
+  private gather(h: [H, H], N: number, cross: { bytes: number }): [H, H] {
+    const a = this.bes[0].download(h[0]), b = this.bes[1].download(h[1]);
+    cross.bytes += (a.length + b.length) * 4;
+    const full = concatPerExample(a, b, N);
+    const shape = doubled(this.bes[0].shape(h[0]));
+    return [this.bes[0].upload(full, shape), this.bes[1].upload(full, shape)];
+  }
+
+  /** Each partition's dL/d(whole input) summed into dL/d(own half); counts the halves that crossed. */
+  private scatterSum(d: [H, H], N: number, cross: { bytes: number }): [H, H] {
+    const a = this.bes[0].download(d[0]), b = this.bes[1].download(d[1]);
+    const shape = [...this.bes[0].shape(d[0])];
+    const halfShape = [shape[0], shape[1] / 2, ...shape.slice(2)];
+    const out = [0, 1].map((p) => {
+      const mine = halfPerExample(p === 0 ? a : b, N, p), theirs = halfPerExample(p === 0 ? b : a, N, p);
+      cross.bytes += theirs.length * 4;
+      for (let i = 0; i < mine.length; i++) mine[i] += theirs[i];
+      return this.bes[p].upload(mine, halfShape);
+    });
+    return [out[0], out[1]];
+  }
+
+  /** The forward pass on both partitions: per-partition saved state, logits on the host, and the bytes crossed. */
+  private forward(x: Float32Array, N: number, train: boolean, rng?: Rng) {
+    const c = this.config, bes = this.bes;
+    const xShape = [N, c.inputChannels, c.inputSize, c.inputSize];
+    if (x.length !== sizeOf(xShape)) throw new RangeError(`PartitionedNet: x has ${x.length} values, expected ${fmtShape(xShape)}`);
+    if (train && c.dropout.rate > 0 && !rng) throw new RangeError('PartitionedNet: training with dropout needs an rng for the masks');
+    let h: [H, H] = [bes[0].upload(x, xShape), bes[1].upload(x, xShape)];
+    let halves = false;
+    const saved: { s: [Saved<H>, Saved<H>]; gathered: boolean }[] = [];
+    const cross = { bytes: 0 };
+    for (const { layer, full } of this.layers) {
+      let gathered = false;
+      if (full && halves) {
+        const g = this.gather(h, N, cross);
+        for (let p = 0; p < 2; p++) bes[p].dispose(h[p]);
+        h = g;
+        gathered = true;
+      }
+      let out: [{ y: H; saved: Saved<H> }, { y: H; saved: Saved<H> }];
+      if (layer.kind === 'dropout') {
+        // One mask for the whole layer, drawn as the one-partition net draws it, then split by feature.
+        const dp = { rate: layer.rate, mode: layer.mode, train };
+        const whole = train ? dropoutMask(N * bes[0].shape(h[0])[1] * 2, layer.rate, rng!) : null;
+        out = [0, 1].map((p) => {
+          const mask = whole ? Uint8Array.from(halfPerExample(Float32Array.from(whole), N, p)) : null;
+          return { y: bes[p].dropoutForward(h[p], mask, dp), saved: { layer, x: h[p], mask, dropout: dp } };
+        }) as typeof out;
+      } else {
+        out = [0, 1].map((p) => layerForward(bes[p], layer, this.params[p], h[p], { train, rng })) as typeof out;
+      }
+      saved.push({ s: [out[0].saved, out[1].saved], gathered });
+      h = [out[0].y, out[1].y];
+      if (layer.kind === 'conv' || layer.kind === 'linear') halves = true;
+    }
+    const logits = concatPerExample(bes[0].download(h[0]), bes[1].download(h[1]), N);
+    return { saved, logits, last: h, cross };
+  }
+
+  /** Releases what a forward pass kept on both partitions. */
+  private release(f: ReturnType<PartitionedNet['forward']>): void {
+    for (let p = 0; p < 2; p++) {
+      const be = this.bes[p];
+      f.saved.forEach(({ s }) => {
+        be.dispose(s[p].x);
+        if (s[p].cache) be.disposeCache(s[p].cache!);
+      });
+      be.dispose(f.last[p]);
+    }
+  }
+
+  step(x: Float32Array, labels: Int32Array, rng: Rng, sgd: SgdParams): { loss: number; crossedBytes: number } {
+    const N = labels.length, K = this.config.classes, bes = this.bes;
+    const f = this.forward(x, N, true, rng);
+    // Loss on the host from the joined logits: mean softmax cross-entropy and its gradient (p - onehot) / N.
+    const probs = softmaxRows(f.logits, N, K);
+    let loss = 0;
+    const dlogits = new Float32Array(N * K);
+    for (let n = 0; n < N; n++) {
+      loss -= Math.log(Math.max(probs[n * K + labels[n]], 1e-45));
+      for (let k = 0; k < K; k++) dlogits[n * K + k] = (probs[n * K + k] - (k === labels[n] ? 1 : 0)) / N;
+    }
+    loss /= N;
+    if (!Number.isFinite(loss)) {
+      this.release(f);
+      return { loss, crossedBytes: f.cross.bytes };
+    }
+    let d: [H, H] = [0, 1].map((p) => bes[p].upload(halfPerExample(dlogits, N, p), [N, K / 2])) as [H, H];
+    const grads: [Params<H>, Params<H>] = [new Map(), new Map()];
+    for (let i = f.saved.length - 1; i >= 0; i--) {
+      const { s, gathered } = f.saved[i];
+      const g = [0, 1].map((p) => layerBackward(bes[p], this.params[p], s[p], d[p]));
+      for (let p = 0; p < 2; p++) {
+        bes[p].dispose(d[p]);
+        if (g[p].dw !== undefined) {
+          grads[p].set(`${s[p].layer.name}.weight`, g[p].dw);
+          grads[p].set(`${s[p].layer.name}.bias`, g[p].db);
+        }
+      }
+      let dx: [H, H] = [g[0].dx, g[1].dx];
+      if (gathered) {
+        const back = this.scatterSum(dx, N, f.cross);
+        for (let p = 0; p < 2; p++) bes[p].dispose(dx[p]);
+        dx = back;
+      }
+      d = dx;
+    }
+    for (let p = 0; p < 2; p++) bes[p].dispose(d[p]);
+    this.release(f);
+    for (let p = 0; p < 2; p++) {
+      const names = [...this.params[p].keys()];
+      const upd = bes[p].sgdStep(names.map((name) => ({ name, w: this.params[p].get(name), v: this.velocity[p].get(name), g: grads[p].get(name) })), sgd);
+      names.forEach((name, i) => {
+        this.params[p].set(name, upd[i].w);
+        this.velocity[p].set(name, upd[i].v);
+        bes[p].dispose(grads[p].get(name));
+      });
+    }
+    this.lastCrossedBytes = f.cross.bytes;
+    return { loss, crossedBytes: f.cross.bytes };
+  }
+
+  predict(x: Float32Array, n: number): Float32Array {
+    const f = this.forward(x, n, false);
+    this.release(f);
+    return softmaxRows(f.logits, n, this.config.classes);
+  }
+
+  exportState(): { params: HostParams; velocity: HostParams } {
+    const host = (m: Params<H>, be: AnyBackend): HostParams =>
+      new Map([...m].map(([k, t]) => [k, { data: Float32Array.from(be.download(t)), shape: [...be.shape(t)] }]));
+    return {
+      params: joinParams(host(this.params[0], this.bes[0]), host(this.params[1], this.bes[1])),
+      velocity: joinParams(host(this.velocity[0], this.bes[0]), host(this.velocity[1], this.bes[1])),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    for (let p = 0; p < 2; p++) for (const m of [this.params[p], this.velocity[p]]) for (const t of m.values()) this.bes[p].dispose(t);
+    await this.onDispose?.();
+  }
+}

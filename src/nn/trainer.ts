@@ -1,0 +1,152 @@
+// The paper's training recipe (section 5) over any Net: epochs of shuffled
+// mini-batches with augmentation, SGD with momentum 0.9 and weight decay
+// 0.0005, validation top-1 and top-5 after every epoch, and the learning rate
+// divided by 10 when the validation error stops improving ("patience"
+// epochs without a new best). Everything random (shuffling, crops, flips,
+// colour shifts, dropout masks) comes from one seeded Rng, whose state is
+// part of the trainer state: a run resumed from a checkpoint continues
+// exactly as if it had not stopped. No Node API: the browser page uses it too.
+
+import { Rng } from '../cpu/random.js';
+import { topKCorrect } from '../cpu/metrics.js';
+import type { AlexNetConfig } from './config.js';
+import type { AugmentOptions, DataStats } from './data/augment.js';
+import { testBatch, trainingBatch } from './data/augment.js';
+import type { ImageDataset } from './data/dataset.js';
+import type { Net } from './net.js';
+
+/** Hyper-parameters of a training run. */
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  /** Initial learning rate (paper: 0.01). */
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** Epochs without a new best validation error before lr is divided by 10. */
+  patience: number;
+  augment: AugmentOptions;
+  /** Views per test image: 1 (centre crop) or 10 (the paper's ten crops). */
+  testViews: 1 | 10;
+}
+
+/** The paper's optimiser settings and our small-image augmentation defaults. */
+export const DEFAULT_TRAIN: Omit<TrainOptions, 'augment'> = {
+  epochs: 10, batchSize: 128, lr: 0.01, momentum: 0.9, weightDecay: 0.0005, patience: 2, testViews: 1,
+};
+
+/** What one epoch measured. */
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  valLoss: number;
+  valTop1: number;
+  valTop5: number;
+  seconds: number;
+  imagesPerSecond: number;
+  crossedBytesPerStep: number;
+}
+
+/** Everything besides the weights that a resumed run needs. */
+export interface TrainerState {
+  /** Epochs completed. */
+  epoch: number;
+  lr: number;
+  bestValError: number;
+  epochsSinceBest: number;
+  rng: number[];
+  history: EpochRecord[];
+}
+
+/** Raised when a batch's loss is NaN or infinite: training stops, the last checkpoint stays. */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+
+/** Progress within an epoch, for progress bars. */
+export interface BatchProgress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  imagesPerSecond: number;
+}
+
+/** The state of a run that has not started. */
+export function initialTrainerState(o: TrainOptions, seed: number): TrainerState {
+  return { epoch: 0, lr: o.lr, bestValError: Infinity, epochsSinceBest: 0, rng: Rng.seeded(seed).state(), history: [] };
+}
+
+/** Top-1, top-5 and mean loss of a net on a dataset (centre crop or ten crops, softmax averaged). */
+export function evaluate(net: Net, d: ImageDataset, stats: DataStats, o: AugmentOptions, views: 1 | 10, batch = 250): { top1: number; top5: number; loss: number } {
+  const K = net.config.classes;
+  let c1 = 0, c5 = 0, loss = 0;
+  for (let from = 0; from < d.n; from += batch) {
+    const idx = Array.from({ length: Math.min(batch, d.n - from) }, (_, i) => from + i);
+    const { x, labels } = testBatch(d, idx, stats, o, views);
+    const p = net.predict(x, idx.length * views);
+    const avg = new Float32Array(idx.length * K);
+    for (let i = 0; i < idx.length; i++) {
+      for (let v = 0; v < views; v++) for (let k = 0; k < K; k++) avg[i * K + k] += p[(i * views + v) * K + k] / views;
+      loss -= Math.log(Math.max(avg[i * K + labels[i]], 1e-30));
+    }
+    const scores = { data: avg, shape: [idx.length, K] };
+    c1 += topKCorrect(scores, labels, 1);
+    c5 += topKCorrect(scores, labels, Math.min(5, K));
+  }
+  return { top1: c1 / d.n, top5: c5 / d.n, loss: loss / d.n };
+}
+
+/**
+ * Trains from `state` until `o.epochs` epochs are done. After each epoch:
+ * validation, the learning-rate rule, then onEpoch (which writes the
+ * checkpoint). Returns the final state.
+ */
+export async function train(
+  net: Net, data: { train: ImageDataset; val: ImageDataset; stats: DataStats }, o: TrainOptions, state: TrainerState,
+  hooks: { onBatch?: (p: BatchProgress) => void; onEpoch?: (r: EpochRecord, s: TrainerState) => Promise<void> | void } = {},
+): Promise<TrainerState> {
+  const c: AlexNetConfig = net.config;
+  if (o.augment.crop !== c.inputSize) throw new RangeError(`train: crop ${o.augment.crop} must equal the network's input size ${c.inputSize}`);
+  if (data.train.channels !== c.inputChannels) throw new RangeError(`train: ${data.train.name} has ${data.train.channels} channels, the network takes ${c.inputChannels}`);
+  if (data.train.classes > c.classes) throw new RangeError(`train: ${data.train.name} has ${data.train.classes} classes, the network ${c.classes}`);
+  let s = { ...state, history: [...state.history] };
+  while (s.epoch < o.epochs) {
+    const rng = Rng.fromState(s.rng);
+    const n = data.train.n;
+    // A fresh permutation every epoch (Fisher-Yates).
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) { const j = rng.int(i + 1); const t = order[i]; order[i] = order[j]; order[j] = t; }
+    const batches = Math.floor(n / o.batchSize);
+    const t0 = performance.now();
+    let lossSum = 0, crossed = 0;
+    for (let b = 0; b < batches; b++) {
+      const { x, labels } = trainingBatch(data.train, order.subarray(b * o.batchSize, (b + 1) * o.batchSize), data.stats, o.augment, rng);
+      const r = net.step(x, labels, rng, { lr: s.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+      if (!Number.isFinite(r.loss)) {
+        throw new NonFiniteLossError(`epoch ${s.epoch + 1}, batch ${b + 1}: the loss is ${r.loss}; training stopped (lr ${s.lr}: try a smaller --lr)`);
+      }
+      lossSum += r.loss;
+      crossed = r.crossedBytes;
+      hooks.onBatch?.({ epoch: s.epoch + 1, batch: b + 1, batches, loss: lossSum / (b + 1), imagesPerSecond: ((b + 1) * o.batchSize) / ((performance.now() - t0) / 1000) });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const v = evaluate(net, data.val, data.stats, o.augment, o.testViews);
+    const record: EpochRecord = {
+      epoch: s.epoch + 1, lr: s.lr, trainLoss: lossSum / Math.max(1, batches), valLoss: v.loss, valTop1: v.top1, valTop5: v.top5,
+      seconds, imagesPerSecond: (batches * o.batchSize) / seconds, crossedBytesPerStep: crossed,
+    };
+    const err = 1 - v.top1;
+    const improved = err < s.bestValError;
+    const since = improved ? 0 : s.epochsSinceBest + 1;
+    // Section 5: divide the learning rate by 10 when the validation error stops improving.
+    const drop = since >= o.patience;
+    s = {
+      epoch: s.epoch + 1, lr: drop ? s.lr / 10 : s.lr, bestValError: Math.min(err, s.bestValError), epochsSinceBest: drop ? 0 : since,
+      rng: rng.state(), history: [...s.history, record],
+    };
+    await hooks.onEpoch?.(record, s);
+  }
+  return s;
+}
