@@ -61,6 +61,8 @@ export interface Backend<T> {
 
   conv2dForward(x: T, w: T, b: T, p: Conv2dParams): T;
   conv2dBackward(dy: T, x: T, w: T, p: Conv2dParams, acc?: GradAcc<T>): ParamGrads<T>;
+  /** dw and db alone, for the first layer: the image needs no gradient. */
+  conv2dBackwardWeights(dy: T, x: T, w: T, p: Conv2dParams, acc?: GradAcc<T>): { dw: T; db: T };
   reluForward(x: T): T;
   reluBackward(dy: T, x: T): T;
   tanhForward(x: T): T;

@@ -55,6 +55,9 @@ const OPTIONS = {
   out: { type: 'string', default: 'runs/latest' },
   resume: { type: 'boolean', default: false },
   'ten-crop': { type: 'boolean', default: false },
+  'input-scale': { type: 'string', default: '1' },
+  'init-std': { type: 'string' },
+  'bias-one': { type: 'string' },
   'no-progress': { type: 'boolean', default: false },
 } as const;
 
@@ -90,6 +93,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (config.name === 'small') {
       config = { ...config, inputSize: split.train.height, inputChannels: split.train.channels, classes: Math.max(10, split.train.classes) };
     }
+    config = { ...config, initStd: v['init-std'] === 'he' ? 'he' : v['init-std'] === undefined ? config.initStd : num('init-std', v['init-std'], 0.01), biasOne: v['bias-one'] === undefined ? config.biasOne : Number(v['bias-one']) };
   }
   const nVal = int('val', v.val, 5000, 1);
   const limit = int('limit', v.limit, split.train.n - nVal, 1);
@@ -105,7 +109,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     patience: int('patience', v.patience, DEFAULT_TRAIN.patience),
     testViews: v['ten-crop'] ? 10 : 1,
     // Small images: pad by 2 and take random crops of the input size; flips; PCA colour (sigma 0.1, the paper's).
-    augment: { crop: config.inputSize, pad: config.inputSize <= 64 ? 2 : 0, flip: true, pcaSigma: 0.1, scale: 1 / 255 },
+    // Pixels stay in the paper's 0-255 scale minus the mean image unless --input-scale says otherwise.
+    augment: { crop: config.inputSize, pad: config.inputSize <= 64 ? 2 : 0, flip: true, pcaSigma: 0.1, scale: num('input-scale', v['input-scale'], 1) },
   };
   const seed = int('seed', v.seed, 1, 0);
   const stats: DataStats = resumed?.stats ?? computeStats(trainSet);

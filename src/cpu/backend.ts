@@ -2,7 +2,7 @@
 // is the layer function of the same name in this folder.
 
 import type { Backend, OpCache } from '../backend.js';
-import { conv2dBackward, conv2dForward } from './conv2d.js';
+import { conv2dBackward, conv2dBackwardWeights, conv2dForward } from './conv2d.js';
 import { dropoutBackward, dropoutForward } from './dropout.js';
 import { linearBackward, linearForward } from './linear.js';
 import { type LrnOutput, lrnBackward, lrnForward } from './lrn.js';
@@ -39,6 +39,7 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32'): Backend<T>
     disposeCache: () => {},
     conv2dForward,
     conv2dBackward,
+    conv2dBackwardWeights,
     reluForward,
     reluBackward,
     tanhForward,

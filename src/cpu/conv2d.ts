@@ -184,6 +184,20 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
  * dw and db are added into acc when given (llm.c's accumulating gradient buffers).
  */
 export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>): Conv2dGrads<A> {
+  return conv2dGrads(dy, x, w, p, acc, true) as Conv2dGrads<A>;
+}
+
+/**
+ * dw and db only: the backward pass of a network's first layer, whose input
+ * (the image) needs no gradient. Skips the dcol product and col2im, a third
+ * of the backward work.
+ */
+export function conv2dBackwardWeights<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>): Omit<Conv2dGrads<A>, 'dx'> {
+  const { dw, db } = conv2dGrads(dy, x, w, p, acc, false);
+  return { dw, db };
+}
+
+function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc: GradAccumulator<A> | undefined, inputGrad: boolean) {
   const d = conv2dDims('conv2dBackward', x, w, p);
   const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
   expectShape('conv2dBackward', 'dy', dy, [N, Cout, Ho, Wo]);
@@ -192,11 +206,11 @@ export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>
     expectShape('conv2dBackward', 'acc.db', acc.db, [Cout]);
   }
   const P = Ho * Wo, K = Cg * kH * kW;
-  const dx = zeros(x.data, x.shape);
+  const dx = inputGrad ? zeros(x.data, x.shape) : undefined;
   const dw = acc?.dw ?? zeros(x.data, w.shape);
   const db = acc?.db ?? zeros(x.data, [Cout]);
   const col = zerosLike(x.data, K * P);
-  const dcol = zerosLike(x.data, K * P);
+  const dcol = inputGrad ? zerosLike(x.data, K * P) : undefined;
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < Cout; o++) {
       const base = (n * Cout + o) * P;
@@ -208,9 +222,11 @@ export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>
       const dyOff = (n * Cout + g * Coutg) * P;
       im2col(x.data, n, g, d, p.stride, p.pad, col);
       gemmABt(Coutg, K, P, dy.data, dyOff, col, 0, dw.data, g * Coutg * K);
-      dcol.fill(0);
-      gemmAtB(K, P, Coutg, w.data, g * Coutg * K, dy.data, dyOff, dcol, 0);
-      col2im(dcol, n, g, d, p.stride, p.pad, dx.data);
+      if (dx && dcol) {
+        dcol.fill(0);
+        gemmAtB(K, P, Coutg, w.data, g * Coutg * K, dy.data, dyOff, dcol, 0);
+        col2im(dcol, n, g, d, p.stride, p.pad, dx.data);
+      }
     }
   }
   return { dx, dw, db };

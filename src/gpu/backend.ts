@@ -3,7 +3,7 @@
 
 import type { Backend, OpCache } from '../backend.js';
 import { GpuContext, type GpuTensor } from './context.js';
-import { conv2dBackward, conv2dForward } from './conv2d.js';
+import { conv2dBackward, conv2dBackwardWeights, conv2dForward } from './conv2d.js';
 import { dropoutBackward, dropoutForward } from './dropout.js';
 import { linearBackward, linearForward } from './linear.js';
 import { type LrnOutput, lrnBackward, lrnForward } from './lrn.js';
@@ -51,6 +51,7 @@ export function gpuBackend(ctx: GpuContext = GpuContext.create()): GpuBackend {
     },
     conv2dForward,
     conv2dBackward,
+    conv2dBackwardWeights,
     reluForward,
     reluBackward,
     tanhForward,

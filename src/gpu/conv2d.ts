@@ -128,6 +128,17 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
 }
 
 /**
+ * Kernel source for dx: input row y meets kernel rows u with (y + pad - u)
+ * divisible by the stride, i.e. u = u0, u0 + stride, ... with
+ * u0 = (y + pad) mod stride; likewise v0 for columns. Looping over those u
+ * alone does stride^2 fewer iterations (16x for conv1) than testing every u.
+ */
+function strideOffsets(s: number, pad: number): string {
+  return `const u0 = this.thread.y + ${pad} - ${idiv(`this.thread.y + ${pad}`, s)} * ${s};
+    const v0 = this.thread.x + ${pad} - ${idiv(`this.thread.x + ${pad}`, s)} * ${s};`;
+}
+
+/**
  * Turns an Array(4) texture into a tensor of the usual layout and releases
  * it. `locate` is kernel source that sets pz (the packed plane) and k (the
  * component) for output plane this.thread.z; with acc, acc's value is added.
@@ -157,6 +168,20 @@ function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate
 export function conv2dBackward(
   dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc?: { dw: GpuTensor; db: GpuTensor }, kernel?: ConvForwardKernel,
 ): Conv2dGrads {
+  return conv2dGrads(dy, x, w, p, acc, kernel, true) as Conv2dGrads;
+}
+
+/** dw and db only, for a network's first layer (the image needs no gradient): the twin of the CPU's. */
+export function conv2dBackwardWeights(
+  dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc?: { dw: GpuTensor; db: GpuTensor }, kernel?: ConvForwardKernel,
+): Omit<Conv2dGrads, 'dx'> {
+  const { dw, db } = conv2dGrads(dy, x, w, p, acc, kernel, false);
+  return { dw, db };
+}
+
+function conv2dGrads(
+  dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc: { dw: GpuTensor; db: GpuTensor } | undefined, kernel: ConvForwardKernel | undefined, inputGrad: boolean,
+) {
   const ctx = sameContext('conv2dBackward', dy, x, w);
   const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dBackward', x.shape, w.shape, p);
   expectShape('conv2dBackward', 'dy', dy, [N, Cout, Ho, Wo]);
@@ -172,16 +197,17 @@ export function conv2dBackward(
     const g = ${idiv('ci', Cg)};
     const c = ci - g * ${Cg};
     let sum = 0;
+    ${strideOffsets(s, pad)}
     for (let oo = 0; oo < ${Coutg}; oo++) {
       const o = g * ${Coutg} + oo;
-      for (let u = 0; u < ${kH}; u++) {
-        const iy = this.thread.y + ${pad} - u;
-        const i = ${idiv('iy', s)};
-        if (iy >= 0 && i * ${s} == iy && i < ${Ho}) {
-          for (let v = 0; v < ${kW}; v++) {
-            const jx = this.thread.x + ${pad} - v;
-            const j = ${idiv('jx', s)};
-            if (jx >= 0 && j * ${s} == jx && j < ${Wo}) {
+      for (let uu = 0; uu < ${Math.ceil(kH / s)}; uu++) {
+        const u = u0 + uu * ${s};
+        const i = ${idiv(`this.thread.y + ${pad} - u`, s)};
+        if (u < ${kH} && this.thread.y + ${pad} - u >= 0 && i < ${Ho}) {
+          for (let vv = 0; vv < ${Math.ceil(kW / s)}; vv++) {
+            const v = v0 + vv * ${s};
+            const j = ${idiv(`this.thread.x + ${pad} - v`, s)};
+            if (v < ${kW} && this.thread.x + ${pad} - v >= 0 && j < ${Wo}) {
               sum += dy[n * ${Cout} + o][i][j] * w[o * ${Cg} + c][u][v];
             }
           }
@@ -224,7 +250,7 @@ export function conv2dBackward(
     return sum;
   }`;
   const useX4 = (kernel ?? 'x4') === 'x4';
-  const dx = useX4 && Cg % 4 === 0 ? conv2dBackwardDxX4(dy, w, x.shape, p) : ctx.run(dxSrc, x.shape, dy.tex, w.tex);
+  const dx = !inputGrad ? undefined : useX4 && Cg % 4 === 0 ? conv2dBackwardDxX4(dy, w, x.shape, p) : ctx.run(dxSrc, x.shape, dy.tex, w.tex);
   const dw = useX4 && Coutg % 4 === 0 ? conv2dBackwardDwX4(dy, x, w.shape, p, acc?.dw) : ctx.run(dwSrc, w.shape, dy.tex, x.tex, ...(acc ? [acc.dw.tex] : []));
   const db = ctx.run(dbSrc, [Cout], dy.tex, ...(acc ? [acc.db.tex] : []));
   if (acc) {
@@ -248,17 +274,18 @@ function conv2dBackwardDxX4(dy: GpuTensor, w: GpuTensor, xShape: readonly number
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
+    ${strideOffsets(s, pad)}
     for (let oo = 0; oo < ${Coutg}; oo++) {
       const o = g * ${Coutg} + oo;
       const wz = o * ${Cg} + c;
-      for (let u = 0; u < ${kH}; u++) {
-        const iy = this.thread.y + ${pad} - u;
-        const i = ${idiv('iy', s)};
-        if (iy >= 0 && i * ${s} == iy && i < ${Ho}) {
-          for (let v = 0; v < ${kW}; v++) {
-            const jx = this.thread.x + ${pad} - v;
-            const j = ${idiv('jx', s)};
-            if (jx >= 0 && j * ${s} == jx && j < ${Wo}) {
+      for (let uu = 0; uu < ${Math.ceil(kH / s)}; uu++) {
+        const u = u0 + uu * ${s};
+        const i = ${idiv(`this.thread.y + ${pad} - u`, s)};
+        if (u < ${kH} && this.thread.y + ${pad} - u >= 0 && i < ${Ho}) {
+          for (let vv = 0; vv < ${Math.ceil(kW / s)}; vv++) {
+            const v = v0 + vv * ${s};
+            const j = ${idiv(`this.thread.x + ${pad} - v`, s)};
+            if (v < ${kW} && this.thread.x + ${pad} - v >= 0 && j < ${Wo}) {
               const d = dy[n * ${Cout} + o][i][j];
               s0 += d * w[wz][u][v];
               s1 += d * w[wz + 1][u][v];

@@ -47,8 +47,8 @@ export interface AlexNetConfig {
   readonly dropout: { readonly rate: number; readonly mode: DropoutMode };
   /** Initial bias of conv2, conv4, conv5, fc6, fc7 (paper: 1; Caffe's recipe: 0.1). Others start at 0. */
   readonly biasOne: number;
-  /** Standard deviation of the initial weights (paper: 0.01). */
-  readonly initStd: number;
+  /** Standard deviation of the initial weights (paper: 0.01), or 'he' for sqrt(2 / fan_in) per layer. */
+  readonly initStd: number | 'he';
   /** The non-linearity after every conv and hidden FC layer (paper: ReLU; tanh for Figure 1's comparison). */
   readonly activation: 'relu' | 'tanh';
   /** Dropout after the activation of fc6 and fc7 (paper) or before fc6 and fc7 (torchvision). */

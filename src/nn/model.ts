@@ -18,12 +18,20 @@ export type Params<T> = Map<string, T>;
 /** Host-side parameters: what checkpoints and goldens hold. */
 export type HostParams = Map<string, { data: Float32Array; shape: number[] }>;
 
-/** The paper's initialisation (section 5): weights ~ N(0, initStd^2); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0. */
+/**
+ * The paper's initialisation (section 5): weights ~ N(0, initStd^2) (0.01 in
+ * the paper); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0. With
+ * initStd 'he', each layer's weights get std sqrt(2 / fan_in) instead (He et
+ * al. 2015), which keeps activations at unit scale through a narrow net
+ * where 0.01 would shrink them layer after layer.
+ */
 export function initParams(c: AlexNetConfig, rng: Rng): HostParams {
   const out: HostParams = new Map();
   for (const p of parameterShapes(c)) {
     const n = sizeOf(p.shape);
-    const data = p.init === 'normal' ? rng.normalArray(n, 0, c.initStd) : new Float32Array(n).fill(p.init);
+    const fanIn = sizeOf(p.shape.slice(1));
+    const std = c.initStd === 'he' ? Math.sqrt(2 / fanIn) : c.initStd;
+    const data = p.init === 'normal' ? rng.normalArray(n, 0, std) : new Float32Array(n).fill(p.init);
     out.set(p.name, { data, shape: p.shape });
   }
   return out;
@@ -130,14 +138,18 @@ export function forward<T>(be: Backend<T>, c: AlexNetConfig, params: Params<T>, 
 /**
  * One layer's backward pass: dL/dx from dL/dy (d) and what its forward saved,
  * and, for conv and linear layers, the weight and bias gradients (added into
- * acc when given; use the returned handles afterwards).
+ * acc when given; use the returned handles afterwards). With needDx false
+ * (the first layer, whose input is the image) a conv layer skips dx.
  */
 export function layerBackward<T>(
-  be: Backend<T>, params: Params<T>, s: Saved<T>, d: T, acc?: { dw: T; db: T },
-): { dx: T; dw?: T; db?: T } {
+  be: Backend<T>, params: Params<T>, s: Saved<T>, d: T, acc?: { dw: T; db: T }, needDx = true,
+): { dx?: T; dw?: T; db?: T } {
   const { layer, x, cache, mask, dropout } = s;
   switch (layer.kind) {
-    case 'conv': return be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec, acc);
+    case 'conv':
+      return needDx
+        ? be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec, acc)
+        : be.conv2dBackwardWeights(d, x, param(params, `${layer.name}.weight`), layer.spec, acc);
     case 'relu': return { dx: be.reluBackward(d, x) };
     case 'tanh': return { dx: be.tanhBackward(d, x) };
     case 'lrn': return { dx: be.lrnBackward(d, x, cache!, layer.params) };
@@ -164,7 +176,7 @@ export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResul
       if (dw === undefined || db === undefined) throw new RangeError(`backward: gradient buffers for ${name} are missing`);
       a = { dw, db };
     }
-    const g = layerBackward(be, params, fwd.saved[i], d, a);
+    const g = layerBackward(be, params, fwd.saved[i], d, a, i > 0);
     if (g.dw !== undefined && g.db !== undefined) {
       // A backend with immutable tensors returns new accumulator handles: keep acc pointing at the live ones.
       for (const m of acc ? [grads, acc] : [grads]) {
@@ -173,6 +185,7 @@ export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResul
       }
     }
     if (d !== dlogits) be.dispose(d);
+    if (g.dx === undefined) return grads;
     d = g.dx;
   }
   be.dispose(d);

@@ -235,7 +235,7 @@ export class PartitionedNet implements Net {
     const grads: [Params<H>, Params<H>] = [new Map(), new Map()];
     for (let i = f.saved.length - 1; i >= 0; i--) {
       const { s, gathered } = f.saved[i];
-      const g = [0, 1].map((p) => layerBackward(bes[p], this.params[p], s[p], d[p]));
+      const g = [0, 1].map((p) => layerBackward(bes[p], this.params[p], s[p], d[p], undefined, i > 0));
       for (let p = 0; p < 2; p++) {
         bes[p].dispose(d[p]);
         if (g[p].dw !== undefined) {
@@ -243,6 +243,7 @@ export class PartitionedNet implements Net {
           grads[p].set(`${s[p].layer.name}.bias`, g[p].db);
         }
       }
+      if (g[0].dx === undefined) return this.finishStep(f, grads, sgd, loss);
       let dx: [H, H] = [g[0].dx, g[1].dx];
       if (gathered) {
         const back = this.scatterSum(dx, N, f.cross);
@@ -252,6 +253,12 @@ export class PartitionedNet implements Net {
       d = dx;
     }
     for (let p = 0; p < 2; p++) bes[p].dispose(d[p]);
+    return this.finishStep(f, grads, sgd, loss);
+  }
+
+  /** Releases the forward state and applies the SGD step on each partition. */
+  private finishStep(f: ReturnType<PartitionedNet['forward']>, grads: [Params<H>, Params<H>], sgd: SgdParams, loss: number) {
+    const bes = this.bes;
     this.release(f);
     for (let p = 0; p < 2; p++) {
       const names = [...this.params[p].keys()];
