@@ -133,8 +133,6 @@ export function smallConfig(o: { inputSize?: number; inputChannels?: number; cla
       { out: 32, kernel: 3, stride: 1, pad: 1, groups: 2 },
     ],
     fc: [128, 128],
-    biasOne: 0.1,
-    initStd: 0.05,
   };
 }
 

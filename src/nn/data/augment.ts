@@ -12,7 +12,12 @@
 //  - PCA colour augmentation: to every pixel add P (alpha * lambda), where P
 //    and lambda are the eigenvectors and eigenvalues of the C x C covariance
 //    of pixel values over the training set, and alpha ~ N(0, sigma^2), sigma
-//    = 0.1, drawn once per image each time it is used.
+//    = 0.1, drawn once per image each time it is used. The formula is not
+//    scale-free (lambda is a variance), and sigma = 0.1 goes with pixel
+//    values in [0, 1], as in the reference implementations (ImageNet's
+//    eigenvalues are then about 0.22, 0.019, 0.0045: shifts of a few levels
+//    out of 255). The covariance is therefore taken on values / 255 and the
+//    shift scaled back by 255; on 0-255 values it would swamp the image.
 //
 // Pixels enter as bytes 0-255 and leave as float32 (value - mean) * scale.
 
@@ -26,7 +31,7 @@ export interface DataStats {
   mean: Float32Array;
   /** Eigenvectors of the C x C colour covariance, as columns, row-major [C, C]. */
   eigenvectors: Float64Array;
-  /** Eigenvalues of the colour covariance (0-255 scale squared). */
+  /** Eigenvalues of the colour covariance of pixel values scaled to [0, 1]. */
   eigenvalues: Float64Array;
 }
 
@@ -47,7 +52,8 @@ export function computeStats(d: ImageDataset): DataStats {
       }
     }
   }
-  for (let a = 0; a < C; a++) for (let b = a; b < C; b++) { cov[a * C + b] /= d.n * P - 1; cov[b * C + a] = cov[a * C + b]; }
+  // Covariance of values / 255 (see the header for why that scale).
+  for (let a = 0; a < C; a++) for (let b = a; b < C; b++) { cov[a * C + b] /= (d.n * P - 1) * 255 * 255; cov[b * C + a] = cov[a * C + b]; }
   const e = new EigenvalueDecomposition(new Matrix(Array.from({ length: C }, (_, a) => Array.from(cov.subarray(a * C, a * C + C)))), { assumeSymmetric: true });
   const eigenvalues = Float64Array.from(e.realEigenvalues);
   const V = e.eigenvectorMatrix;
@@ -114,9 +120,9 @@ export function trainingBatch(d: ImageDataset, idx: ArrayLike<number>, stats: Da
     const i = idx[b];
     const shift = new Float64Array(C);
     if (o.pcaSigma > 0) {
-      // P (alpha * lambda): one alpha per eigenvector, drawn per image per use (section 4.1).
+      // P (alpha * lambda): one alpha per eigenvector, drawn per image per use (section 4.1), in 0-255 units.
       const alpha = Array.from({ length: C }, () => rng.normal(0, o.pcaSigma));
-      for (let c = 0; c < C; c++) for (let e = 0; e < C; e++) shift[c] += stats.eigenvectors[c * C + e] * alpha[e] * stats.eigenvalues[e];
+      for (let c = 0; c < C; c++) for (let e = 0; e < C; e++) shift[c] += 255 * stats.eigenvectors[c * C + e] * alpha[e] * stats.eigenvalues[e];
     }
     const view = { top: rng.int(room), left: rng.int(roomW), mirror: o.flip && rng.uniform() < 0.5, shift };
     writeView(d, i, stats, o, view, x, b * C * S * S);
