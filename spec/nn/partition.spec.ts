@@ -2,27 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpuBackend } from '../../src/cpu/backend.js';
 import { Rng } from '../../src/cpu/random.js';
-import { PAPER_SGD } from '../../src/cpu/sgd.js';
-import { smallConfig } from '../../src/nn/config.js';
 import { initParams } from '../../src/nn/model.js';
 import { SingleNet } from '../../src/nn/net.js';
 import { PartitionedNet, joinParams, partitionLayers, splitParams } from '../../src/nn/partition.js';
 import { maxAbs, maxAbsDiff, throwsWith } from '../helpers.js';
-
-// The small configuration, narrow enough for a fast test, in the two-GPU layout.
-export const c = { ...smallConfig(), conv: smallConfig().conv.map((s) => ({ ...s, out: s.out / 2 })) as unknown as ReturnType<typeof smallConfig>['conv'], fc: [32, 32] as const, initStd: 0.05 };
-
-/** Runs `steps` SGD steps on a net from the same seeds; returns the losses and the final weights. */
-export function run(net: { step: SingleNet<unknown>['step']; exportState: SingleNet<unknown>['exportState'] }, steps: number) {
-  const data = Rng.seeded(3), rng = Rng.seeded(4);
-  const losses: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    const x = data.normalArray(8 * 28 * 28);
-    const labels = Int32Array.from({ length: 8 }, () => data.int(10));
-    losses.push(net.step(x, labels, rng, { ...PAPER_SGD, lr: 0.05 }).loss);
-  }
-  return { losses, params: net.exportState().params };
-}
+import { c, run } from './partition-fixture.js';
 
 test('splitting parameters into partition halves and joining them is the identity', () => {
   const host = initParams(c, Rng.seeded(1));

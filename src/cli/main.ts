@@ -12,7 +12,8 @@ const USAGE = `usage: alexnet <command> [options]
 
 commands:
   train   [--config small] [--data DIR] [--backend gpu|cpu] [--partitions 2|1] [--epochs 10] [--batch 128]
-          [--lr 0.01] [--patience 2] [--seed 1] [--val 5000] [--limit N] [--ten-crop] [--out runs/latest] [--resume]
+          [--lr 0.01] [--patience 2] [--seed 1] [--val 5000] [--limit N] [--test-limit N] [--ten-crop]
+          [--input-scale 1] [--init-std 0.01|he] [--bias-one 1] [--out runs/latest] [--resume]
                                             train (default: Fashion-MNIST from Debian, two GPU contexts)
   verify  --goldens DIR [--backend cpu|gpu]  run golden cases (alexnet-golden/1) and compare
   verify  --compare cpu,gpu [--config paper] [--batch 2] [--seed 1]

@@ -52,6 +52,7 @@ const OPTIONS = {
   seed: { type: 'string', default: '1' },
   val: { type: 'string', default: '5000' },
   limit: { type: 'string' },
+  'test-limit': { type: 'string' },
   out: { type: 'string', default: 'runs/latest' },
   resume: { type: 'boolean', default: false },
   'ten-crop': { type: 'boolean', default: false },
@@ -158,8 +159,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (existsSync(ckptPath)) console.error(`the last good checkpoint is kept at ${ckptPath}`);
     throw e;
   }
-  const test = evaluate(net, split.test, stats, options.augment, options.testViews);
-  console.log(`test (${split.test.name}, ${split.test.n} images${options.testViews === 10 ? ', ten crops' : ''}): top-1 ${(100 * test.top1).toFixed(2)} %, top-5 ${(100 * test.top5).toFixed(2)} %`);
+  const nTest = Math.min(split.test.n, int('test-limit', v['test-limit'], split.test.n));
+  const testSet = nTest < split.test.n ? sliceDataset(split.test, 0, nTest, `${split.test.name}[0:${nTest}]`) : split.test;
+  const test = evaluate(net, testSet, stats, options.augment, options.testViews);
+  console.log(`test (${testSet.name}, ${testSet.n} images${options.testViews === 10 ? ', ten crops' : ''}): top-1 ${(100 * test.top1).toFixed(2)} %, top-5 ${(100 * test.top5).toFixed(2)} %`);
   writeFileSync(join(out, 'result.json'), JSON.stringify({ test, epochs: state.epoch, history: state.history, meta }, null, 2));
   const { params } = net.exportState();
   await writeCurvesPng(state.history, join(out, 'curves.png'), `${config.name} on ${trainSet.name}, ${net.description}`);

@@ -98,12 +98,17 @@ export function expectNumber(fn: string, name: string, v: number, min = -Infinit
   }
 }
 
-/** Throws if any element of `t` is NaN or infinite; used on inputs that must not propagate NaN. */
+/** The error for a NaN or infinite value where none may be (logits, gradients): training code can tell it apart. */
+export class NonFiniteError extends RangeError {
+  override name = 'NonFiniteError';
+}
+
+/** Throws NonFiniteError if any element of `t` is NaN or infinite; used on inputs that must not propagate NaN. */
 export function expectFinite(fn: string, name: string, t: Tensor): void {
   const d = t.data;
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i])) {
-      throw new RangeError(`${fn}: ${name} holds a non-finite value (${d[i]}) at flat index ${i} of shape ${fmtShape(t.shape)}`);
+      throw new NonFiniteError(`${fn}: ${name} holds a non-finite value (${d[i]}) at flat index ${i} of shape ${fmtShape(t.shape)}`);
     }
   }
 }

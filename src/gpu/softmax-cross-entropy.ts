@@ -6,7 +6,7 @@
 // Only the N per-example losses are read back (to report the loss); the
 // probabilities and the gradient stay on the GPU.
 
-import { fmtShape } from '../cpu/tensor.js';
+import { NonFiniteError, fmtShape } from '../cpu/tensor.js';
 import { type GpuTensor, hostArray } from './context.js';
 
 /** Loss (mean over the batch, read back), probabilities and the gradient of the mean loss. */
@@ -59,7 +59,7 @@ export function softmaxCrossEntropy(logits: GpuTensor, labels: ArrayLike<number>
     if (!Number.isFinite(losses[n])) {
       ctx.dispose(probs);
       ctx.dispose(dlogits);
-      throw new RangeError(`softmaxCrossEntropy: the loss of example ${n} is ${losses[n]}: logits hold a non-finite value`);
+      throw new NonFiniteError(`softmaxCrossEntropy: the loss of example ${n} is ${losses[n]}: logits hold a non-finite value`);
     }
     lossSum += losses[n];
   }

@@ -49,7 +49,8 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   for (const [k, v] of c.velocity) add(`velocity/${k}`, v.data, v.shape);
   add('stats/mean', c.stats.mean, [c.stats.mean.length]);
   const header = {
-    format: CHECKPOINT_FORMAT, config: c.config, trainer: c.trainer, options: c.options, meta: c.meta,
+    // JSON has no Infinity: a run with no validation result yet stores its best error as null.
+    format: CHECKPOINT_FORMAT, config: c.config, trainer: { ...c.trainer, bestValError: Number.isFinite(c.trainer.bestValError) ? c.trainer.bestValError : null }, options: c.options, meta: c.meta,
     stats: { eigenvectors: [...c.stats.eigenvectors], eigenvalues: [...c.stats.eigenvalues] },
     tensors,
   };
@@ -100,7 +101,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   }
   if (!mean) throw new Error(`${source}: checkpoint has no stats/mean tensor`);
   return {
-    config: h.config, trainer: h.trainer, options: h.options, meta: h.meta ?? {}, params, velocity,
+    config: h.config, trainer: { ...h.trainer, bestValError: h.trainer.bestValError ?? Infinity }, options: h.options, meta: h.meta ?? {}, params, velocity,
     stats: { mean, eigenvectors: Float64Array.from(h.stats.eigenvectors), eigenvalues: Float64Array.from(h.stats.eigenvalues) },
   };
 }

@@ -9,6 +9,7 @@
 
 import { Rng } from '../cpu/random.js';
 import { topKCorrect } from '../cpu/metrics.js';
+import { NonFiniteError } from '../cpu/tensor.js';
 import type { AlexNetConfig } from './config.js';
 import type { AugmentOptions, DataStats } from './data/augment.js';
 import { testBatch, trainingBatch } from './data/augment.js';
@@ -123,9 +124,17 @@ export async function train(
     let lossSum = 0, crossed = 0;
     for (let b = 0; b < batches; b++) {
       const { x, labels } = trainingBatch(data.train, order.subarray(b * o.batchSize, (b + 1) * o.batchSize), data.stats, o.augment, rng);
-      const r = net.step(x, labels, rng, { lr: s.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+      const where = `epoch ${s.epoch + 1}, batch ${b + 1}`;
+      let r: { loss: number; crossedBytes: number };
+      try {
+        r = net.step(x, labels, rng, { lr: s.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+      } catch (e) {
+        // Non-finite logits or gradients are caught where they appear (NonFiniteError): the same stop as a NaN loss.
+        if (e instanceof NonFiniteError) throw new NonFiniteLossError(`${where}: the loss is NaN (${e.message}); training stopped (lr ${s.lr}: try a smaller --lr)`);
+        throw e;
+      }
       if (!Number.isFinite(r.loss)) {
-        throw new NonFiniteLossError(`epoch ${s.epoch + 1}, batch ${b + 1}: the loss is ${r.loss}; training stopped (lr ${s.lr}: try a smaller --lr)`);
+        throw new NonFiniteLossError(`${where}: the loss is ${r.loss}; training stopped (lr ${s.lr}: try a smaller --lr)`);
       }
       lossSum += r.loss;
       crossed = r.crossedBytes;

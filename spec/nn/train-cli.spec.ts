@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const alexnet = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), ...args], { encoding: 'utf8', cwd: root });
+const quick = ['--limit', '256', '--val', '128', '--test-limit', '200', '--batch', '64', '--no-progress'];
+
+test('alexnet train (CPU, two partitions) writes checkpoint, log, curves, kernels and result; --resume continues', () => {
+  const out = mkdtempSync(join(tmpdir(), 'train-'));
+  const r = alexnet('train', '--backend', 'cpu', '--partitions', '2', '--epochs', '1', '--out', out, ...quick);
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /on cpu x 2 partitions/);
+  assert.match(r.stdout, /epoch 1: train loss [\d.]+, val loss [\d.]+, val top-1 [\d.]+ %, top-5 [\d.]+ %.*KiB crossed per step/);
+  assert.match(r.stdout, /test \(fashion-mnist-test\[0:200\], 200 images\): top-1 [\d.]+ %/);
+  for (const f of ['checkpoint.bin', 'log.jsonl', 'curves.png', 'conv1.png', 'result.json']) assert.ok(existsSync(join(out, f)), f);
+  const png = readFileSync(join(out, 'conv1.png'));
+  assert.equal([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'conv1.png is a PNG');
+  const r2 = alexnet('train', '--resume', '--epochs', '2', '--out', out, ...quick);
+  assert.is(r2.status, 0, r2.stdout + r2.stderr);
+  assert.match(r2.stdout, /resuming after epoch 1/);
+  const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(log.map((l) => l.epoch), [1, 2]);
+});
+
+test('alexnet train names a missing data folder and a missing checkpoint', () => {
+  const r = alexnet('train', '--data', '/nonexistent/data', '--backend', 'cpu');
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /--data \/nonexistent\/data: no such folder/);
+  const r2 = alexnet('train', '--resume', '--out', mkdtempSync(join(tmpdir(), 'empty-')));
+  assert.is(r2.status, 1);
+  assert.match(r2.stderr, /no checkpoint at .*checkpoint\.bin/);
+});
+
+test.run();

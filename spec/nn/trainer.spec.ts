@@ -1,0 +1,94 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cpuBackend } from '../../src/cpu/backend.js';
+import { Rng } from '../../src/cpu/random.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.js';
+import { smallConfig } from '../../src/nn/config.js';
+import { computeStats } from '../../src/nn/data/augment.js';
+import type { ImageDataset } from '../../src/nn/data/dataset.js';
+import { initParams } from '../../src/nn/model.js';
+import { type Net, SingleNet } from '../../src/nn/net.js';
+import { DEFAULT_TRAIN, NonFiniteLossError, type TrainOptions, initialTrainerState, train } from '../../src/nn/trainer.js';
+import { throwsWith } from '../helpers.js';
+
+const c = { ...smallConfig(), conv: smallConfig().conv.map((s) => ({ ...s, out: s.out / 2 })) as unknown as ReturnType<typeof smallConfig>['conv'], fc: [16, 16] as const };
+
+function data(n: number, seed: number): ImageDataset {
+  const rng = Rng.seeded(seed);
+  const labels = Uint8Array.from({ length: n }, () => rng.int(10));
+  // Each class brightens a different band of rows, so there is something to learn.
+  const images = new Uint8Array(n * 784).map((_, j) => {
+    const i = Math.floor(j / 784), row = Math.floor((j % 784) / 28);
+    return Math.min(255, rng.int(80) + (Math.floor(row / 3) === labels[i] ? 150 : 0));
+  });
+  return { name: 'bands', n, channels: 1, height: 28, width: 28, images, labels, classes: 10 };
+}
+
+const opts: TrainOptions = { ...DEFAULT_TRAIN, epochs: 2, batchSize: 16, augment: { crop: 28, pad: 2, flip: true, pcaSigma: 0.1, scale: 1 } };
+const trainSet = data(96, 1), valSet = data(32, 2);
+const stats = computeStats(trainSet);
+
+test('a checkpoint round-trips: configuration, trainer state, options, statistics, weights and momentum', () => {
+  const params = initParams(c, Rng.seeded(3));
+  const velocity = initParams(c, Rng.seeded(4));
+  const ck = { config: c, trainer: { ...initialTrainerState(opts, 5), epoch: 3, lr: 0.001 }, options: opts, stats, params, velocity, meta: { data: 'x' } };
+  const back = decodeCheckpoint(encodeCheckpoint(ck), 'mem');
+  assert.equal(back.config, JSON.parse(JSON.stringify(c)));
+  assert.equal(back.trainer, ck.trainer);
+  assert.equal(back.options, opts);
+  assert.equal(back.stats.mean, stats.mean);
+  assert.equal(back.stats.eigenvalues, stats.eigenvalues);
+  for (const [k, v] of params) assert.equal(back.params.get(k)!.data, v.data, k);
+  for (const [k, v] of velocity) assert.equal(back.velocity.get(k)!.data, v.data, k);
+  const bytes = encodeCheckpoint(ck);
+  throwsWith(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 10), 'ck.bin'), /ck\.bin: truncated checkpoint/);
+  throwsWith(() => decodeCheckpoint(new Uint8Array(20), 'zero.bin'), /zero\.bin: not an alexnet-ts checkpoint/);
+});
+
+test('a run resumed from its epoch-1 checkpoint continues exactly as if uninterrupted', async () => {
+  const host = initParams(c, Rng.seeded(6));
+  const straight = new SingleNet(cpuBackend(), c, host);
+  const s2 = await train(straight, { train: trainSet, val: valSet, stats }, opts, initialTrainerState(opts, 7));
+  let saved: Uint8Array | undefined;
+  const first = new SingleNet(cpuBackend(), c, host);
+  await train(first, { train: trainSet, val: valSet, stats }, { ...opts, epochs: 1 }, initialTrainerState(opts, 7), {
+    onEpoch: (_r, s) => { saved = encodeCheckpoint({ config: c, trainer: s, options: opts, stats, ...first.exportState(), meta: {} }); },
+  });
+  const ck = decodeCheckpoint(saved!, 'epoch-1');
+  const resumed = new SingleNet(cpuBackend(), c, ck.params, ck.velocity);
+  const r2 = await train(resumed, { train: trainSet, val: valSet, stats: ck.stats }, ck.options, ck.trainer);
+  const strip = (h: typeof s2.history) => h.map(({ seconds, imagesPerSecond, ...rest }) => rest);
+  assert.equal(strip(r2.history), strip(s2.history));
+  assert.equal(r2.rng, s2.rng);
+  for (const [k, v] of straight.exportState().params) assert.equal(resumed.exportState().params.get(k)!.data, v.data, k);
+  assert.ok(s2.history[1].trainLoss < s2.history[0].trainLoss, 'the loss falls');
+});
+
+test('the learning rate is divided by 10 after `patience` epochs without a better validation error', async () => {
+  // A net that never improves: predictions fixed, steps do nothing.
+  const frozen: Net = {
+    config: c, description: 'frozen',
+    step: () => ({ loss: 1, crossedBytes: 0 }),
+    predict: (_x, n) => new Float32Array(n * 10).fill(0.1),
+    exportState: () => ({ params: new Map(), velocity: new Map() }),
+    dispose: async () => {},
+  };
+  const s = await train(frozen, { train: trainSet, val: valSet, stats }, { ...opts, epochs: 5, patience: 2 }, initialTrainerState(opts, 1));
+  assert.equal(s.history.map((r) => r.lr), [0.01, 0.01, 0.01, 0.001, 0.001]);
+  assert.is(s.lr, 0.0001);
+});
+
+test('a non-finite loss stops training with a clear error', async () => {
+  const net = new SingleNet(cpuBackend(), c, initParams(c, Rng.seeded(8)));
+  let err: unknown;
+  try {
+    const hot = { ...opts, lr: 1e6 };
+    await train(net, { train: trainSet, val: valSet, stats }, hot, initialTrainerState(hot, 1));
+  } catch (e) {
+    err = e;
+  }
+  assert.instance(err, NonFiniteLossError, String(err));
+  assert.match((err as Error).message, /the loss is (NaN|Infinity).*; training stopped/);
+});
+
+test.run();
