@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { loadImageFolder } from './images.js';
 import { FASHION_MNIST_CLASSES, type ImageDataset, idxDataset, parseCifar10, parseIdx } from '../nn/data/dataset.js';
 
 /** Where Debian's dataset-fashion-mnist package installs Fashion-MNIST. */
@@ -42,8 +43,18 @@ function loadIdx(dir: string, prefix: 'train' | 't10k', name: string): ImageData
   return idxDataset(name, parseIdx(img.bytes, img.file), parseIdx(lab.bytes, lab.file), [img.file, lab.file], isFashion ? FASHION_MNIST_CLASSES : undefined);
 }
 
-/** Loads a dataset folder: IDX files (MNIST layout) or CIFAR-10 binary batches; the default is Fashion-MNIST from Debian. */
-export function loadDataset(dir?: string): DataSplit {
+/** How to read an image folder tree: the square size images are brought to, and their channels. */
+export interface FolderOptions {
+  size: number;
+  channels: 1 | 3;
+}
+
+/**
+ * Loads a dataset folder: IDX files (MNIST layout), CIFAR-10 binary batches,
+ * or an image folder tree with train/ and test/ (or val/), each holding one
+ * subfolder per class; the default is Fashion-MNIST from Debian.
+ */
+export function loadDataset(dir?: string, folder: FolderOptions = { size: 256, channels: 3 }): DataSplit {
   const where = dir ?? FASHION_MNIST_DIR;
   if (!existsSync(where) || !statSync(where).isDirectory()) {
     if (dir === undefined) {
@@ -68,5 +79,13 @@ export function loadDataset(dir?: string): DataSplit {
       source: where,
     };
   }
-  throw new Error(`--data ${where}: found neither IDX files (train-images-idx3-ubyte[.gz], ...) nor CIFAR-10 batches (data_batch_1.bin, ...)`);
+  const testDir = ['test', 'val'].map((d) => join(where, d)).find((d) => existsSync(d));
+  if (existsSync(join(where, 'train')) && testDir) {
+    return {
+      train: loadImageFolder(join(where, 'train'), folder.size, folder.channels, 'folder-train'),
+      test: loadImageFolder(testDir, folder.size, folder.channels, 'folder-test'),
+      source: where,
+    };
+  }
+  throw new Error(`--data ${where}: found neither train/ and test/ image folders nor IDX files (train-images-idx3-ubyte[.gz], ...) nor CIFAR-10 batches (data_batch_1.bin, ...)`);
 }

@@ -5,6 +5,7 @@ import type { Backend } from '../backend.js';
 import { cpuBackend } from '../cpu/backend.js';
 import { CONFIGS, withoutGroups } from '../nn/config.js';
 import { summaryText } from './summary.js';
+import { evalCommand, predictCommand } from './evaluate.js';
 import { trainCommand } from './train.js';
 import { compareCommand, verifyGoldens } from './verify.js';
 
@@ -15,6 +16,10 @@ commands:
           [--lr 0.01] [--patience 2] [--seed 1] [--val 5000] [--limit N] [--test-limit N] [--ten-crop]
           [--input-scale 1] [--init-std 0.01|he] [--bias-one 1] [--out runs/latest] [--resume]
                                             train (default: Fashion-MNIST from Debian, two GPU contexts)
+  eval    [--checkpoint runs/latest/checkpoint.bin] [--ten-crop] [--backend cpu|gpu]
+                                            top-1 and top-5 of a checkpoint on its test set
+  predict IMAGE... [--checkpoint ...] [--ten-crop] [--top 5]
+                                            the most probable classes of PNG or JPEG images
   verify  --goldens DIR [--backend cpu|gpu]  run golden cases (alexnet-golden/1) and compare
   verify  --compare cpu,gpu [--config paper] [--batch 2] [--seed 1]
                                             one forward and backward on both backends, every tensor compared
@@ -64,6 +69,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'train':
         return await trainCommand(rest);
+      case 'eval':
+        return await evalCommand(rest);
+      case 'predict':
+        return await predictCommand(rest);
       case 'summary': {
         const { values } = parseArgs({ args: rest, options: { config: { type: 'string', default: 'paper' }, 'no-groups': { type: 'boolean', default: false } } });
         const c = configByName(values.config!);

@@ -84,7 +84,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const ckptPath = join(out, 'checkpoint.bin'), logPath = join(out, 'log.jsonl');
   const resumed = v.resume ? readCheckpoint(ckptPath) : undefined;
 
-  const split = loadDataset(v.data ?? (resumed?.meta.data as string | undefined));
+  // Image folders are brought to 256 x 256 (the paper) for the big nets, to 32 x 32 for the small one.
+  const folder = (v.config ?? resumed?.config.name) === 'small' ? { size: 32, channels: 3 as const } : { size: 256, channels: 3 as const };
+  const split = loadDataset(v.data ?? (resumed?.meta.data as string | undefined), folder);
   let config: AlexNetConfig;
   if (resumed) config = resumed.config;
   else {

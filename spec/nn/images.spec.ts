@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadDataset } from '../../src/cli/datasets.js';
+import { readImage } from '../../src/cli/images.js';
+import { resizeBilinear, shorterSideAndCentreCrop } from '../../src/nn/data/image.js';
+import { throwsWith } from '../helpers.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Writes a w x h PNG whose red channel is x * 10, green y * 10, blue constant. */
+function writePng(file: string, w: number, h: number, blue = 7): void {
+  const png = new PNG({ width: w, height: h });
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) png.data.set([x * 10, y * 10, blue, 255], 4 * (y * w + x));
+  writeFileSync(file, new Uint8Array(PNG.sync.write(png)));
+}
+
+test('readImage decodes PNG into channels-first RGB or grey; resizing and the paper\'s centre crop', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'img-'));
+  writePng(join(dir, 'a.png'), 6, 4);
+  const rgb = readImage(join(dir, 'a.png'), 3);
+  assert.equal([rgb.channels, rgb.height, rgb.width], [3, 4, 6]);
+  assert.is(rgb.data[5], 50); // red of (0, 5)
+  assert.is(rgb.data[24 + 6], 10); // green of (1, 0)
+  assert.is(readImage(join(dir, 'a.png'), 1).data[1], Math.round((10 + 0 + 7) / 3));
+  assert.equal([...resizeBilinear(rgb, 4, 6).data], [...rgb.data], 'same size is the identity');
+  const c = shorterSideAndCentreCrop(rgb, 2);
+  assert.equal([c.height, c.width], [2, 2]);
+  writeFileSync(join(dir, 'bad.png'), 'not a png');
+  throwsWith(() => readImage(join(dir, 'bad.png'), 3), /bad\.png: cannot decode the image/);
+  throwsWith(() => readImage(join(dir, 'a.png').replace('.png', '.gif'), 3), /no such file|ENOENT/);
+});
+
+test('an image folder tree (train/ and test/, one subfolder per class) loads at the requested size', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'folder-'));
+  for (const split of ['train', 'test']) for (const cls of ['cat', 'ant']) {
+    mkdirSync(join(dir, split, cls), { recursive: true });
+    writePng(join(dir, split, cls, '1.png'), 40, 36, cls === 'cat' ? 200 : 20);
+  }
+  const d = loadDataset(dir, { size: 32, channels: 3 });
+  assert.equal(d.train.classNames, ['ant', 'cat']);
+  assert.equal([d.train.n, d.train.channels, d.train.height, d.train.width], [2, 3, 32, 32]);
+  assert.equal([...d.train.labels], [0, 1]);
+  assert.is(d.train.images[2 * 32 * 32], 20, 'blue channel of the ant image');
+});
+
+test('alexnet predict names the most probable classes of an image with a trained checkpoint', () => {
+  const out = mkdtempSync(join(tmpdir(), 'predict-'));
+  const t = spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), 'train', '--backend', 'cpu', '--partitions', '1', '--epochs', '1',
+    '--limit', '128', '--val', '64', '--test-limit', '64', '--batch', '64', '--no-progress', '--out', out], { encoding: 'utf8', cwd: root });
+  assert.is(t.status, 0, t.stdout + t.stderr);
+  writePng(join(out, 'shoe.png'), 56, 56);
+  const p = spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), 'predict', join(out, 'shoe.png'), '--checkpoint', join(out, 'checkpoint.bin'), '--top', '3'], { encoding: 'utf8', cwd: root });
+  assert.is(p.status, 0, p.stdout + p.stderr);
+  assert.match(p.stdout, /shoe\.png: (([A-Za-z/ -]+) [\d.]+ %(, )?){3}\n/);
+  const e = spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), 'eval', '--checkpoint', join(out, 'checkpoint.bin'), '--test-limit', '32', '--ten-crop'], { encoding: 'utf8', cwd: root });
+  assert.is(e.status, 0, e.stdout + e.stderr);
+  assert.match(e.stdout, /fashion-mnist-test\[0:32\], 32 images, ten crops .*: top-1 [\d.]+ %, top-5 [\d.]+ %/);
+});
+
+test.run();
