@@ -56,7 +56,7 @@ const OPTIONS = {
   out: { type: 'string', default: 'runs/latest' },
   resume: { type: 'boolean', default: false },
   'ten-crop': { type: 'boolean', default: false },
-  'input-scale': { type: 'string', default: '1' },
+  'input-scale': { type: 'string' },
   'init-std': { type: 'string' },
   'bias-one': { type: 'string' },
   'no-progress': { type: 'boolean', default: false },
@@ -112,8 +112,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     patience: int('patience', v.patience, DEFAULT_TRAIN.patience),
     testViews: v['ten-crop'] ? 10 : 1,
     // Small images: pad by 2 and take random crops of the input size; flips; PCA colour (sigma 0.1, the paper's).
-    // Pixels stay in the paper's 0-255 scale minus the mean image unless --input-scale says otherwise.
-    augment: { crop: config.inputSize, pad: config.inputSize <= 64 ? 2 : 0, flip: true, pcaSigma: 0.1, scale: num('input-scale', v['input-scale'], 1) },
+    // Pixels minus the mean image stay in the paper's 0-255 scale with the paper's initialisation; He's
+    // initialisation assumes inputs of unit scale, so with it they are divided by 255 (or --input-scale).
+    augment: { crop: config.inputSize, pad: config.inputSize <= 64 ? 2 : 0, flip: true, pcaSigma: 0.1, scale: num('input-scale', v['input-scale'], config.initStd === 'he' ? 1 / 255 : 1) },
   };
   const seed = int('seed', v.seed, 1, 0);
   const stats: DataStats = resumed?.stats ?? computeStats(trainSet);

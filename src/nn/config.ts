@@ -133,6 +133,10 @@ export function smallConfig(o: { inputSize?: number; inputChannels?: number; cla
       { out: 32, kernel: 3, stride: 1, pad: 1, groups: 2 },
     ],
     fc: [128, 128],
+    // The paper's N(0, 0.01^2) and biases of 1 stall this narrow net at chance (measured: 10 % after an epoch
+    // of Fashion-MNIST), as their activations shrink layer after layer: He's sqrt(2 / fan_in) and 0.1 train.
+    initStd: 'he',
+    biasOne: 0.1,
   };
 }
 
