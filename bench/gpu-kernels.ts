@@ -1,0 +1,45 @@
+// Each kernel choice of the GPU backend against the simplest kernel, as a
+// ratio, in one run: the convolutions with four channels per thread
+// (Array(4) textures, then unpacked) against one output per thread, forward
+// and backward, at the paper net's shapes.
+//
+//   xvfb-run -a npm run bench:kernels -- [--batch 8] [--layers conv1,conv2]
+
+import { Rng } from '../src/cpu/random.js';
+import { sizeOf } from '../src/cpu/tensor.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { type ConvForwardKernel, conv2dBackward, conv2dForward } from '../src/gpu/conv2d.js';
+import { listOption, markdownTable, measure } from './harness.js';
+
+const argv = process.argv.slice(2);
+const B = Number(listOption(argv, 'batch', ['8'])[0]);
+const wanted = listOption(argv, 'layers', ['conv1', 'conv2', 'conv3', 'conv4', 'conv5']);
+const ctx = GpuContext.create();
+const rng = Rng.seeded(1);
+const up = (shape: number[], s = 1) => ctx.upload(rng.normalArray(sizeOf(shape), 0, s), shape);
+
+const layers: Record<string, [number, number, number, number, number, number, number]> = {
+  conv1: [3, 227, 96, 11, 4, 0, 1], conv2: [96, 27, 256, 5, 1, 2, 2], conv3: [256, 13, 384, 3, 1, 1, 1],
+  conv4: [384, 13, 384, 3, 1, 1, 2], conv5: [384, 13, 256, 3, 1, 1, 2],
+};
+const rows: string[][] = [];
+for (const name of wanted) {
+  const [C, H, Cout, k, stride, pad, groups] = layers[name];
+  const x = up([B, C, H, H]), w = up([Cout, C / groups, k, k], 0.01), b = up([Cout]);
+  const p = { stride, pad, groups };
+  const y0 = conv2dForward(x, w, b, p);
+  const dy = up([...y0.shape]);
+  ctx.dispose(y0);
+  const time = (kernel: ConvForwardKernel, dir: 'forward' | 'backward') => measure(`${name} ${dir} ${kernel}`, () => {
+    if (dir === 'forward') ctx.dispose(conv2dForward(x, w, b, p, kernel));
+    else { const g = conv2dBackward(dy, x, w, p, undefined, kernel); ctx.dispose(g.dx); ctx.dispose(g.dw); ctx.dispose(g.db); }
+    ctx.finish();
+  }, 1);
+  for (const dir of ['forward', 'backward'] as const) {
+    const simple = time('simple', dir), x4 = time('x4', dir);
+    rows.push([name, String(B), dir, simple.ms.toFixed(0), x4.ms.toFixed(0), `${(simple.ms / x4.ms).toFixed(2)}x`]);
+  }
+  for (const t of [x, w, b, dy]) ctx.dispose(t);
+}
+console.log(markdownTable(['layer', 'batch', 'pass', 'one per thread (ms)', 'four per thread (ms)', 'speed-up'], rows));
+await ctx.destroy();
