@@ -19,18 +19,24 @@ export interface SoftmaxCrossEntropyOutput<A extends FloatArray = FloatArray> {
   dlogits: Tensor<A>;
 }
 
-/** Mean softmax cross-entropy of logits against integer labels, with its gradient. */
-export function softmaxCrossEntropy<A extends FloatArray>(logits: Tensor<A>, labels: ArrayLike<number>): SoftmaxCrossEntropyOutput<A> {
-  expectRank('softmaxCrossEntropy', 'logits', logits, 2, '[N, classes]');
-  const [N, C] = logits.shape;
+/** Throws unless labels holds one class index in [0, classes) per row of logits [N, classes]. */
+export function checkLabels(logitsShape: readonly number[], labels: ArrayLike<number>): void {
+  const [N, C] = logitsShape;
   if (labels == null || labels.length !== N) {
-    throw new RangeError(`softmaxCrossEntropy: labels has ${labels?.length} entries, expected ${N} for logits ${fmtShape(logits.shape)}`);
+    throw new RangeError(`softmaxCrossEntropy: labels has ${labels?.length} entries, expected ${N} for logits ${fmtShape(logitsShape)}`);
   }
   for (let n = 0; n < N; n++) {
     if (!Number.isInteger(labels[n]) || labels[n] < 0 || labels[n] >= C) {
       throw new RangeError(`softmaxCrossEntropy: labels[${n}] = ${labels[n]} is not a class index in [0, ${C})`);
     }
   }
+}
+
+/** Mean softmax cross-entropy of logits against integer labels, with its gradient. */
+export function softmaxCrossEntropy<A extends FloatArray>(logits: Tensor<A>, labels: ArrayLike<number>): SoftmaxCrossEntropyOutput<A> {
+  expectRank('softmaxCrossEntropy', 'logits', logits, 2, '[N, classes]');
+  const [N, C] = logits.shape;
+  checkLabels(logits.shape, labels);
   expectFinite('softmaxCrossEntropy', 'logits', logits);
   const z = logits.data;
   const probs = zeros(z, [N, C]);

@@ -6,6 +6,7 @@
 // Only the N per-example losses are read back (to report the loss); the
 // probabilities and the gradient stay on the GPU.
 
+import { checkLabels } from '../cpu/softmax-cross-entropy.js';
 import { NonFiniteError, fmtShape } from '../cpu/tensor.js';
 import { type GpuTensor, hostArray } from './context.js';
 
@@ -21,14 +22,7 @@ export interface SoftmaxCrossEntropyOutput {
 export function softmaxCrossEntropy(logits: GpuTensor, labels: ArrayLike<number>): SoftmaxCrossEntropyOutput {
   if (logits.shape.length !== 2) throw new RangeError(`softmaxCrossEntropy: logits has shape ${fmtShape(logits.shape)}, expected rank 2 [N, classes]`);
   const [N, C] = logits.shape;
-  if (labels == null || labels.length !== N) {
-    throw new RangeError(`softmaxCrossEntropy: labels has ${labels?.length} entries, expected ${N} for logits ${fmtShape(logits.shape)}`);
-  }
-  for (let n = 0; n < N; n++) {
-    if (!Number.isInteger(labels[n]) || labels[n] < 0 || labels[n] >= C) {
-      throw new RangeError(`softmaxCrossEntropy: labels[${n}] = ${labels[n]} is not a class index in [0, ${C})`);
-    }
-  }
+  checkLabels(logits.shape, labels);
   const ctx = logits.ctx;
   // m_n + log s_n, the log of the softmax's normaliser, per row.
   const lse = ctx.run(`function (z) {
