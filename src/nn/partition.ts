@@ -30,9 +30,7 @@ import { type HostParams, type Params, type Saved, layerBackward, layerForward }
 import { type Net, softmaxRows } from './net.js';
 
 // The partitions may run on backends of different handle types; inside this file they are handled alike.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyBackend = Backend<any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type H = any;
 
 /** One layer as a partition runs it, and whether it needs both halves of its input. */
