@@ -34,13 +34,13 @@ import * as gpuSgd from '../../src/gpu/sgd.js';
 import * as gpuXent from '../../src/gpu/softmax-cross-entropy.js';
 import { reshape as gpuReshape } from '../../src/gpu/tensor.js';
 import type { GpuTensor } from '../../src/gpu/context.js';
-import { maxAbs, maxAbsDiff, rand32 } from '../helpers.js';
+import { FC_SEED_OPTION, maxAbs, maxAbsDiff, rand32 } from '../helpers.js';
 import { sharedContext } from './context.js';
 
 /** See the header: the GPU's tolerance relative to the tensor's max. */
 const GPU_REL = 1e-5;
 /** Fewer runs than the CPU properties: every new shape compiles new shaders (tens of ms each on llvmpipe). */
-const GFC = { numRuns: 16, includeErrorInReport: true, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) };
+const GFC = { numRuns: 16, includeErrorInReport: true, ...FC_SEED_OPTION };
 
 const ctx = await sharedContext();
 const up = (t: Tensor) => ctx.upload(t.data, t.shape);
