@@ -27,6 +27,18 @@ test('alexnet train (CPU, two partitions) writes checkpoint, log, curves, kernel
   assert.equal(log.map((l) => l.epoch), [1, 2]);
 });
 
+test('widths, fc widths and dropout are parameters of alexnet train', () => {
+  const out = mkdtempSync(join(tmpdir(), 'widths-'));
+  const r = alexnet('train', '--backend', 'cpu', '--partitions', '1', '--epochs', '1', '--out', out, ...quick,
+    '--widths', '8,16,24,24,16', '--fc', '32,32', '--dropout', '0.3');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  // conv 208 + 1616 + 3480 + 2616 + 1744 (conv2, conv4, conv5 in 2 groups), fc 2080 + 1056 + 330 (16 x 2 x 2 = 64 inputs to fc6).
+  assert.match(r.stdout, /small \(13,130 parameters\)/);
+  const bad = alexnet('train', '--backend', 'cpu', '--widths', '8,16', '--out', out);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /--widths takes 5 positive integers separated by commas, got '8,16'/);
+});
+
 test('alexnet train names a missing data folder and a missing checkpoint', () => {
   const r = alexnet('train', '--data', '/nonexistent/data', '--backend', 'cpu');
   assert.is(r.status, 1);

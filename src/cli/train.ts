@@ -59,6 +59,9 @@ const OPTIONS = {
   'input-scale': { type: 'string' },
   'init-std': { type: 'string' },
   'bias-one': { type: 'string' },
+  widths: { type: 'string' },
+  fc: { type: 'string' },
+  dropout: { type: 'string' },
   'no-progress': { type: 'boolean', default: false },
 } as const;
 
@@ -97,6 +100,20 @@ export async function trainCommand(argv: string[]): Promise<number> {
       config = { ...config, inputSize: split.train.height, inputChannels: split.train.channels, classes: Math.max(10, split.train.classes) };
     }
     config = { ...config, initStd: v['init-std'] === 'he' ? 'he' : v['init-std'] === undefined ? config.initStd : num('init-std', v['init-std'], 0.01), biasOne: v['bias-one'] === undefined ? config.biasOne : Number(v['bias-one']) };
+    const list = (name: string, s: string | undefined, n: number) => {
+      if (s === undefined) return undefined;
+      const a = s.split(',').map(Number);
+      if (a.length !== n || !a.every((x) => Number.isInteger(x) && x >= 1)) throw new Error(`--${name} takes ${n} positive integers separated by commas, got '${s}'`);
+      return a;
+    };
+    const widths = list('widths', v.widths, 5), fc = list('fc', v.fc, 2);
+    if (widths) config = { ...config, conv: config.conv.map((c, i) => ({ ...c, out: widths[i] })) as unknown as AlexNetConfig['conv'] };
+    if (fc) config = { ...config, fc: [fc[0], fc[1]] };
+    if (v.dropout !== undefined) {
+      const p = Number(v.dropout);
+      if (!(p >= 0 && p < 1)) throw new Error(`--dropout must be in [0, 1), got '${v.dropout}'`);
+      config = { ...config, dropout: { ...config.dropout, rate: p } };
+    }
   }
   const nVal = int('val', v.val, 5000, 1);
   const limit = int('limit', v.limit, split.train.n - nVal, 1);
