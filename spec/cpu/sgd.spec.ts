@@ -57,6 +57,11 @@ test('sgdStep rejects mismatched sizes and non-finite gradients, naming the tens
   const g = t(3); g.data[1] = Infinity;
   throwsWith(() => sgdStep([{ name: 'conv1.bias', w: t(3), v: t(3), g }], PAPER_SGD), /gradient of conv1\.bias holds a non-finite value/);
   throwsWith(() => sgdStep([], { ...PAPER_SGD, lr: -1 }), /lr must be/);
+  const m = (r: number, c: number) => ({ data: new Float64Array(r * c), shape: [r, c] });
+  throwsWith(() => sgdStep([{ name: 'fc8.weight', w: m(2, 3), v: m(2, 3), g: m(3, 2) }], PAPER_SGD), /g \[3, 2\] must have the same shape/);
+  const w = m(2, 3), v = m(2, 3);
+  const [r] = sgdStep([{ name: 'w', w, v, g: m(2, 3) }], PAPER_SGD);
+  assert.ok(r.w === w && r.v === v, 'the CPU step updates in place and returns the same tensors');
 });
 
 test.run();

@@ -11,7 +11,7 @@ import { reluBackward, reluForward } from './relu.js';
 import { tanhBackward, tanhForward } from './tanh.js';
 import { sgdStep } from './sgd.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
-import { type FloatArray, type Tensor, fmtShape, reshape, tensor } from './tensor.js';
+import { type FloatArray, type Tensor, reshape, tensor } from './tensor.js';
 
 interface LrnCache extends OpCache { kind: 'lrn'; out: LrnOutput }
 interface PoolCache extends OpCache { kind: 'maxpool'; out: MaxPoolOutput }
@@ -62,14 +62,6 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32'): Backend<T>
       const r = softmaxCrossEntropy(logits, labels);
       return { loss: r.loss, probs: r.probs, dlogits: r.dlogits };
     },
-    sgdStep(slots, p) {
-      for (const s of slots) {
-        if (s.w.shape.join() !== s.g.shape.join()) {
-          throw new RangeError(`sgdStep: gradient of ${s.name} has shape ${fmtShape(s.g.shape)}, expected ${fmtShape(s.w.shape)}`);
-        }
-      }
-      sgdStep(slots, p);
-      return slots.map((s) => ({ w: s.w, v: s.v }));
-    },
+    sgdStep,
   };
 }

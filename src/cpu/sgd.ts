@@ -29,14 +29,18 @@ export interface SgdSlot {
   readonly g: Tensor;
 }
 
-/** Applies one momentum step, in place, to every parameter tensor (w and v are updated). */
-export function sgdStep(slots: readonly SgdSlot[], p: SgdParams): void {
+/**
+ * Applies one momentum step, in place, to every parameter tensor, and returns
+ * the (same) w and v of each slot: the GPU twin returns new ones, so callers
+ * written for either use what is returned.
+ */
+export function sgdStep(slots: readonly SgdSlot[], p: SgdParams): { w: Tensor; v: Tensor }[] {
   expectNumber('sgdStep', 'lr', p.lr, 0);
   expectNumber('sgdStep', 'momentum', p.momentum, 0, 1);
   expectNumber('sgdStep', 'weightDecay', p.weightDecay, 0);
   for (const s of slots) {
-    if (s.v.data.length !== s.w.data.length || s.g.data.length !== s.w.data.length) {
-      throw new RangeError(`sgdStep: ${s.name}: w ${fmtShape(s.w.shape)}, v ${fmtShape(s.v.shape)} and g ${fmtShape(s.g.shape)} must have the same size`);
+    if (s.v.shape.join() !== s.w.shape.join() || s.g.shape.join() !== s.w.shape.join() || s.v.data.length !== s.w.data.length || s.g.data.length !== s.w.data.length) {
+      throw new RangeError(`sgdStep: ${s.name}: w ${fmtShape(s.w.shape)}, v ${fmtShape(s.v.shape)} and g ${fmtShape(s.g.shape)} must have the same shape`);
     }
     expectFinite('sgdStep', `gradient of ${s.name}`, s.g);
   }
@@ -49,4 +53,5 @@ export function sgdStep(slots: readonly SgdSlot[], p: SgdParams): void {
       wd[i] += vi;
     }
   }
+  return slots.map(({ w, v }) => ({ w, v }));
 }

@@ -1,8 +1,8 @@
 // Tensor helpers of the GPU backend: the twins of reshape() and zeros() in
-// src/cpu/tensor.ts, and the elementwise sum used to accumulate gradients.
+// src/cpu/tensor.ts.
 
 import { fmtShape, sizeOf } from '../cpu/tensor.js';
-import { type GpuContext, type GpuTensor, idiv, sameContext, texDims, threadIndex } from './context.js';
+import { type GpuContext, type GpuTensor, idiv, texDims } from './context.js';
 
 /** The flat row-major index of the current thread's element, as kernel source, for a tensor of this shape. */
 export function flatIndex(shape: readonly number[]): string {
@@ -40,12 +40,4 @@ export function reshape(t: GpuTensor, shape: readonly number[]): GpuTensor {
 /** A zero tensor of the given shape in this context. */
 export function zeros(ctx: GpuContext, shape: readonly number[]): GpuTensor {
   return ctx.run('function () { return 0; }', shape);
-}
-
-/** a + b, elementwise, same shapes. */
-export function add(a: GpuTensor, b: GpuTensor): GpuTensor {
-  const ctx = sameContext('add', a, b);
-  if (a.shape.join() !== b.shape.join()) throw new RangeError(`add: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} differ`);
-  const at = threadIndex(texDims(a.shape).length);
-  return ctx.run(`function (a, b) { return a${at} + b${at}; }`, a.shape, a.tex, b.tex);
 }
