@@ -1,4 +1,4 @@
-// The `alexnet` command line: verify, summary.
+// The `alexnet` command line: train, eval, predict, verify, summary, serve.
 
 import { parseArgs } from 'node:util';
 import type { Backend } from '../backend.js';
@@ -25,6 +25,8 @@ commands:
   verify  --compare cpu,gpu [--config paper] [--batch 2] [--seed 1]
                                             one forward and backward on both backends, every tensor compared
   summary [--config paper|tiny] [--no-groups]  layers, output shapes, parameter counts
+  serve   [--port 8080] [--data DIR] [--slice 7000] [--out dist/web]
+                                            build the browser page and serve it on 127.0.0.1
   help                                    this text
 `;
 
@@ -74,6 +76,11 @@ export async function main(argv: string[]): Promise<number> {
         return await evalCommand(rest);
       case 'predict':
         return await predictCommand(rest);
+      case 'serve': {
+        // Loaded on demand: esbuild is needed by this command only.
+        const { serveCommand } = await import('./web.js');
+        return await serveCommand(rest);
+      }
       case 'summary': {
         const { values } = parseArgs({ args: rest, options: { config: { type: 'string', default: 'paper' }, 'no-groups': { type: 'boolean', default: false } } });
         const c = configByName(values.config!);

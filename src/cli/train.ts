@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import { Rng } from '../cpu/random.js';
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../nn/checkpoint.js';
 import { type AlexNetConfig, CONFIGS, parameterCount } from '../nn/config.js';
-import { type DataStats, computeStats } from '../nn/data/augment.js';
+import { type DataStats, computeStats, defaultAugment } from '../nn/data/augment.js';
 import { sliceDataset } from '../nn/data/dataset.js';
 import { initParams } from '../nn/model.js';
 import type { Net } from '../nn/net.js';
@@ -128,10 +128,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     lr: num('lr', v.lr, DEFAULT_TRAIN.lr),
     patience: int('patience', v.patience, DEFAULT_TRAIN.patience),
     testViews: v['ten-crop'] ? 10 : 1,
-    // Small images: pad by 2 and take random crops of the input size; flips; PCA colour (sigma 0.1, the paper's).
-    // Pixels minus the mean image stay in the paper's 0-255 scale with the paper's initialisation; He's
-    // initialisation assumes inputs of unit scale, so with it they are divided by 255 (or --input-scale).
-    augment: { crop: config.inputSize, pad: config.inputSize <= 64 ? 2 : 0, flip: true, pcaSigma: 0.1, scale: num('input-scale', v['input-scale'], config.initStd === 'he' ? 1 / 255 : 1) },
+    augment: defaultAugment(config, v['input-scale'] === undefined ? undefined : num('input-scale', v['input-scale'], 1)),
   };
   const seed = int('seed', v.seed, 1, 0);
   const stats: DataStats = resumed?.stats ?? computeStats(trainSet);

@@ -106,7 +106,7 @@ export function evaluate(net: Net, d: ImageDataset, stats: DataStats, o: Augment
  */
 export async function train(
   net: Net, data: { train: ImageDataset; val: ImageDataset; stats: DataStats }, o: TrainOptions, state: TrainerState,
-  hooks: { onBatch?: (p: BatchProgress) => void; onEpoch?: (r: EpochRecord, s: TrainerState) => Promise<void> | void } = {},
+  hooks: { onBatch?: (p: BatchProgress) => Promise<void> | void; onEpoch?: (r: EpochRecord, s: TrainerState) => Promise<void> | void } = {},
 ): Promise<TrainerState> {
   const c: AlexNetConfig = net.config;
   if (o.augment.crop !== c.inputSize) throw new RangeError(`train: crop ${o.augment.crop} must equal the network's input size ${c.inputSize}`);
@@ -138,7 +138,8 @@ export async function train(
       }
       lossSum += r.loss;
       crossed = r.crossedBytes;
-      hooks.onBatch?.({ epoch: s.epoch + 1, batch: b + 1, batches, loss: lossSum / (b + 1), imagesPerSecond: ((b + 1) * o.batchSize) / ((performance.now() - t0) / 1000) });
+      // Awaited: the browser page yields to its event loop here (and stops a run by throwing).
+      await hooks.onBatch?.({ epoch: s.epoch + 1, batch: b + 1, batches, loss: lossSum / (b + 1), imagesPerSecond: ((b + 1) * o.batchSize) / ((performance.now() - t0) / 1000) });
     }
     const seconds = (performance.now() - t0) / 1000;
     const v = evaluate(net, data.val, data.stats, o.augment, o.testViews);

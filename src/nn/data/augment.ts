@@ -76,6 +76,19 @@ export interface AugmentOptions {
   scale: number;
 }
 
+/**
+ * The augmentation `alexnet train` and the browser page use for a network
+ * with the given input size (section 4.1): big nets take random crops of the
+ * 256 x 256 images; small images (64 or less) are padded by 2 and cropped
+ * back to their size. Flips and PCA colour (sigma 0.1) always. Pixels minus
+ * the mean stay in the paper's 0-255 scale for the paper's initialisation;
+ * He's initialisation assumes unit-scale inputs, so with it they are divided
+ * by 255, unless `scale` says otherwise.
+ */
+export function defaultAugment(c: { inputSize: number; initStd: number | 'he' }, scale?: number): AugmentOptions {
+  return { crop: c.inputSize, pad: c.inputSize <= 64 ? 2 : 0, flip: true, pcaSigma: 0.1, scale: scale ?? (c.initStd === 'he' ? 1 / 255 : 1) };
+}
+
 /** A crop position and mirroring, and the colour shift of one example. */
 interface View {
   top: number;

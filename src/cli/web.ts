@@ -1,0 +1,96 @@
+// The browser page: its build step and `alexnet serve`.
+//
+// The build bundles web/main.ts (and the src/ it imports: the same CPU
+// reference, WebGL kernels, model and trainer as Node) with esbuild into one
+// ES module, copies web/index.html, and writes the page's data: the first
+// images of Fashion-MNIST's training set as IDX files (real data from the
+// Debian package, not random numbers). The server serves that folder on
+// 127.0.0.1 only.
+
+import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as esbuild from 'esbuild';
+import { loadDataset } from './datasets.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where `alexnet serve` builds the page unless told otherwise. */
+export const DEFAULT_WEB_DIR = join(ROOT, 'dist/web');
+/** Training images written for the page by default: 6000 to train and 1000 to validate (web/lab.ts). */
+export const DEFAULT_SLICE = 7000;
+
+/** An IDX file of unsigned bytes with the given dimensions (the inverse of parseIdx). */
+export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array {
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (data.length !== size) throw new RangeError(`encodeIdx: ${data.length} bytes for dims [${dims.join(', ')}] (${size} expected)`);
+  const out = new Uint8Array(4 + 4 * dims.length + size);
+  const view = new DataView(out.buffer);
+  out[2] = 0x08;
+  out[3] = dims.length;
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  out.set(data, 4 + 4 * dims.length);
+  return out;
+}
+
+/** Builds the page into `outDir`: app.js (esbuild), index.html, and `slice` Fashion-MNIST training images under data/. */
+export async function buildWeb(o: { outDir?: string; data?: string; slice?: number } = {}): Promise<{ outDir: string; bytes: number; images: number }> {
+  const outDir = resolve(o.outDir ?? DEFAULT_WEB_DIR);
+  mkdirSync(join(outDir, 'data'), { recursive: true });
+  const r = await esbuild.build({
+    entryPoints: [join(ROOT, 'web/main.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+    outfile: join(outDir, 'app.js'), sourcemap: true, logLevel: 'silent', metafile: true,
+  });
+  writeFileSync(join(outDir, 'index.html'), readFileSync(join(ROOT, 'web/index.html'), 'utf8'));
+  const split = loadDataset(o.data, { size: 28, channels: 1 });
+  const t = split.train;
+  if (t.channels !== 1 || t.height !== 28 || t.width !== 28) throw new Error(`${t.name}: the page trains on 28 x 28 grey images (Fashion-MNIST), got ${t.channels} x ${t.height} x ${t.width}`);
+  const n = Math.min(o.slice ?? DEFAULT_SLICE, t.n);
+  writeFileSync(join(outDir, 'data/train-images-idx3-ubyte'), encodeIdx([n, 28, 28], t.images.subarray(0, n * 784)));
+  writeFileSync(join(outDir, 'data/train-labels-idx1-ubyte'), encodeIdx([n], t.labels.subarray(0, n)));
+  const bytes = Object.values(r.metafile!.outputs).reduce((s, f) => s + f.bytes, 0);
+  return { outDir, bytes, images: n };
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json', '.png': 'image/png',
+};
+
+/** Serves the files of `dir` on 127.0.0.1 (port 0: any free port); resolves when listening. */
+export function startServer(dir: string, port: number): Promise<{ url: string; server: Server }> {
+  const root = resolve(dir);
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = normalize(join(root, path === '/' ? 'index.html' : path));
+    if (!(file === root || file.startsWith(root + sep)) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(readFileSync(file) as unknown as Uint8Array);
+  });
+  return new Promise((ok, fail) => {
+    server.once('error', (e) => fail(new Error(`serve: cannot listen on 127.0.0.1:${port} (${(e as Error).message})`)));
+    server.listen(port, '127.0.0.1', () => {
+      const a = server.address();
+      ok({ url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : port}/`, server });
+    });
+  });
+}
+
+/** `alexnet serve`: builds the page and serves it until interrupted. */
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({ args: argv, options: {
+    port: { type: 'string', default: '8080' }, data: { type: 'string' }, out: { type: 'string' }, slice: { type: 'string' },
+  } });
+  const port = Number(v.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0-65535, got '${v.port}'`);
+  const slice = v.slice === undefined ? DEFAULT_SLICE : Number(v.slice);
+  if (!Number.isInteger(slice) || slice < 1001) throw new Error(`--slice must be an integer > 1000 (1000 images validate), got '${v.slice}'`);
+  const b = await buildWeb({ outDir: v.out, data: v.data, slice });
+  console.log(`built ${b.outDir}: app.js and maps ${(b.bytes / 1e6).toFixed(1)} MB, ${b.images} Fashion-MNIST images`);
+  const { url } = await startServer(b.outDir, port);
+  console.log(`serving on ${url} (WebGL2; ${url}?webgl=1 for WebGL1). Ctrl-C stops.`);
+  await new Promise(() => {});
+  return 0;
+}

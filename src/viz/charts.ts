@@ -1,0 +1,103 @@
+// Line charts drawn on any 2-D canvas context: a browser's <canvas> on the
+// page, pureimage's pure-JavaScript canvas for the PNG files of
+// `alexnet train`. Only the calls below are used, so both draw the same chart.
+
+import type { EpochRecord } from '../nn/trainer.js';
+
+/** The part of CanvasRenderingContext2D the charts use (a browser canvas and pureimage both have it). */
+export interface Ctx2D {
+  fillStyle: string | CanvasGradient | CanvasPattern;
+  strokeStyle: string | CanvasGradient | CanvasPattern;
+  lineWidth: number;
+  font: string;
+  fillRect(x: number, y: number, w: number, h: number): void;
+  strokeRect(x: number, y: number, w: number, h: number): void;
+  beginPath(): void;
+  moveTo(x: number, y: number): void;
+  lineTo(x: number, y: number): void;
+  stroke(): void;
+  fillText(s: string, x: number, y: number): void;
+}
+
+/** One line of a chart. */
+export interface Series {
+  name: string;
+  color: string;
+  values: readonly number[];
+}
+
+/** How text is drawn: the font family, or null where no font is available (the chart is drawn without text). */
+export interface ChartText {
+  family: string | null;
+}
+
+function label(ctx: Ctx2D, t: ChartText, s: string, x: number, y: number, size = 13, color = '#222222'): void {
+  if (t.family === null) return;
+  ctx.fillStyle = color;
+  ctx.font = `${size}px ${t.family}`;
+  ctx.fillText(s, x, y);
+}
+
+/**
+ * One panel in the box (x0, y0, w, h): series of values over xs, with a frame,
+ * four value ticks, x ticks and a legend. Non-finite values are skipped.
+ */
+export function drawPanel(
+  ctx: Ctx2D, t: ChartText, box: { x0: number; y0: number; w: number; h: number }, title: string,
+  series: readonly Series[], xs: readonly number[], xLabel: string,
+): void {
+  const { x0, y0, w, h } = box;
+  const all = series.flatMap((s) => s.values).filter(Number.isFinite);
+  let lo = all.length ? Math.min(...all) : 0, hi = all.length ? Math.max(...all) : 1;
+  if (!(hi > lo)) { lo -= 1; hi += 1; }
+  const pad = (hi - lo) * 0.08;
+  lo = Math.max(0, lo - pad); hi += pad;
+  const L = x0 + 50, R = x0 + w - 10, T = y0 + 30, B = y0 + h - 35;
+  const first = xs.length ? xs[0] : 0, last = xs.length ? xs[xs.length - 1] : 1;
+  const px = (e: number) => L + ((e - first) / Math.max(1e-9, last - first)) * (R - L);
+  const py = (v: number) => B - ((v - lo) / (hi - lo)) * (B - T);
+  ctx.strokeStyle = '#999999';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(L, T, R - L, B - T);
+  label(ctx, t, title, L, y0 + 20, 15);
+  for (let k = 0; k <= 4; k++) {
+    const v = lo + ((hi - lo) * k) / 4;
+    label(ctx, t, v.toPrecision(3), x0 + 2, py(v) + 4, 11, '#555555');
+  }
+  // At most ~10 x ticks, at whole numbers.
+  const step = Math.max(1, Math.ceil((last - first) / 10));
+  for (let e = Math.ceil(first); e <= last; e += step) label(ctx, t, String(e), px(e) - 4, B + 16, 11, '#555555');
+  label(ctx, t, xLabel, (L + R) / 2 - 15, B + 31, 12, '#555555');
+  series.forEach((s, i) => {
+    ctx.strokeStyle = s.color;
+    ctx.fillStyle = s.color;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    let started = false;
+    s.values.forEach((v, j) => {
+      if (!Number.isFinite(v)) return;
+      if (started) ctx.lineTo(px(xs[j]), py(v));
+      else { ctx.moveTo(px(xs[j]), py(v)); started = true; }
+    });
+    ctx.stroke();
+    if (s.values.length <= 60) for (let j = 0; j < s.values.length; j++) if (Number.isFinite(s.values[j])) ctx.fillRect(px(xs[j]) - 2, py(s.values[j]) - 2, 5, 5);
+    ctx.fillRect(R - 170, T + 10 + 18 * i, 14, 4);
+    label(ctx, t, s.name, R - 150, T + 16 + 18 * i, 12);
+  });
+}
+
+/** Loss and error curves per epoch on a 900 x 380 context: training and validation loss; validation top-1 and top-5 error. */
+export function drawEpochCurves(ctx: Ctx2D, t: ChartText, history: readonly EpochRecord[], title: string): void {
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, 900, 380);
+  const epochs = history.map((r) => r.epoch);
+  label(ctx, t, title, 10, 18, 13, '#444444');
+  drawPanel(ctx, t, { x0: 0, y0: 20, w: 450, h: 360 }, 'loss', [
+    { name: 'training (mean over batches)', color: '#1f77b4', values: history.map((r) => r.trainLoss) },
+    { name: 'validation', color: '#d62728', values: history.map((r) => r.valLoss) },
+  ], epochs, 'epoch');
+  drawPanel(ctx, t, { x0: 450, y0: 20, w: 450, h: 360 }, 'validation error (%)', [
+    { name: 'top-1', color: '#d62728', values: history.map((r) => 100 * (1 - r.valTop1)) },
+    { name: 'top-5', color: '#2ca02c', values: history.map((r) => 100 * (1 - r.valTop5)) },
+  ], epochs, 'epoch');
+}

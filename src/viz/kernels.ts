@@ -1,0 +1,50 @@
+// The conv1 kernels as one picture, one block of rows per partition: the
+// paper's Figure 3 (section 3.2), where GPU 1's kernels came out largely
+// colour-agnostic and GPU 2's colour-specific. Pixels only (RGBA bytes), so
+// the page puts them on a <canvas> and the command line into a PNG.
+
+/** An RGBA picture of the kernels, and where each partition's caption goes. */
+export interface KernelMosaic {
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+  captions: { text: string; x: number; y: number }[];
+}
+
+/**
+ * Lays out conv1 weights [Cout, Cin, k, k]: partition p's kernels
+ * (Cout / partitions of them, in order) in rows of at most 16. Each kernel is
+ * stretched to 0-255 on its own; 3 input channels draw in colour, 1 in grey.
+ */
+export function kernelMosaic(w: { data: ArrayLike<number>; shape: readonly number[] }, partitions: number): KernelMosaic {
+  if (w.shape.length !== 4 || w.shape[2] !== w.shape[3]) throw new RangeError(`kernelMosaic: w has shape [${w.shape.join(', ')}], expected [Cout, Cin, k, k]`);
+  const [Cout, Cin, k] = w.shape;
+  if (Cout % partitions !== 0) throw new RangeError(`kernelMosaic: ${Cout} kernels do not split into ${partitions} partitions`);
+  const per = Cout / partitions;
+  const zoom = Math.max(3, Math.floor(48 / k)), cell = k * zoom + 4;
+  const perRow = Math.min(16, per);
+  const rowsPer = Math.ceil(per / perRow);
+  const gap = 24;
+  const width = perRow * cell + 8, height = partitions * (rowsPer * cell + gap) + 8;
+  const rgba = new Uint8ClampedArray(width * height * 4).fill(255);
+  const size = Cin * k * k;
+  for (let o = 0; o < Cout; o++) {
+    const part = Math.floor(o / per), j = o % per;
+    const x0 = 4 + (j % perRow) * cell, y0 = 4 + part * (rowsPer * cell + gap) + gap - 6 + Math.floor(j / perRow) * cell;
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < size; i++) { lo = Math.min(lo, w.data[o * size + i]); hi = Math.max(hi, w.data[o * size + i]); }
+    const norm = (v: number) => Math.round(255 * (hi > lo ? (v - lo) / (hi - lo) : 0.5));
+    for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) {
+      const ch = (c: number) => norm(w.data[o * size + (Math.min(c, Cin - 1) * k + y) * k + x]);
+      const rgb = [ch(0), ch(1), ch(2)];
+      for (let dy = 0; dy < zoom; dy++) for (let dx = 0; dx < zoom; dx++) {
+        const at = ((y0 + y * zoom + dy) * width + x0 + x * zoom + dx) * 4;
+        rgba[at] = rgb[0]; rgba[at + 1] = rgb[1]; rgba[at + 2] = rgb[2]; rgba[at + 3] = 255;
+      }
+    }
+  }
+  const captions = Array.from({ length: partitions }, (_, p) => ({
+    text: `partition ${p} (conv1 kernels ${p * per}-${(p + 1) * per - 1})`, x: 6, y: 4 + p * (rowsPer * cell + gap) + 12,
+  }));
+  return { width, height, rgba, captions };
+}

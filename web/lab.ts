@@ -1,0 +1,202 @@
+// The browser page's model of the world, free of the DOM: the small AlexNet
+// split over two WebGL contexts (two gpu.js GPU instances, the paper's two
+// GPUs, section 3.2), a Fashion-MNIST slice served with the page, the same
+// trainer, checkpoints and agreement check as `alexnet train` and
+// `alexnet verify --compare` in Node. web/main.ts draws it.
+
+import { cpuBackend } from '../src/cpu/backend.js';
+import { Rng } from '../src/cpu/random.js';
+import { gpuBackend } from '../src/gpu/backend.js';
+import { GpuContext, type GpuMode } from '../src/gpu/context.js';
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../src/nn/checkpoint.js';
+import { type CompareRow, compareBackends } from '../src/nn/compare.js';
+import { type AlexNetConfig, CONFIGS } from '../src/nn/config.js';
+import { type DataStats, computeStats, defaultAugment, testBatch } from '../src/nn/data/augment.js';
+import { FASHION_MNIST_CLASSES, type ImageDataset, idxDataset, parseIdx, sliceDataset } from '../src/nn/data/dataset.js';
+import type { ImageBytes } from '../src/nn/data/image.js';
+import { initParams } from '../src/nn/model.js';
+import { PartitionedNet } from '../src/nn/partition.js';
+import { type BatchProgress, DEFAULT_TRAIN, type EpochRecord, type TrainOptions, type TrainerState, initialTrainerState, train } from '../src/nn/trainer.js';
+
+/** The files the build step writes next to the page (src/cli/web.ts): an IDX slice of Fashion-MNIST's training set. */
+export const DATA_FILES = { images: 'data/train-images-idx3-ubyte', labels: 'data/train-labels-idx1-ubyte' } as const;
+/** Images of the slice held out for validation (the rest train). */
+export const VAL_IMAGES = 1000;
+
+/** Thrown from the batch hook to end a run between two steps. */
+class StopRequested extends Error {}
+
+/** One training step as the page plots it. */
+export interface StepRecord {
+  step: number;
+  loss: number;
+  imagesPerSecond: number;
+}
+
+/** The page's training session: data, net, trainer state. */
+export class Lab {
+  config: AlexNetConfig;
+  options: TrainOptions;
+  state: TrainerState;
+  /** Mean loss of every batch since the page opened (or the checkpoint loaded). */
+  readonly steps: StepRecord[] = [];
+  private net: PartitionedNet;
+  private stopAsked = false;
+  private running = false;
+
+  private constructor(
+    readonly mode: GpuMode, readonly contexts: readonly [GpuContext, GpuContext],
+    readonly data: { train: ImageDataset; val: ImageDataset; stats: DataStats }, seed: number,
+  ) {
+    this.config = CONFIGS.small();
+    this.options = { ...DEFAULT_TRAIN, epochs: 5, batchSize: 32, lr: 0.03, augment: defaultAugment(this.config) };
+    this.state = initialTrainerState(this.options, seed);
+    this.net = this.makeNet(initParams(this.config, Rng.seeded(seed)));
+  }
+
+  /** Fetches the data slice and opens two WebGL contexts of the given version. */
+  static async open(o: { webgl: 1 | 2; base: string; seed?: number }): Promise<Lab> {
+    const get = async (file: string) => {
+      const r = await fetch(new URL(file, o.base));
+      if (!r.ok) throw new Error(`${file}: HTTP ${r.status} (the page's data is written by \`alexnet serve\`)`);
+      return new Uint8Array(await r.arrayBuffer());
+    };
+    const [images, labels] = await Promise.all([get(DATA_FILES.images), get(DATA_FILES.labels)]);
+    const all = idxDataset('fashion-mnist slice', parseIdx(images, DATA_FILES.images), parseIdx(labels, DATA_FILES.labels), [DATA_FILES.images, DATA_FILES.labels], FASHION_MNIST_CLASSES);
+    if (all.n <= VAL_IMAGES) throw new Error(`${DATA_FILES.images}: ${all.n} images, the page needs more than ${VAL_IMAGES}`);
+    const trainSet = sliceDataset(all, 0, all.n - VAL_IMAGES, `fashion-mnist[0:${all.n - VAL_IMAGES}]`);
+    const val = sliceDataset(all, all.n - VAL_IMAGES, all.n, `fashion-mnist[${all.n - VAL_IMAGES}:${all.n}]`);
+    const mode: GpuMode = o.webgl === 1 ? 'webgl' : 'webgl2';
+    const contexts = [GpuContext.create({ mode, label: 'gpu0' }), GpuContext.create({ mode, label: 'gpu1' })] as const;
+    return new Lab(mode, contexts, { train: trainSet, val, stats: computeStats(trainSet) }, o.seed ?? 1);
+  }
+
+  private makeNet(params: Checkpoint['params'], velocity?: Checkpoint['velocity']): PartitionedNet {
+    return new PartitionedNet([gpuBackend(this.contexts[0]), gpuBackend(this.contexts[1])], this.config, params, velocity);
+  }
+
+  /** The WebGL version and renderer the contexts really got. */
+  describe(): { webgl: string; renderer: string } {
+    const gl = this.contexts[0].gpu.context as WebGLRenderingContext;
+    const dbg = gl.getExtension('WEBGL_debug_renderer_info');
+    return { webgl: String(gl.getParameter(gl.VERSION)), renderer: String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER)) };
+  }
+
+  /** Whether a run is in progress. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Trains with the paper's recipe (src/nn/trainer.ts) until `epochs` more
+   * epochs are done, `steps` batches have run, or stop() is called. A run
+   * stopped inside an epoch keeps its weights; the trainer state (epoch, RNG,
+   * learning rate) stays at the last finished epoch.
+   */
+  async train(o: { epochs?: number; steps?: number; onStep?: (s: StepRecord, p: BatchProgress) => void; onEpoch?: (r: EpochRecord) => void } = {}): Promise<{ losses: number[]; stopped: boolean }> {
+    if (this.running) throw new Error('Lab.train: a run is already in progress');
+    this.running = true;
+    this.stopAsked = false;
+    const losses: number[] = [];
+    let prevSum = 0;
+    try {
+      const target = { ...this.options, epochs: this.state.epoch + (o.epochs ?? 1) };
+      this.state = await train(this.net, this.data, target, this.state, {
+        onBatch: async (p) => {
+          // p.loss is the mean over the epoch so far; the batch's own loss is recovered from the running sum.
+          const sum = p.loss * p.batch, loss = sum - (p.batch === 1 ? 0 : prevSum);
+          prevSum = sum;
+          const rec = { step: this.steps.length + 1, loss, imagesPerSecond: p.imagesPerSecond };
+          this.steps.push(rec);
+          losses.push(loss);
+          o.onStep?.(rec, p);
+          // Give the page a frame to draw, then honour a stop.
+          await new Promise((r) => setTimeout(r, 0));
+          if (this.stopAsked || (o.steps !== undefined && losses.length >= o.steps)) throw new StopRequested();
+        },
+        onEpoch: (r) => o.onEpoch?.(r),
+      });
+      return { losses, stopped: false };
+    } catch (e) {
+      if (e instanceof StopRequested) return { losses, stopped: true };
+      throw e;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Asks a run to end after its current step. */
+  stop(): void {
+    this.stopAsked = true;
+  }
+
+  /** conv1's weights [Cout, Cin, k, k], both partitions' kernels in order. */
+  conv1(): { data: Float32Array; shape: number[] } {
+    return this.net.exportState().params.get('conv1.weight')!;
+  }
+
+  /**
+   * The layer agreement check of `alexnet verify --compare cpu,gpu`: the small
+   * net, forward and backward, on the CPU reference (float32) and on a WebGL
+   * context of the same version, every activation and gradient compared
+   * (tolerances in src/nn/compare.ts).
+   */
+  async agreement(batch = 4, seed = 7): Promise<CompareRow[]> {
+    const ctx = GpuContext.create({ mode: this.mode, label: 'agreement' });
+    try {
+      return compareBackends(cpuBackend('float32'), gpuBackend(ctx), this.config, batch, seed);
+    } finally {
+      await ctx.destroy();
+    }
+  }
+
+  /** Class probabilities of one image (already brought to the input size), centre view, current weights. */
+  classify(img: ImageBytes): { label: number; name: string; p: number }[] {
+    const c = this.config;
+    if (img.channels !== c.inputChannels || img.height !== c.inputSize || img.width !== c.inputSize) {
+      throw new RangeError(`classify: image is ${img.channels} x ${img.height} x ${img.width}, expected ${c.inputChannels} x ${c.inputSize} x ${c.inputSize}`);
+    }
+    const d: ImageDataset = { name: 'dropped image', n: 1, channels: img.channels, height: img.height, width: img.width, images: img.data, labels: new Uint8Array(1), classes: c.classes };
+    const { x } = testBatch(d, [0], this.data.stats, this.options.augment, 1);
+    const p = this.net.predict(x, 1);
+    return Array.from(p, (q, k) => ({ label: k, name: FASHION_MNIST_CLASSES[k] ?? `class ${k}`, p: q })).sort((a, b) => b.p - a.p);
+  }
+
+  /** The whole run as a checkpoint in the format `alexnet train` writes (src/nn/checkpoint.ts). */
+  checkpoint(): Uint8Array {
+    const { params, velocity } = this.net.exportState();
+    return encodeCheckpoint({
+      config: this.config, trainer: this.state, options: this.options, stats: this.data.stats, params, velocity,
+      meta: { data: 'fashion-mnist', source: 'browser page', backend: this.mode, partitions: 2, trainImages: this.data.train.n },
+    });
+  }
+
+  /**
+   * Continues from a checkpoint (one saved here or by `alexnet train` on
+   * Fashion-MNIST with the small configuration): weights, momentum, trainer
+   * state and data statistics.
+   */
+  async load(bytes: Uint8Array, source: string): Promise<void> {
+    if (this.running) throw new Error('Lab.load: stop training first');
+    const ck = decodeCheckpoint(bytes, source);
+    const c = ck.config, want = this.config;
+    if (c.inputSize !== want.inputSize || c.inputChannels !== want.inputChannels || c.classes !== want.classes || c.partitions !== 2) {
+      throw new Error(`${source}: a ${c.name} net for ${c.inputChannels} x ${c.inputSize} x ${c.inputSize} input, ${c.classes} classes, ${c.partitions} partition(s); ` +
+        `this page runs ${want.inputChannels} x ${want.inputSize} x ${want.inputSize}, ${want.classes} classes, 2 partitions`);
+    }
+    const next = new PartitionedNet([gpuBackend(this.contexts[0]), gpuBackend(this.contexts[1])], c, ck.params, ck.velocity);
+    await this.net.dispose();
+    this.net = next;
+    this.config = c;
+    this.options = ck.options;
+    this.state = ck.trainer;
+    this.data.stats = ck.stats;
+    this.steps.length = 0;
+  }
+
+  /** Releases the net and both contexts. */
+  async close(): Promise<void> {
+    await this.net.dispose();
+    for (const ctx of this.contexts) await ctx.destroy();
+  }
+}

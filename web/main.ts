@@ -1,0 +1,206 @@
+// The page: wires web/lab.ts to the DOM. Charts and kernel pictures are drawn
+// by the same code as `alexnet train`'s PNG files (src/viz/). The page also
+// exposes window.alexnet, which the browser tests (spec/browser/) drive.
+
+import type { CompareRow } from '../src/nn/compare.js';
+import { type ImageBytes, fromRgba, shorterSideAndCentreCrop } from '../src/nn/data/image.js';
+import type { EpochRecord } from '../src/nn/trainer.js';
+import { type Ctx2D, drawPanel } from '../src/viz/charts.js';
+import { kernelMosaic } from '../src/viz/kernels.js';
+import { Lab } from './lab.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const FONT = { family: 'system-ui, sans-serif' };
+
+function status(text: string, error = false): void {
+  const el = $('status');
+  el.textContent = text;
+  el.classList.toggle('error', error);
+}
+
+/** Loss per step on the left, validation accuracy per epoch on the right. */
+function drawCurves(lab: Lab): void {
+  const canvas = $<HTMLCanvasElement>('curves');
+  const ctx = canvas.getContext('2d')! as unknown as Ctx2D;
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const steps = lab.steps;
+  // A running mean over 10 steps beside the raw batch losses: batches of 32 are noisy.
+  const smooth = steps.map((_, i) => { const a = steps.slice(Math.max(0, i - 9), i + 1); return a.reduce((s, r) => s + r.loss, 0) / a.length; });
+  drawPanel(ctx, FONT, { x0: 0, y0: 0, w: 450, h: 380 }, 'training loss per batch', [
+    { name: 'batch', color: '#9ecae1', values: steps.map((r) => r.loss) },
+    { name: 'mean of last 10', color: '#1f77b4', values: smooth },
+  ], steps.map((r) => r.step), 'step');
+  const h: readonly EpochRecord[] = lab.state.history;
+  drawPanel(ctx, FONT, { x0: 450, y0: 0, w: 450, h: 380 }, 'validation accuracy (%)', [
+    { name: 'top-1', color: '#d62728', values: h.map((r) => 100 * r.valTop1) },
+    { name: 'top-5', color: '#2ca02c', values: h.map((r) => 100 * r.valTop5) },
+  ], h.map((r) => r.epoch), 'epoch');
+}
+
+function drawKernels(lab: Lab): void {
+  const m = kernelMosaic(lab.conv1(), 2);
+  const canvas = $<HTMLCanvasElement>('kernels');
+  canvas.width = m.width;
+  canvas.height = m.height;
+  const ctx = canvas.getContext('2d')!;
+  ctx.putImageData(new ImageData(new Uint8ClampedArray(m.rgba), m.width, m.height), 0, 0);
+  ctx.fillStyle = '#222';
+  ctx.font = '12px system-ui, sans-serif';
+  for (const c of m.captions) ctx.fillText(c.text.replace('partition', 'context'), c.x, c.y);
+}
+
+function agreementTable(rows: readonly CompareRow[]): HTMLTableElement {
+  const t = document.createElement('table');
+  t.innerHTML = '<tr><th>table</th><th>tensor</th><th>shape</th><th>max |diff|</th><th>relative</th><th>verdict</th></tr>';
+  for (const r of rows) {
+    const tr = t.insertRow();
+    if (r.judged && !r.ok) tr.className = 'bad';
+    const verdict = !r.judged ? 'reported' : r.ok ? 'ok' : 'DIFFERS';
+    for (const s of [r.table, `${r.kind} ${r.name}`, `[${r.shape.join(', ')}]`, r.maxAbsDiff.toExponential(2), r.relDiff.toExponential(2), verdict]) tr.insertCell().textContent = s;
+  }
+  return t;
+}
+
+/** Decodes an image file with the browser and brings it to the net's input: grey, shorter side and centre crop. */
+async function decodeImage(file: Blob, size: number): Promise<ImageBytes> {
+  const bmp = await createImageBitmap(file);
+  const c = new OffscreenCanvas(bmp.width, bmp.height);
+  const ctx = c.getContext('2d')!;
+  ctx.drawImage(bmp, 0, 0);
+  const img = shorterSideAndCentreCrop(fromRgba(ctx.getImageData(0, 0, bmp.width, bmp.height).data, bmp.width, bmp.height, 1), size);
+  // Fashion-MNIST garments are light on black: invert pictures whose border is mostly light (a photo on white).
+  let border = 0, count = 0;
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) if (y === 0 || x === 0 || y === size - 1 || x === size - 1) { border += img.data[y * size + x]; count++; }
+  if (border / count > 127) for (let i = 0; i < img.data.length; i++) img.data[i] = 255 - img.data[i];
+  return img;
+}
+
+function showPrediction(lab: Lab, img: ImageBytes): { label: number; name: string; p: number }[] {
+  const preview = $<HTMLCanvasElement>('preview').getContext('2d')!;
+  const S = img.width, rgba = new Uint8ClampedArray(S * S * 4);
+  for (let i = 0; i < S * S; i++) { rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = img.data[i]; rgba[4 * i + 3] = 255; }
+  const tmp = new OffscreenCanvas(S, S);
+  tmp.getContext('2d')!.putImageData(new ImageData(rgba, S, S), 0, 0);
+  preview.imageSmoothingEnabled = false;
+  preview.drawImage(tmp, 0, 0, 84, 84);
+  const top = lab.classify(img);
+  $('prediction').innerHTML = top.slice(0, 3).map((t) =>
+    `<div>${t.name}: ${(100 * t.p).toFixed(1)} % <span class="bar" style="width:${Math.round(200 * t.p)}px"></span></div>`).join('');
+  return top;
+}
+
+async function main(): Promise<void> {
+  const webgl = new URLSearchParams(location.search).get('webgl') === '1' ? 1 : 2;
+  status(`opening two WebGL${webgl} contexts and fetching the Fashion-MNIST slice…`);
+  const lab = await Lab.open({ webgl, base: location.href });
+  const d = lab.describe();
+  const intro = `${d.webgl} on ${d.renderer}; two contexts. ${lab.data.train.n} training and ${lab.data.val.n} validation images; ` +
+    `batch ${lab.options.batchSize}, lr ${lab.options.lr}.`;
+  status(`${intro}\nReady.`);
+  drawCurves(lab);
+  drawKernels(lab);
+
+  const buttons = ['train', 'check', 'save', 'load'].map((id) => $<HTMLButtonElement>(id));
+  const setBusy = (busy: boolean) => { for (const b of buttons) b.disabled = busy; $<HTMLButtonElement>('stop').disabled = !busy; };
+  setBusy(false);
+
+  const runTraining = async (o: { epochs?: number; steps?: number }) => {
+    setBusy(true);
+    try {
+      return await lab.train({
+        ...o,
+        onStep: (s, p) => {
+          status(`${intro}\nepoch ${p.epoch}, batch ${p.batch}/${p.batches}: loss ${s.loss.toFixed(3)}, ${p.imagesPerSecond.toFixed(1)} images/s`);
+          drawCurves(lab);
+          if (s.step % 10 === 0) drawKernels(lab);
+        },
+        onEpoch: (r) => status(`${intro}\nepoch ${r.epoch}: validation top-1 ${(100 * r.valTop1).toFixed(1)} %, top-5 ${(100 * r.valTop5).toFixed(1)} % (${r.seconds.toFixed(0)} s)`),
+      });
+    } finally {
+      drawCurves(lab);
+      drawKernels(lab);
+      setBusy(false);
+    }
+  };
+  const runAgreement = async () => {
+    setBusy(true);
+    status(`${intro}\nagreement check: the small net forward and backward on the CPU and on WebGL…`);
+    try {
+      const rows = await lab.agreement();
+      const judged = rows.filter((r) => r.judged), bad = judged.filter((r) => !r.ok);
+      const box = $('agreement');
+      box.className = '';
+      box.textContent = bad.length === 0 ? `All ${judged.length} judged tensors agree within the limits.` : `${bad.length} of ${judged.length} judged tensors differ.`;
+      box.append(agreementTable(rows));
+      status(`${intro}\nagreement check: ${bad.length === 0 ? 'passed' : 'FAILED'}`, bad.length > 0);
+      return { ok: bad.length === 0, rows };
+    } finally {
+      setBusy(false);
+    }
+  };
+  const save = () => {
+    const bytes = lab.checkpoint();
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    a.download = `alexnet-small-epoch${lab.state.epoch}.bin`;
+    a.click();
+    return bytes;
+  };
+  const load = async (bytes: Uint8Array, name: string) => {
+    await lab.load(bytes, name);
+    drawCurves(lab);
+    drawKernels(lab);
+    status(`${intro}\nloaded ${name}: epoch ${lab.state.epoch}, lr ${lab.state.lr}`);
+  };
+  const classify = async (file: Blob) => showPrediction(lab, await decodeImage(file, lab.config.inputSize));
+
+  $('train').onclick = () => void runTraining({ epochs: 1 }).catch(fail);
+  $('stop').onclick = () => lab.stop();
+  $('check').onclick = () => void runAgreement().catch(fail);
+  $('save').onclick = () => save();
+  $<HTMLInputElement>('load').onchange = async (e) => {
+    const f = (e.target as HTMLInputElement).files?.[0];
+    if (f) await load(new Uint8Array(await f.arrayBuffer()), f.name).catch(fail);
+  };
+  const drop = $('drop');
+  drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
+  drop.ondragleave = () => drop.classList.remove('over');
+  drop.ondrop = (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const f = e.dataTransfer?.files[0];
+    if (f) void classify(f).catch(fail);
+  };
+  // Ten validation images to click, one of each class where the slice has it.
+  const val = lab.data.val, size = val.height * val.width;
+  for (let k = 0; k < 10; k++) {
+    let i = 0;
+    while (i < val.n && val.labels[i] !== k) i++;
+    if (i === val.n) continue;
+    const img: ImageBytes = { channels: 1, height: val.height, width: val.width, data: val.images.slice(i * size, (i + 1) * size) };
+    const c = document.createElement('canvas');
+    c.width = c.height = val.width;
+    const rgba = new Uint8ClampedArray(size * 4);
+    for (let j = 0; j < size; j++) { rgba[4 * j] = rgba[4 * j + 1] = rgba[4 * j + 2] = img.data[j]; rgba[4 * j + 3] = 255; }
+    c.getContext('2d')!.putImageData(new ImageData(rgba, val.width, val.height), 0, 0);
+    c.style.width = c.style.height = '42px';
+    c.title = `validation image ${i}: ${val.classNames?.[k]}`;
+    c.onclick = () => showPrediction(lab, img);
+    $('samples').append(c);
+  }
+
+  (window as unknown as { alexnet: unknown }).alexnet = {
+    lab, describe: () => lab.describe(), train: runTraining, agreement: runAgreement, classify, save, load,
+    stop: () => lab.stop(),
+  };
+  document.body.dataset.ready = 'true';
+}
+
+function fail(e: unknown): void {
+  console.error(e);
+  status(String((e as Error)?.stack ?? e), true);
+  document.body.dataset.error = String((e as Error)?.message ?? e);
+}
+
+main().catch(fail);
