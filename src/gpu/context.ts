@@ -2,8 +2,9 @@
 // tensors that live in it.
 //
 // A GpuTensor is a texture plus its logical shape. Textures are
-// single-precision and memory-optimised (four values per RGBA texel), laid
-// out in the same row-major order as the CPU's typed arrays:
+// single-precision, one value per RGBA texel below PLAIN_LIMIT values and
+// memory-optimised (four per texel) above it, laid out in the same row-major
+// order as the CPU's typed arrays:
 //   rank 4 [N, C, H, W] -> gpu.js output [W, H, N * C]   read as t[n * C + c][h][w]
 //   rank 2 [N, F]       -> gpu.js output [F, N]          read as t[n][f]
 //   rank 1 [F]          -> gpu.js output [F]             read as t[f]
@@ -57,6 +58,15 @@ const NODE_HELP =
   'WebGL in Node comes from headless-gl (npm package gl), which needs a display: run under `xvfb-run -a` ' +
   '(Debian: apt-get install xvfb libgl1-mesa-dri), and build gl with libxi-dev libxext-dev libx11-dev pkg-config libgl1-mesa-dev installed';
 
+/**
+ * Outputs of fewer values than this take one value per RGBA texel; larger
+ * ones are memory-optimised (four values per texel). A memory-optimised read
+ * costs an extra integer division and a component select, which made every
+ * small-net step about 30 % slower on llvmpipe (measured); the paper net's
+ * big tensors (fc6's 37.7 M weights) need the fourfold saving.
+ */
+export const PLAIN_LIMIT = 1 << 22;
+
 /** A GPU context with its kernel cache. */
 export class GpuContext {
   private readonly kernels = new Map<string, IKernelRunShortcut>();
@@ -106,7 +116,7 @@ export class GpuContext {
         immutable: true,
         precision: 'single',
         tactic: 'precision',
-        optimizeFloatMemory: returnType === undefined,
+        optimizeFloatMemory: returnType === undefined && output.reduce((a, b) => a * b, 1) >= PLAIN_LIMIT,
         ...(returnType ? { returnType } : {}),
       } as never) as unknown as IKernelRunShortcut;
       this.kernels.set(key, k);

@@ -78,7 +78,11 @@ export function conv2dForwardSimple(x: GpuTensor, w: GpuTensor, b: GpuTensor, p:
 /**
  * Four output channels o, o + 1, o + 2, o + 3 (same group) per thread, into an
  * Array(4) texture [Wo, Ho, N Cout / 4]; a second kernel unpacks it into the
- * usual layout. Needs Cout / groups divisible by 4 (true at every AlexNet layer).
+ * usual layout. The weights of the four channels are first packed into one
+ * RGBA texel per (c, u, v), so each step of the sum reads two texels (one
+ * input value, four weights) for four multiply-adds instead of five: texture
+ * reads, not arithmetic, bound a software renderer (bench/gpu-kernels.ts).
+ * Needs Cout / groups divisible by 4 (true at every AlexNet layer).
  */
 export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams): GpuTensor {
   const ctx = sameContext('conv2dForward', x, w, b);
@@ -86,9 +90,11 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
   expectShape('conv2dForward', 'b', b, [Cout]);
   if (Coutg % 4 !== 0) throw new RangeError(`conv2dForwardX4: Cout / groups = ${Coutg} is not a multiple of 4`);
   const Q = Cout / 4;
-  const packed = `function (x, w, b) {
+  const w4 = packWeightsByOutput(ctx, w.tex, w.shape);
+  const packed = `function (x, w4, b) {
     const n = ${idiv('this.thread.z', Q)};
-    const o = (this.thread.z - n * ${Q}) * 4;
+    const q = this.thread.z - n * ${Q};
+    const o = q * 4;
     const g = ${idiv('o', Coutg)};
     const y0 = this.thread.y * ${p.stride} - ${p.pad};
     const x0 = this.thread.x * ${p.stride} - ${p.pad};
@@ -98,7 +104,7 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
     let s3 = b[o + 3];
     for (let c = 0; c < ${Cg}; c++) {
       const xz = n * ${C} + g * ${Cg} + c;
-      const wz = o * ${Cg} + c;
+      const wz = q * ${Cg} + c;
       for (let u = 0; u < ${kH}; u++) {
         const yy = y0 + u;
         if (yy >= 0 && yy < ${H}) {
@@ -106,10 +112,11 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
             const xx = x0 + v;
             if (xx >= 0 && xx < ${W}) {
               const xv = x[xz][yy][xx];
-              s0 += w[wz][u][v] * xv;
-              s1 += w[wz + ${Cg}][u][v] * xv;
-              s2 += w[wz + ${2 * Cg}][u][v] * xv;
-              s3 += w[wz + ${3 * Cg}][u][v] * xv;
+              const wv = w4[wz][u][v];
+              s0 += wv[0] * xv;
+              s1 += wv[1] * xv;
+              s2 += wv[2] * xv;
+              s3 += wv[3] * xv;
             }
           }
         }
@@ -117,7 +124,8 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
     }
     return [s0, s1, s2, s3];
   }`;
-  const tex = ctx.runPacked(packed, [Wo, Ho, N * Q], x.tex, w.tex, b.tex);
+  const tex = ctx.runPacked(packed, [Wo, Ho, N * Q], x.tex, w4, b.tex);
+  ctx.release(w4);
   // Output plane n * Cout + o is component o % 4 of packed plane n * Q + floor(o / 4).
   return unpack4(ctx, tex, [N, Cout, Ho, Wo], `
     const n = ${idiv('this.thread.z', Cout)};
@@ -125,6 +133,39 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
     const q = ${idiv('o', 4)};
     const k = o - q * 4;
     const pz = n * ${Q} + q;`);
+}
+
+/** Weights [Cout, Cg, kH, kW] as an Array(4) texture whose texel (q Cg + c, u, v) holds w[4q + k, c, u, v] for k = 0..3. */
+function packWeightsByOutput(ctx: GpuContext, w: Texture, shape: readonly number[]): Texture {
+  const [Cout, Cg, kH, kW] = shape;
+  return ctx.runPacked(`function (w) {
+    const q = ${idiv('this.thread.z', Cg)};
+    const c = this.thread.z - q * ${Cg};
+    const z = q * ${4 * Cg} + c;
+    return [w[z][this.thread.y][this.thread.x], w[z + ${Cg}][this.thread.y][this.thread.x], w[z + ${2 * Cg}][this.thread.y][this.thread.x], w[z + ${3 * Cg}][this.thread.y][this.thread.x]];
+  }`, [kW, kH, (Cout / 4) * Cg], w);
+}
+
+/** Weights [Cout, Cg, kH, kW] as an Array(4) texture whose texel (o Cg / 4 + r, u, v) holds w[o, 4r + k, u, v] for k = 0..3. */
+function packWeightsByInput(ctx: GpuContext, w: Texture, shape: readonly number[]): Texture {
+  const [Cout, Cg, kH, kW] = shape;
+  const R = Cg / 4;
+  return ctx.runPacked(`function (w) {
+    const o = ${idiv('this.thread.z', R)};
+    const z = o * ${Cg} + (this.thread.z - o * ${R}) * 4;
+    return [w[z][this.thread.y][this.thread.x], w[z + 1][this.thread.y][this.thread.x], w[z + 2][this.thread.y][this.thread.x], w[z + 3][this.thread.y][this.thread.x]];
+  }`, [kW, kH, Cout * R], w);
+}
+
+/** dy [N, Cout, Ho, Wo] as an Array(4) texture whose texel (n Cout / 4 + q, i, j) holds dy[n, 4q + k, i, j] for k = 0..3. */
+function packByChannel(ctx: GpuContext, t: Texture, shape: readonly number[]): Texture {
+  const [N, C, H, W] = shape;
+  const Q = C / 4;
+  return ctx.runPacked(`function (t) {
+    const n = ${idiv('this.thread.z', Q)};
+    const z = n * ${C} + (this.thread.z - n * ${Q}) * 4;
+    return [t[z][this.thread.y][this.thread.x], t[z + 1][this.thread.y][this.thread.x], t[z + 2][this.thread.y][this.thread.x], t[z + 3][this.thread.y][this.thread.x]];
+  }`, [W, H, N * Q], t);
 }
 
 /**
@@ -260,12 +301,17 @@ function conv2dGrads(
   return { dx, dw, db };
 }
 
-/** dx with four input channels c .. c + 3 of one group per thread: each dy value loaded feeds four sums. Needs Cg % 4 == 0. */
+/**
+ * dx with four input channels c .. c + 3 of one group per thread, the weights
+ * of those channels packed into one texel: two texture reads (a dy value and
+ * four weights) per four multiply-adds. Needs Cg % 4 == 0.
+ */
 function conv2dBackwardDxX4(dy: GpuTensor, w: GpuTensor, xShape: readonly number[], p: Conv2dParams): GpuTensor {
   const ctx = dy.ctx;
   const { N, C, Cout, Cg, kH, kW, Ho, Wo, Coutg, H, W } = conv2dGeometry('conv2dBackward', xShape, w.shape, p);
   const s = p.stride, pad = p.pad, Q = C / 4;
-  const packed = `function (dy, w) {
+  const w4 = packWeightsByInput(ctx, w.tex, w.shape);
+  const packed = `function (dy, w4) {
     const n = ${idiv('this.thread.z', Q)};
     const ci = (this.thread.z - n * ${Q}) * 4;
     const g = ${idiv('ci', Cg)};
@@ -277,7 +323,7 @@ function conv2dBackwardDxX4(dy: GpuTensor, w: GpuTensor, xShape: readonly number
     ${strideOffsets(s, pad)}
     for (let oo = 0; oo < ${Coutg}; oo++) {
       const o = g * ${Coutg} + oo;
-      const wz = o * ${Cg} + c;
+      const wz = o * ${Cg / 4} + ${idiv('c', 4)};
       for (let uu = 0; uu < ${Math.ceil(kH / s)}; uu++) {
         const u = u0 + uu * ${s};
         const i = ${idiv(`this.thread.y + ${pad} - u`, s)};
@@ -287,10 +333,11 @@ function conv2dBackwardDxX4(dy: GpuTensor, w: GpuTensor, xShape: readonly number
             const j = ${idiv(`this.thread.x + ${pad} - v`, s)};
             if (v < ${kW} && this.thread.x + ${pad} - v >= 0 && j < ${Wo}) {
               const d = dy[n * ${Cout} + o][i][j];
-              s0 += d * w[wz][u][v];
-              s1 += d * w[wz + 1][u][v];
-              s2 += d * w[wz + 2][u][v];
-              s3 += d * w[wz + 3][u][v];
+              const wv = w4[wz][u][v];
+              s0 += d * wv[0];
+              s1 += d * wv[1];
+              s2 += d * wv[2];
+              s3 += d * wv[3];
             }
           }
         }
@@ -298,7 +345,8 @@ function conv2dBackwardDxX4(dy: GpuTensor, w: GpuTensor, xShape: readonly number
     }
     return [s0, s1, s2, s3];
   }`;
-  const tex = ctx.runPacked(packed, [W, H, N * Q], dy.tex, w.tex);
+  const tex = ctx.runPacked(packed, [W, H, N * Q], dy.tex, w4);
+  ctx.release(w4);
   return unpack4(ctx, tex, xShape, `
     const n = ${idiv('this.thread.z', C)};
     const ci = this.thread.z - n * ${C};
@@ -307,13 +355,18 @@ function conv2dBackwardDxX4(dy: GpuTensor, w: GpuTensor, xShape: readonly number
     const pz = n * ${Q} + q;`);
 }
 
-/** dw with four output channels o .. o + 3 per thread: each input value loaded feeds four sums. Needs Coutg % 4 == 0. */
+/**
+ * dw with four output channels o .. o + 3 per thread, dy of those channels
+ * packed into one texel: two texture reads (an input value and four dy
+ * values) per four multiply-adds. Needs Coutg % 4 == 0.
+ */
 function conv2dBackwardDwX4(dy: GpuTensor, x: GpuTensor, wShape: readonly number[], p: Conv2dParams, acc?: GpuTensor): GpuTensor {
   const ctx = dy.ctx;
   const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dBackward', x.shape, wShape, p);
   const s = p.stride, pad = p.pad;
+  const dy4 = packByChannel(ctx, dy.tex, dy.shape);
   // Packed plane q * Cg + c holds dw[4q + k, c] in component k.
-  const packed = `function (dy, x) {
+  const packed = `function (dy4, x) {
     const q = ${idiv('this.thread.z', Cg)};
     const c = this.thread.z - q * ${Cg};
     const o = q * 4;
@@ -332,11 +385,11 @@ function conv2dBackwardDwX4(dy: GpuTensor, x: GpuTensor, wShape: readonly number
             const xx = j * ${s} - ${pad} + v;
             if (xx >= 0 && xx < ${W}) {
               const xv = x[n * ${C} + g * ${Cg} + c][yy][xx];
-              const dz = n * ${Cout} + o;
-              s0 += dy[dz][i][j] * xv;
-              s1 += dy[dz + 1][i][j] * xv;
-              s2 += dy[dz + 2][i][j] * xv;
-              s3 += dy[dz + 3][i][j] * xv;
+              const d = dy4[n * ${Cout / 4} + q][i][j];
+              s0 += d[0] * xv;
+              s1 += d[1] * xv;
+              s2 += d[2] * xv;
+              s3 += d[3] * xv;
             }
           }
         }
@@ -344,7 +397,8 @@ function conv2dBackwardDwX4(dy: GpuTensor, x: GpuTensor, wShape: readonly number
     }
     return [s0, s1, s2, s3];
   }`;
-  const tex = ctx.runPacked(packed, [kW, kH, (Cout / 4) * Cg], dy.tex, x.tex);
+  const tex = ctx.runPacked(packed, [kW, kH, (Cout / 4) * Cg], dy4, x.tex);
+  ctx.release(dy4);
   const out = unpack4(ctx, tex, wShape, `
     const o = ${idiv('this.thread.z', Cg)};
     const c = this.thread.z - o * ${Cg};

@@ -1,0 +1,152 @@
+// The browser page in a real browser (Debian's Chromium, playwright-core), on
+// WebGL2 and on WebGL1: it loads, runs the CPU-against-WebGL agreement check
+// and passes it, trains across its two WebGL contexts with a falling loss,
+// classifies a dropped image, and saves and loads checkpoints that Node reads
+// and writes (the same bytes, the same predictions). Screenshots go to
+// runs/browser/.
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cpuBackend } from '../../src/cpu/backend.js';
+import { Rng } from '../../src/cpu/random.js';
+import { buildWeb, startServer } from '../../src/cli/web.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.js';
+import { testBatch } from '../../src/nn/data/augment.js';
+import { initParams } from '../../src/nn/model.js';
+import { SingleNet } from '../../src/nn/net.js';
+import { launchChromium } from './chromium.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const shots = join(root, 'runs/browser');
+// 2000 training and 1000 validation images: enough for the steps below, quick to build and load.
+const SLICE = 3000;
+// Probabilities of the same weights on the CPU (float32 reference) and on WebGL: float32 rounding through
+// 8 layers, about 1e-6 of the logits' scale per layer; 1e-4 absolute on values in [0, 1] leaves a wide margin
+// and still catches a wrong weight, layout or mean (those move probabilities by 1e-2 and more).
+const PROB_TOL = 1e-4;
+
+const ctx: { dir: string; server?: Server; url: string; browser?: Browser } = { dir: '', url: '' };
+
+async function openPage(webgl: 1 | 2): Promise<Page> {
+  const page = await ctx.browser!.newPage({ viewport: { width: 1000, height: 1400 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${ctx.url}?webgl=${webgl}`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.error !== undefined, null, { timeout: 120_000 });
+  const err = await page.evaluate(() => document.body.dataset.error);
+  assert.is(err, undefined, `page failed to start: ${err} ${errors.join('; ')}`);
+  return page;
+}
+
+/** A validation image of the page's slice, and the probabilities Node's CPU reference gives it with the given checkpoint bytes. */
+function cpuProbs(bytes: Uint8Array, image: number[]): number[] {
+  const ck = decodeCheckpoint(bytes, 'from the page');
+  const net = new SingleNet(cpuBackend('float32'), ck.config, ck.params);
+  const d = { name: 'x', n: 1, channels: 1, height: 28, width: 28, images: Uint8Array.from(image), labels: new Uint8Array(1), classes: ck.config.classes };
+  const { x } = testBatch(d, [0], ck.stats, ck.options.augment, 1);
+  return Array.from(net.predict(x, 1));
+}
+
+for (const webgl of [2, 1] as const) {
+  const t = suite(`browser page, WebGL${webgl}`);
+
+  t.before(async () => {
+    if (!ctx.browser) {
+      ctx.dir = mkdtempSync(join(tmpdir(), 'alexnet-web-'));
+      await buildWeb({ outDir: ctx.dir, slice: SLICE });
+      const s = await startServer(ctx.dir, 0);
+      ctx.server = s.server;
+      ctx.url = s.url;
+      ctx.browser = await launchChromium({ llvmpipe: true });
+      mkdirSync(shots, { recursive: true });
+    }
+  });
+
+  t.after(async () => {
+    if (webgl !== 1) return;
+    await ctx.browser?.close();
+    ctx.server?.close();
+    rmSync(ctx.dir, { recursive: true, force: true });
+  });
+
+  t(`loads on WebGL${webgl} with two contexts and passes the agreement check`, async () => {
+    const page = await openPage(webgl);
+    const d = await page.evaluate(() => (window as any).alexnet.describe());
+    assert.match(d.webgl, webgl === 2 ? /^WebGL 2\.0/ : /^WebGL 1\.0/);
+    const contexts = await page.evaluate(() => (window as any).alexnet.lab.contexts.map((c: any) => c.gpu.mode));
+    assert.equal(contexts, webgl === 2 ? ['webgl2', 'webgl2'] : ['webgl', 'webgl']);
+    const r = await page.evaluate(async () => {
+      const a = await (window as any).alexnet.agreement();
+      return { ok: a.ok, judged: a.rows.filter((x: any) => x.judged).length, bad: a.rows.filter((x: any) => x.judged && !x.ok).map((x: any) => `${x.table} ${x.kind} ${x.name}: ${x.relDiff}`) };
+    });
+    // 22 layers: every end-to-end activation and the loss, and output, dx, dw, db of each layer.
+    assert.ok(r.judged >= 80, `only ${r.judged} judged rows`);
+    assert.equal(r.bad, []);
+    assert.ok(r.ok);
+    assert.match(await page.textContent('#agreement') ?? '', /agree within the limits/);
+    await page.close();
+  });
+
+  t(`trains across two WebGL${webgl} contexts: the loss falls`, async () => {
+    const page = await openPage(webgl);
+    const steps = 30;
+    const losses: number[] = await page.evaluate(async (n) => (await (window as any).alexnet.train({ steps: n })).losses, steps);
+    assert.is(losses.length, steps);
+    assert.ok(losses.every(Number.isFinite), `non-finite loss: ${losses}`);
+    // Batches of 32 are noisy: compare the means of the first and the last ten steps.
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    const first = mean(losses.slice(0, 10)), last = mean(losses.slice(-10));
+    assert.ok(last < first - 0.1, `loss did not fall: first ten ${first.toFixed(3)}, last ten ${last.toFixed(3)} (${losses.map((l) => l.toFixed(2)).join(' ')})`);
+    await page.screenshot({ path: join(shots, `webgl${webgl}.png`), fullPage: true });
+    await page.close();
+  });
+
+  t(`WebGL${webgl}: a dropped PNG is classified; checkpoints go both ways between the page and Node`, async () => {
+    const page = await openPage(webgl);
+    await page.evaluate(() => (window as any).alexnet.train({ steps: 3 }));
+    // The first validation image as a PNG file, dropped on the page.
+    const image: number[] = await page.evaluate(() => { const v = (window as any).alexnet.lab.data.val; return Array.from(v.images.subarray(0, 784)); });
+    const png = new PNG({ width: 28, height: 28 });
+    image.forEach((g, i) => { png.data[4 * i] = png.data[4 * i + 1] = png.data[4 * i + 2] = g; png.data[4 * i + 3] = 255; });
+    const file = Array.from(PNG.sync.write(png));
+    const dt = await page.evaluateHandle((b) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(b)], 'coat.png', { type: 'image/png' }));
+      return dt;
+    }, file);
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
+    await page.waitForFunction(() => (document.getElementById('prediction')?.textContent ?? '').includes('%'), null, { timeout: 30_000 });
+    assert.match(await page.textContent('#prediction') ?? '', /(T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot): \d+\.\d %/);
+
+    // Page -> Node: the page's checkpoint, decoded by Node, predicts what the page predicts.
+    const saved = Uint8Array.from(await page.evaluate(() => Array.from((window as any).alexnet.lab.checkpoint() as Uint8Array)));
+    const pageProbs = async () => page.evaluate((img) => {
+      const lab = (window as any).alexnet.lab;
+      return lab.classify({ channels: 1, height: 28, width: 28, data: Uint8Array.from(img) }).sort((a: any, b: any) => a.label - b.label).map((r: any) => r.p);
+    }, image) as Promise<number[]>;
+    const inPage = await pageProbs();
+    const inNode = cpuProbs(saved, image);
+    inNode.forEach((p, k) => assert.ok(Math.abs(p - inPage[k]) <= PROB_TOL, `class ${k}: page ${inPage[k]}, Node ${p}`));
+    const ck = decodeCheckpoint(saved, 'page');
+    assert.is(ck.meta.partitions, 2);
+    assert.is(ck.config.name, 'small');
+
+    // Node -> page: other weights written by Node, loaded by the page, predict there what they predict in Node.
+    const other = encodeCheckpoint({ ...ck, params: initParams(ck.config, Rng.seeded(99)), meta: { ...ck.meta, source: 'spec' } });
+    await page.evaluate((b) => (window as any).alexnet.load(Uint8Array.from(b), 'from-node.bin'), Array.from(other));
+    const after = await pageProbs();
+    const expected = cpuProbs(other, image);
+    expected.forEach((p, k) => assert.ok(Math.abs(p - after[k]) <= PROB_TOL, `after load, class ${k}: page ${after[k]}, Node ${p}`));
+    assert.ok(expected.some((p, k) => Math.abs(p - inNode[k]) > 1e-3), 'the loaded weights should predict differently from the trained ones');
+    await page.close();
+  });
+
+  t.run();
+}
