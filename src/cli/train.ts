@@ -62,6 +62,7 @@ const OPTIONS = {
   widths: { type: 'string' },
   fc: { type: 'string' },
   dropout: { type: 'string' },
+  pad: { type: 'string' },
   'no-progress': { type: 'boolean', default: false },
 } as const;
 
@@ -128,7 +129,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     lr: num('lr', v.lr, DEFAULT_TRAIN.lr),
     patience: int('patience', v.patience, DEFAULT_TRAIN.patience),
     testViews: v['ten-crop'] ? 10 : 1,
-    augment: defaultAugment(config, v['input-scale'] === undefined ? undefined : num('input-scale', v['input-scale'], 1)),
+    augment: {
+      ...defaultAugment(config, v['input-scale'] === undefined ? undefined : num('input-scale', v['input-scale'], 1)),
+      ...(v.pad === undefined ? {} : { pad: int('pad', v.pad, 0, 0) }),
+    },
   };
   const seed = int('seed', v.seed, 1, 0);
   const stats: DataStats = resumed?.stats ?? computeStats(trainSet);

@@ -132,7 +132,12 @@ export function smallConfig(o: { inputSize?: number; inputChannels?: number; cla
       { out: 48, kernel: 3, stride: 1, pad: 1, groups: 2 },
       { out: 32, kernel: 3, stride: 1, pad: 1, groups: 2 },
     ],
-    fc: [128, 128],
+    // fc6 and fc7 of 256 with dropout 0.3 rather than the paper's 0.5: on 128 or 256 units, 0.5 holds the
+    // loss near ln 10 for the first hundred steps and costs 3 points after an epoch (measured: mean loss over
+    // steps 50-60 at batch 32 1.99 for 128 units at 0.5, 1.48 for 256 at 0.3; validation after one epoch of
+    // Fashion-MNIST 77.0 % and 79.8 %). The paper's 4096-unit layers carry 0.5; these carry a tenth of the signal.
+    fc: [256, 256],
+    dropout: { rate: 0.3, mode: 'paper' },
     // The paper's N(0, 0.01^2) and biases of 1 stall this narrow net at chance (measured: 10 % after an epoch
     // of Fashion-MNIST), as their activations shrink layer after layer: He's sqrt(2 / fan_in) and 0.1 train.
     initStd: 'he',

@@ -1,0 +1,92 @@
+// Every layer of the paper net at its real shapes, forward and backward, as
+// closures over inputs uploaded once (as in training, where they stay on the
+// device): the cases of bench/gpu-layers.ts (Node) and bench/browser/ (a page).
+
+import type { Backend } from '../src/backend.js';
+import { PAPER_LRN } from '../src/cpu/lrn.js';
+import { PAPER_POOL } from '../src/cpu/maxpool.js';
+import type { Rng } from '../src/cpu/random.js';
+import { sizeOf } from '../src/cpu/tensor.js';
+
+/** The paper net's layers in order, by the names layerOps() takes. */
+export const LAYERS = ['conv1', 'relu1', 'norm1', 'pool1', 'conv2', 'norm2', 'pool2', 'conv3', 'conv4', 'conv5', 'pool5', 'fc6', 'drop6', 'fc7', 'fc8', 'loss'];
+
+/** One layer's forward and backward on one backend, as closures over uploaded inputs. */
+export interface Ops { fwd: () => void; bwd: () => void }
+
+/** The paper layer `layer` at batch B on `be`; `after` runs after each call (a GPU finish, so that work is done, not queued). */
+export function layerOps<T>(be: Backend<T>, layer: string, B: number, after: () => void, rng: Rng): { ops: Ops; flops?: number } {
+  const up = (shape: number[], scale = 1) => be.upload(rng.normalArray(sizeOf(shape), 0, scale), shape);
+  const done = (...ts: (T | undefined)[]) => { after(); for (const t of ts) if (t !== undefined) be.dispose(t); };
+  const conv = (C: number, H: number, Cout: number, k: number, stride: number, pad: number, groups: number) => {
+    const x = up([B, C, H, H]), w = up([Cout, C / groups, k, k], 0.01), b = up([Cout]);
+    const p = { stride, pad, groups };
+    const y = be.conv2dForward(x, w, b, p);
+    const dy = up([...be.shape(y)]);
+    const Ho = be.shape(y)[2];
+    be.dispose(y);
+    return {
+      flops: 2 * B * Cout * Ho * Ho * (C / groups) * k * k,
+      ops: {
+        fwd: () => done(be.conv2dForward(x, w, b, p)),
+        bwd: () => { const g = be.conv2dBackward(dy, x, w, p); done(g.dx, g.dw, g.db); },
+      },
+    };
+  };
+  const lin = (I: number, O: number) => {
+    const x = up([B, I]), w = up([O, I], 0.01), b = up([O]), dy = up([B, O]);
+    return {
+      flops: 2 * B * I * O,
+      ops: {
+        fwd: () => done(be.linearForward(x, w, b)),
+        bwd: () => { const g = be.linearBackward(dy, x, w); done(g.dx, g.dw, g.db); },
+      },
+    };
+  };
+  const lrn = (C: number, H: number) => {
+    const x = up([B, C, H, H]), dy = up([B, C, H, H]);
+    const r = be.lrnForward(x, PAPER_LRN);
+    return { ops: { fwd: () => { const o = be.lrnForward(x, PAPER_LRN); done(o.y); be.disposeCache(o.cache); }, bwd: () => done(be.lrnBackward(dy, x, r.cache, PAPER_LRN)) } };
+  };
+  const pool = (C: number, H: number) => {
+    const x = up([B, C, H, H]);
+    const r = be.maxpoolForward(x, PAPER_POOL);
+    const dy = up([...be.shape(r.y)]);
+    return { ops: { fwd: () => { const o = be.maxpoolForward(x, PAPER_POOL); done(o.y); be.disposeCache(o.cache); }, bwd: () => done(be.maxpoolBackward(dy, r.cache, [B, C, H, H])) } };
+  };
+  const relu = (shape: number[]) => {
+    const x = up(shape), dy = up(shape);
+    return { ops: { fwd: () => done(be.reluForward(x)), bwd: () => done(be.reluBackward(dy, x)) } };
+  };
+  const drop = (F: number) => {
+    const x = up([B, F]);
+    const p = { rate: 0.5, mode: 'paper' as const, train: true };
+    const mask = new Uint8Array(B * F).map(() => (rng.uniform() < 0.5 ? 1 : 0));
+    return { ops: { fwd: () => done(be.dropoutForward(x, mask, p)), bwd: () => done(be.dropoutBackward(x, mask, p)) } };
+  };
+  const xent = () => {
+    const z = up([B, 1000]);
+    const labels = Int32Array.from({ length: B }, () => rng.int(1000));
+    return { ops: { fwd: () => { const r = be.softmaxCrossEntropy(z, labels); done(r.probs, r.dlogits); }, bwd: () => {} } };
+  };
+  switch (layer) {
+    case 'conv1': return conv(3, 227, 96, 11, 4, 0, 1);
+    case 'relu1': return relu([B, 96, 55, 55]);
+    case 'norm1': return lrn(96, 55);
+    case 'pool1': return pool(96, 55);
+    case 'conv2': return conv(96, 27, 256, 5, 1, 2, 2);
+    case 'norm2': return lrn(256, 27);
+    case 'pool2': return pool(256, 27);
+    case 'conv3': return conv(256, 13, 384, 3, 1, 1, 1);
+    case 'conv4': return conv(384, 13, 384, 3, 1, 1, 2);
+    case 'conv5': return conv(384, 13, 256, 3, 1, 1, 2);
+    case 'pool5': return pool(256, 13);
+    case 'fc6': return lin(9216, 4096);
+    case 'drop6': return drop(4096);
+    case 'fc7': return lin(4096, 4096);
+    case 'fc8': return lin(4096, 1000);
+    case 'loss': return xent();
+    default: throw new Error(`unknown layer ${layer}`);
+  }
+}
+
