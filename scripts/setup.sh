@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== system packages: headless-gl build deps, Mesa's software renderer, Xvfb, a font for the PNGs, Fashion-MNIST"
+echo "== system packages: headless-gl build deps, Mesa's software renderer, Xvfb, a font for the PNGs, Fashion-MNIST, Chromium (browser tests)"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
@@ -11,7 +11,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   xvfb xauth libgl1-mesa-dri fonts-dejavu-core dataset-fashion-mnist \
   libxi-dev libxext-dev libx11-dev pkg-config libgl1-mesa-dev \
-  python3 make g++
+  python3 make g++ chromium
 
 echo "== node $(node --version), npm $(npm --version)"
 # gl builds from source here (about 2 minutes); package.json's allowScripts lets its install script run.

@@ -154,8 +154,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let barEpoch = -1;
   try {
     state = await train(net, { train: trainSet, val: valSet, stats }, options, state, {
-      onBatch(p) {
+      async onBatch(p) {
         if (!bar) return;
+        // Training is synchronous: give the event loop a turn, or the bar's timer (logs, no TTY) never fires.
+        await new Promise((r) => setImmediate(r));
         if (p.epoch !== barEpoch) {
           if (barEpoch >= 0) bar.stop();
           bar.start(p.batches, 0, { epoch: p.epoch, epochs: options.epochs, loss: '-', ips: '-' });

@@ -48,7 +48,15 @@ export function drawPanel(
 ): void {
   const { x0, y0, w, h } = box;
   const all = series.flatMap((s) => s.values).filter(Number.isFinite);
-  let lo = all.length ? Math.min(...all) : 0, hi = all.length ? Math.max(...all) : 1;
+  if (all.length === 0) {
+    ctx.strokeStyle = '#999999';
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x0 + 50, y0 + 30, w - 60, h - 65);
+    label(ctx, t, title, x0 + 50, y0 + 20, 15);
+    label(ctx, t, 'no data yet', x0 + w / 2 - 30, y0 + h / 2, 12, '#888888');
+    return;
+  }
+  let lo = Math.min(...all), hi = Math.max(...all);
   if (!(hi > lo)) { lo -= 1; hi += 1; }
   const pad = (hi - lo) * 0.08;
   lo = Math.max(0, lo - pad); hi += pad;
