@@ -8,6 +8,34 @@ import { PAPER_POOL } from '../src/cpu/maxpool.js';
 import type { Rng } from '../src/cpu/random.js';
 import { sizeOf } from '../src/cpu/tensor.js';
 
+/** The input shape and settings of each paper layer (one image): the cases of both benchmarks. */
+export type PaperLayer =
+  | { kind: 'conv'; C: number; H: number; Cout: number; k: number; stride: number; pad: number; groups: number }
+  | { kind: 'relu' | 'lrn' | 'pool'; C: number; H: number }
+  | { kind: 'linear'; I: number; O: number }
+  | { kind: 'dropout'; F: number }
+  | { kind: 'loss' };
+
+/** The paper net's layers (section 3.5, 227 x 227 input) by name. */
+export const PAPER_SHAPES: Record<string, PaperLayer> = {
+  conv1: { kind: 'conv', C: 3, H: 227, Cout: 96, k: 11, stride: 4, pad: 0, groups: 1 },
+  relu1: { kind: 'relu', C: 96, H: 55 },
+  norm1: { kind: 'lrn', C: 96, H: 55 },
+  pool1: { kind: 'pool', C: 96, H: 55 },
+  conv2: { kind: 'conv', C: 96, H: 27, Cout: 256, k: 5, stride: 1, pad: 2, groups: 2 },
+  norm2: { kind: 'lrn', C: 256, H: 27 },
+  pool2: { kind: 'pool', C: 256, H: 27 },
+  conv3: { kind: 'conv', C: 256, H: 13, Cout: 384, k: 3, stride: 1, pad: 1, groups: 1 },
+  conv4: { kind: 'conv', C: 384, H: 13, Cout: 384, k: 3, stride: 1, pad: 1, groups: 2 },
+  conv5: { kind: 'conv', C: 384, H: 13, Cout: 256, k: 3, stride: 1, pad: 1, groups: 2 },
+  pool5: { kind: 'pool', C: 256, H: 13 },
+  fc6: { kind: 'linear', I: 9216, O: 4096 },
+  drop6: { kind: 'dropout', F: 4096 },
+  fc7: { kind: 'linear', I: 4096, O: 4096 },
+  fc8: { kind: 'linear', I: 4096, O: 1000 },
+  loss: { kind: 'loss' },
+};
+
 /** The paper net's layers in order, by the names layerOps() takes. */
 export const LAYERS = ['conv1', 'relu1', 'norm1', 'pool1', 'conv2', 'norm2', 'pool2', 'conv3', 'conv4', 'conv5', 'pool5', 'fc6', 'drop6', 'fc7', 'fc8', 'loss'];
 
@@ -69,22 +97,14 @@ export function layerOps<T>(be: Backend<T>, layer: string, B: number, after: () 
     const labels = Int32Array.from({ length: B }, () => rng.int(1000));
     return { ops: { fwd: () => { const r = be.softmaxCrossEntropy(z, labels); done(r.probs, r.dlogits); }, bwd: () => {} } };
   };
-  switch (layer) {
-    case 'conv1': return conv(3, 227, 96, 11, 4, 0, 1);
-    case 'relu1': return relu([B, 96, 55, 55]);
-    case 'norm1': return lrn(96, 55);
-    case 'pool1': return pool(96, 55);
-    case 'conv2': return conv(96, 27, 256, 5, 1, 2, 2);
-    case 'norm2': return lrn(256, 27);
-    case 'pool2': return pool(256, 27);
-    case 'conv3': return conv(256, 13, 384, 3, 1, 1, 1);
-    case 'conv4': return conv(384, 13, 384, 3, 1, 1, 2);
-    case 'conv5': return conv(384, 13, 256, 3, 1, 1, 2);
-    case 'pool5': return pool(256, 13);
-    case 'fc6': return lin(9216, 4096);
-    case 'drop6': return drop(4096);
-    case 'fc7': return lin(4096, 4096);
-    case 'fc8': return lin(4096, 1000);
+  const L = PAPER_SHAPES[layer];
+  switch (L?.kind) {
+    case 'conv': return conv(L.C, L.H, L.Cout, L.k, L.stride, L.pad, L.groups);
+    case 'relu': return relu([B, L.C, L.H, L.H]);
+    case 'lrn': return lrn(L.C, L.H);
+    case 'pool': return pool(L.C, L.H);
+    case 'linear': return lin(L.I, L.O);
+    case 'dropout': return drop(L.F);
     case 'loss': return xent();
     default: throw new Error(`unknown layer ${layer}`);
   }

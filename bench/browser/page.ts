@@ -19,7 +19,7 @@ import { Rng } from '../../src/cpu/random.js';
 import { gpuBackend } from '../../src/gpu/backend.js';
 import { GpuContext } from '../../src/gpu/context.js';
 import { measure } from '../harness.js';
-import { layerOps } from '../layer-ops.js';
+import { PAPER_SHAPES, layerOps } from '../layer-ops.js';
 
 /** One timed case: a layer, a pass, both implementations. */
 export interface BrowserRow {
@@ -89,26 +89,15 @@ function tfLayer(layer: string, B: number, rng: Rng, finish: () => void): TfOps 
       bwd: () => run(() => [tf.matMul(dy, w), tf.matMul(dy, x, true, false), tf.sum(dy, 0)]),
     };
   };
-  switch (layer) {
-    case 'conv1': return conv(3, 227, 96, 11, 4, 0, 1);
-    case 'norm1': return lrn(96, 55);
-    case 'pool1': return pool(96, 55);
-    case 'conv2': return conv(96, 27, 256, 5, 1, 2, 2);
-    case 'norm2': return lrn(256, 27);
-    case 'pool2': return pool(256, 27);
-    case 'conv3': return conv(256, 13, 384, 3, 1, 1, 1);
-    case 'conv4': return conv(384, 13, 384, 3, 1, 1, 2);
-    case 'conv5': return conv(384, 13, 256, 3, 1, 1, 2);
-    case 'pool5': return pool(256, 13);
-    case 'fc6': return lin(9216, 4096);
-    case 'fc7': return lin(4096, 4096);
-    case 'fc8': return lin(4096, 1000);
+  const L = PAPER_SHAPES[layer];
+  switch (L?.kind) {
+    case 'conv': return conv(L.C, L.H, L.Cout, L.k, L.stride, L.pad, L.groups);
+    case 'lrn': return lrn(L.C, L.H);
+    case 'pool': return pool(L.C, L.H);
+    case 'linear': return lin(L.I, L.O);
     default: throw new Error(`bench/browser: no tfjs case for layer ${layer}`);
   }
 }
-
-/** Layers compared: those with a counterpart in tfjs (ReLU and dropout are element-wise, the loss is tiny). */
-export const BROWSER_LAYERS = ['conv1', 'norm1', 'pool1', 'conv2', 'norm2', 'pool2', 'conv3', 'conv4', 'conv5', 'pool5', 'fc6', 'fc7', 'fc8'];
 
 /**
  * Runs the comparison at batch B for the given layers; maxTime is benchmark.js's
