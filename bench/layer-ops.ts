@@ -42,10 +42,19 @@ export const LAYERS = ['conv1', 'relu1', 'norm1', 'pool1', 'conv2', 'norm2', 'po
 /** One layer's forward and backward on one backend, as closures over uploaded inputs. */
 export interface Ops { fwd: () => void; bwd: () => void }
 
-/** The paper layer `layer` at batch B on `be`; `after` runs after each call (a GPU finish, so that work is done, not queued). */
-export function layerOps<T>(be: Backend<T>, layer: string, B: number, after: () => void, rng: Rng): { ops: Ops; flops?: number } {
+/**
+ * The paper layer `layer` at batch B on `be`. `after` runs after each call
+ * with the call's last output (what makes the work done, not merely queued:
+ * a GPU finish in Node, a read-back in a page, where gl.finish() was seen
+ * not to wait).
+ */
+export function layerOps<T>(be: Backend<T>, layer: string, B: number, after: (last: T) => void, rng: Rng): { ops: Ops; flops?: number } {
   const up = (shape: number[], scale = 1) => be.upload(rng.normalArray(sizeOf(shape), 0, scale), shape);
-  const done = (...ts: (T | undefined)[]) => { after(); for (const t of ts) if (t !== undefined) be.dispose(t); };
+  const done = (...ts: (T | undefined)[]) => {
+    const made = ts.filter((t): t is T => t !== undefined);
+    after(made[made.length - 1]);
+    for (const t of made) be.dispose(t);
+  };
   const conv = (C: number, H: number, Cout: number, k: number, stride: number, pad: number, groups: number) => {
     const x = up([B, C, H, H]), w = up([Cout, C / groups, k, k], 0.01), b = up([Cout]);
     const p = { stride, pad, groups };

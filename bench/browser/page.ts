@@ -7,14 +7,15 @@
 // convolution: conv2, conv4 and conv5 split the input channels, convolve
 // each half and concatenate, the usual emulation. Backward calls the kernels
 // tfjs's own gradients use (Conv2DBackpropInput, Conv2DBackpropFilter,
-// LRNGrad, MaxPoolGrad, two matMuls). Each call ends with gl.finish() on
-// its context, so work is timed done, not queued; results stay on the GPU.
+// LRNGrad, MaxPoolGrad, two matMuls). Each call ends by reading back its
+// last output (on either side: dataSync() for tfjs, download() for ours), so
+// work is timed done, not queued: gl.finish() did not wait in Chromium
+// (timings varied by +-430 %). The read-back is in both columns.
 // Inputs are seeded random values of the layer's real shapes; that our
 // kernels compute the layers right is the agreement tests' job (spec/gpu/).
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgl';
-import type { MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import { Rng } from '../../src/cpu/random.js';
 import { gpuBackend } from '../../src/gpu/backend.js';
 import { GpuContext } from '../../src/gpu/context.js';
@@ -32,9 +33,14 @@ export interface BrowserRow {
 type TfOps = { fwd: () => void; bwd: () => void };
 
 /** The same layer in tfjs, NHWC, from the same seeded inputs as ours (transposed). */
-function tfLayer(layer: string, B: number, rng: Rng, finish: () => void): TfOps {
+function tfLayer(layer: string, B: number, rng: Rng): TfOps {
   const t4 = (shape: number[], scale = 1) => tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1), 0, scale), shape);
-  const run = (f: () => tf.Tensor | tf.Tensor[]) => { const r = f(); finish(); tf.dispose(r); };
+  const run = (f: () => tf.Tensor | tf.Tensor[]) => {
+    const r = f();
+    const all = Array.isArray(r) ? r : [r];
+    all[all.length - 1].dataSync();
+    tf.dispose(r);
+  };
   const conv = (C: number, H: number, Cout: number, k: number, stride: number, pad: number, groups: number): TfOps => {
     const x = t4([B, H, H, C]), b = t4([Cout]);
     const ws = Array.from({ length: groups }, () => t4([k, k, C / groups, Cout / groups], 0.01)) as tf.Tensor4D[];
@@ -107,7 +113,6 @@ async function runBench(o: { batch: number; layers: string[]; maxTime: number; w
   tf.env().set('WEBGL_VERSION', o.webgl);
   await tf.setBackend('webgl');
   await tf.ready();
-  const tgl = (tf.backend() as MathBackendWebGL).gpgpu.gl;
   const ctx = GpuContext.create({ mode: o.webgl === 2 ? 'webgl2' : 'webgl', label: 'bench' });
   const be = gpuBackend(ctx);
   const gl = ctx.gpu.context as WebGL2RenderingContext;
@@ -115,8 +120,8 @@ async function runBench(o: { batch: number; layers: string[]; maxTime: number; w
   const renderer = String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
   const rows: BrowserRow[] = [];
   for (const layer of o.layers) {
-    const ours = layerOps(be, layer, o.batch, () => ctx.finish(), Rng.seeded(1));
-    const theirs = tfLayer(layer, o.batch, Rng.seeded(1), () => tgl.finish());
+    const ours = layerOps(be, layer, o.batch, (last) => be.download(last), Rng.seeded(1));
+    const theirs = tfLayer(layer, o.batch, Rng.seeded(1));
     for (const [pass, key] of [['forward', 'fwd'], ['backward', 'bwd']] as const) {
       // First calls compile the shaders (tfjs's MaxPoolGrad took 51 s to compile on llvmpipe): not timed.
       ours.ops[key]();
