@@ -95,6 +95,18 @@ test('conv2d forward, dx, dw, db (with and without accumulation, both kernel for
   }), GFC);
 });
 
+test('four-per-thread forward with input channels per group not a multiple of 4 (zero-padded texels) agrees with the CPU', () => {
+  // The random cases above reach these rarely; every remainder 1, 2, 3 of Cg mod 4, with one and two groups.
+  const rng = Rng.seeded(4);
+  for (const [Cg, groups] of [[1, 1], [1, 2], [2, 2], [3, 1], [3, 2], [5, 2], [6, 1], [7, 2]]) {
+    const C = Cg * groups, Cout = 8 * groups;
+    const x = rand32(rng, [2, C, 7, 6]), w = rand32(rng, [Cout, Cg, 3, 3]), b = rand32(rng, [Cout]);
+    const p = { stride: 1, pad: 1, groups };
+    const y = cpuConv.conv2dForward(x, w, b, p);
+    scoped((keep) => agree(`y (Cg ${Cg}, groups ${groups})`, keep(gpuConv.conv2dForward(keep(up(x)), keep(up(w)), keep(up(b)), p, 'x4')), y));
+  }
+});
+
 test('relu forward and backward agree exactly', () => {
   fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 9 }), fc.integer(), (N, F, seed) => {
     const rng = Rng.seeded(seed);

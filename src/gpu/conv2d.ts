@@ -78,11 +78,16 @@ export function conv2dForwardSimple(x: GpuTensor, w: GpuTensor, b: GpuTensor, p:
 /**
  * Four output channels o, o + 1, o + 2, o + 3 (same group) per thread, into an
  * Array(4) texture [Wo, Ho, N Cout / 4]; a second kernel unpacks it into the
- * usual layout. The weights of the four channels are first packed into one
- * RGBA texel per (c, u, v), so each step of the sum reads two texels (one
- * input value, four weights) for four multiply-adds instead of five: texture
- * reads, not arithmetic, bound a software renderer (bench/gpu-kernels.ts).
- * Needs Cout / groups divisible by 4 (true at every AlexNet layer).
+ * usual layout. Texture reads, not arithmetic, bound a software renderer
+ * (bench/gpu-kernels.ts), so the operands are first packed four to an RGBA
+ * texel: with four or more input channels per group, x by input channel and
+ * each filter by input channel (zero-padded to a multiple of 4), and a step
+ * of the sum reads five texels for sixteen multiply-adds; with fewer (conv1),
+ * the four filters' weights per (c, u, v), two texels for four multiply-adds.
+ * The simple kernel reads five values for four. Sums run over input channels
+ * in a different order than the simple kernel's (hence agreement to float32
+ * rounding, not bit for bit). Needs Cout / groups divisible by 4 (true at
+ * every AlexNet layer).
  */
 export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams): GpuTensor {
   const ctx = sameContext('conv2dForward', x, w, b);
@@ -90,42 +95,91 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
   expectShape('conv2dForward', 'b', b, [Cout]);
   if (Coutg % 4 !== 0) throw new RangeError(`conv2dForwardX4: Cout / groups = ${Coutg} is not a multiple of 4`);
   const Q = Cout / 4;
-  const w4 = packWeightsByOutput(ctx, w.tex, w.shape);
-  const packed = `function (x, w4, b) {
-    const n = ${idiv('this.thread.z', Q)};
-    const q = this.thread.z - n * ${Q};
-    const o = q * 4;
-    const g = ${idiv('o', Coutg)};
-    const y0 = this.thread.y * ${p.stride} - ${p.pad};
-    const x0 = this.thread.x * ${p.stride} - ${p.pad};
-    let s0 = b[o];
-    let s1 = b[o + 1];
-    let s2 = b[o + 2];
-    let s3 = b[o + 3];
-    for (let c = 0; c < ${Cg}; c++) {
-      const xz = n * ${C} + g * ${Cg} + c;
-      const wz = q * ${Cg} + c;
-      for (let u = 0; u < ${kH}; u++) {
-        const yy = y0 + u;
-        if (yy >= 0 && yy < ${H}) {
-          for (let v = 0; v < ${kW}; v++) {
-            const xx = x0 + v;
-            if (xx >= 0 && xx < ${W}) {
-              const xv = x[xz][yy][xx];
-              const wv = w4[wz][u][v];
-              s0 += wv[0] * xv;
-              s1 += wv[1] * xv;
-              s2 += wv[2] * xv;
-              s3 += wv[3] * xv;
+  let tex: Texture;
+  if (Cg >= 4) {
+    const R = Math.ceil(Cg / 4), groups = C / Cg;
+    const x4 = packInputByChannel(ctx, x.tex, x.shape, groups);
+    const w4 = packWeightsByInput(ctx, w.tex, w.shape);
+    // Four input channels of x and of each of the four filters per texel: five reads per sixteen multiply-adds.
+    const dot = (k: number) => `s${k} += w${k}[0] * xv[0] + w${k}[1] * xv[1] + w${k}[2] * xv[2] + w${k}[3] * xv[3];`;
+    const packed = `function (x4, w4, b) {
+      const n = ${idiv('this.thread.z', Q)};
+      const q = this.thread.z - n * ${Q};
+      const o = q * 4;
+      const g = ${idiv('o', Coutg)};
+      const y0 = this.thread.y * ${p.stride} - ${p.pad};
+      const x0 = this.thread.x * ${p.stride} - ${p.pad};
+      let s0 = b[o];
+      let s1 = b[o + 1];
+      let s2 = b[o + 2];
+      let s3 = b[o + 3];
+      for (let r = 0; r < ${R}; r++) {
+        const xz = (n * ${groups} + g) * ${R} + r;
+        const wz = o * ${R} + r;
+        for (let u = 0; u < ${kH}; u++) {
+          const yy = y0 + u;
+          if (yy >= 0 && yy < ${H}) {
+            for (let v = 0; v < ${kW}; v++) {
+              const xx = x0 + v;
+              if (xx >= 0 && xx < ${W}) {
+                const xv = x4[xz][yy][xx];
+                const w0 = w4[wz][u][v];
+                const w1 = w4[wz + ${R}][u][v];
+                const w2 = w4[wz + ${2 * R}][u][v];
+                const w3 = w4[wz + ${3 * R}][u][v];
+                ${dot(0)}
+                ${dot(1)}
+                ${dot(2)}
+                ${dot(3)}
+              }
             }
           }
         }
       }
-    }
-    return [s0, s1, s2, s3];
-  }`;
-  const tex = ctx.runPacked(packed, [Wo, Ho, N * Q], x.tex, w4, b.tex);
-  ctx.release(w4);
+      return [s0, s1, s2, s3];
+    }`;
+    tex = ctx.runPacked(packed, [Wo, Ho, N * Q], x4, w4, b.tex);
+    ctx.release(x4);
+    ctx.release(w4);
+  } else {
+    // Fewer than four input channels (a first layer): padding them to four would waste most of each texel.
+    const w4 = packWeightsByOutput(ctx, w.tex, w.shape);
+    const packed = `function (x, w4, b) {
+      const n = ${idiv('this.thread.z', Q)};
+      const q = this.thread.z - n * ${Q};
+      const o = q * 4;
+      const g = ${idiv('o', Coutg)};
+      const y0 = this.thread.y * ${p.stride} - ${p.pad};
+      const x0 = this.thread.x * ${p.stride} - ${p.pad};
+      let s0 = b[o];
+      let s1 = b[o + 1];
+      let s2 = b[o + 2];
+      let s3 = b[o + 3];
+      for (let c = 0; c < ${Cg}; c++) {
+        const xz = n * ${C} + g * ${Cg} + c;
+        const wz = q * ${Cg} + c;
+        for (let u = 0; u < ${kH}; u++) {
+          const yy = y0 + u;
+          if (yy >= 0 && yy < ${H}) {
+            for (let v = 0; v < ${kW}; v++) {
+              const xx = x0 + v;
+              if (xx >= 0 && xx < ${W}) {
+                const xv = x[xz][yy][xx];
+                const wv = w4[wz][u][v];
+                s0 += wv[0] * xv;
+                s1 += wv[1] * xv;
+                s2 += wv[2] * xv;
+                s3 += wv[3] * xv;
+              }
+            }
+          }
+        }
+      }
+      return [s0, s1, s2, s3];
+    }`;
+    tex = ctx.runPacked(packed, [Wo, Ho, N * Q], x.tex, w4, b.tex);
+    ctx.release(w4);
+  }
   // Output plane n * Cout + o is component o % 4 of packed plane n * Q + floor(o / 4).
   return unpack4(ctx, tex, [N, Cout, Ho, Wo], `
     const n = ${idiv('this.thread.z', Cout)};
@@ -146,15 +200,53 @@ function packWeightsByOutput(ctx: GpuContext, w: Texture, shape: readonly number
   }`, [kW, kH, (Cout / 4) * Cg], w);
 }
 
-/** Weights [Cout, Cg, kH, kW] as an Array(4) texture whose texel (o Cg / 4 + r, u, v) holds w[o, 4r + k, u, v] for k = 0..3. */
+/**
+ * Weights [Cout, Cg, kH, kW] as an Array(4) texture whose texel (o R + r, u, v)
+ * holds w[o, 4r + k, u, v] for k = 0..3, R = ceil(Cg / 4), zero where 4r + k >= Cg.
+ */
 function packWeightsByInput(ctx: GpuContext, w: Texture, shape: readonly number[]): Texture {
   const [Cout, Cg, kH, kW] = shape;
-  const R = Cg / 4;
+  const R = Math.ceil(Cg / 4);
   return ctx.runPacked(`function (w) {
     const o = ${idiv('this.thread.z', R)};
-    const z = o * ${Cg} + (this.thread.z - o * ${R}) * 4;
-    return [w[z][this.thread.y][this.thread.x], w[z + 1][this.thread.y][this.thread.x], w[z + 2][this.thread.y][this.thread.x], w[z + 3][this.thread.y][this.thread.x]];
+    const c = (this.thread.z - o * ${R}) * 4;
+    const z = o * ${Cg} + c;
+    ${fourOrZero('w', 'z', 'c', Cg)}
   }`, [kW, kH, Cout * R], w);
+}
+
+/**
+ * Kernel source returning [t[z + k][y][x] for k = 0..3], with 0 for the
+ * components whose channel c + k is not below `limit` (no read there).
+ */
+function fourOrZero(t: string, z: string, c: string, limit: number): string {
+  const at = (k: number) => `${t}[${z} + ${k}][this.thread.y][this.thread.x]`;
+  if (limit % 4 === 0) return `return [${at(0)}, ${at(1)}, ${at(2)}, ${at(3)}];`;
+  return `let a0 = ${at(0)};
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    if (${c} + 1 < ${limit}) a1 = ${at(1)};
+    if (${c} + 2 < ${limit}) a2 = ${at(2)};
+    if (${c} + 3 < ${limit}) a3 = ${at(3)};
+    return [a0, a1, a2, a3];`;
+}
+
+/**
+ * x [N, C, H, W] with C = groups Cg as an Array(4) texture whose texel
+ * ((n groups + g) R + r, y, x) holds x[n, g Cg + 4r + k, y, x] for k = 0..3,
+ * R = ceil(Cg / 4), zero where 4r + k >= Cg.
+ */
+function packInputByChannel(ctx: GpuContext, x: Texture, shape: readonly number[], groups: number): Texture {
+  const [N, C, H, W] = shape;
+  const Cg = C / groups, R = Math.ceil(Cg / 4);
+  return ctx.runPacked(`function (x) {
+    const ng = ${idiv('this.thread.z', R)};
+    const c = (this.thread.z - ng * ${R}) * 4;
+    const n = ${idiv('ng', groups)};
+    const z = n * ${C} + (ng - n * ${groups}) * ${Cg} + c;
+    ${fourOrZero('x', 'z', 'c', Cg)}
+  }`, [W, H, N * groups * R], x);
 }
 
 /** dy [N, Cout, Ho, Wo] as an Array(4) texture whose texel (n Cout / 4 + q, i, j) holds dy[n, 4q + k, i, j] for k = 0..3. */
