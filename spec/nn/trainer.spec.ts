@@ -78,6 +78,34 @@ test('the learning rate is divided by 10 after `patience` epochs without a bette
   assert.is(s.lr, 0.0001);
 });
 
+test('with minDelta, a validation gain below the threshold counts as a plateau', async () => {
+  // Top-1 of 16, 20, 21 and 28 of the 32 validation images: gains of 12.5, 3.1 and 21.9 points.
+  const acc = [16 / 32, 20 / 32, 21 / 32, 28 / 32];
+  let epoch = 0;
+  const scripted: Net = {
+    config: c, description: 'scripted',
+    step: () => ({ loss: 1, crossedBytes: 0 }),
+    predict: (_x, n) => {
+      // Class 0 for the first acc[epoch] of the validation images, class 1 for the rest.
+      const out = new Float32Array(n * 10);
+      for (let i = 0; i < n; i++) out[i * 10 + (i < Math.round(acc[epoch] * n) ? 0 : 1)] = 1;
+      return out;
+    },
+    exportState: () => ({ params: new Map(), velocity: new Map() }),
+    dispose: async () => {},
+  };
+  const labels0 = { ...valSet, labels: new Uint8Array(valSet.n) };
+  const run = async (minDelta: number) => {
+    epoch = 0;
+    return train(scripted, { train: trainSet, val: labels0, stats }, { ...opts, epochs: 4, patience: 1, minDelta }, initialTrainerState(opts, 1), { onEpoch: () => { epoch++; } });
+  };
+  assert.equal((await run(0)).history.map((r) => r.lr), [0.01, 0.01, 0.01, 0.01]);
+  // 3.1 points is less than a threshold of 5: the third epoch is a plateau, and the fourth runs at lr / 10.
+  const s = await run(0.05);
+  assert.equal(s.history.map((r) => r.valTop1), acc);
+  assert.equal(s.history.map((r) => r.lr), [0.01, 0.01, 0.01, 0.001]);
+});
+
 test('a non-finite loss stops training with a clear error', async () => {
   const net = new SingleNet(cpuBackend(), c, initParams(c, Rng.seeded(8)));
   let err: unknown;

@@ -13,7 +13,7 @@ const USAGE = `usage: alexnet <command> [options]
 
 commands:
   train   [--config small] [--data DIR] [--backend gpu|cpu] [--partitions 2|1] [--epochs 10] [--batch 128]
-          [--lr 0.01] [--patience 2] [--seed 1] [--val 5000] [--limit N] [--test-limit N] [--ten-crop]
+          [--lr 0.01] [--patience 2] [--min-delta 0] [--seed 1] [--val 5000] [--limit N] [--test-limit N] [--ten-crop]
           [--input-scale S] [--init-std 0.01|he] [--bias-one B] [--widths 16,32,48,48,32] [--fc 256,256]
           [--dropout 0.3] [--pad 2] [--out runs/latest] [--resume]
                                             train (default: Fashion-MNIST from Debian, two GPU contexts)

@@ -63,6 +63,7 @@ const OPTIONS = {
   fc: { type: 'string' },
   dropout: { type: 'string' },
   pad: { type: 'string' },
+  'min-delta': { type: 'string' },
   'no-progress': { type: 'boolean', default: false },
 } as const;
 
@@ -122,12 +123,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const trainSet = sliceDataset(split.train, 0, Math.min(limit, split.train.n - nVal), `${split.train.name}[0:${Math.min(limit, split.train.n - nVal)}]`);
   const valSet = sliceDataset(split.train, split.train.n - nVal, split.train.n, `${split.train.name}[-${nVal}:]`);
 
-  const options: TrainOptions = resumed ? { ...resumed.options, epochs: int('epochs', v.epochs, resumed.options.epochs) } : {
+  const minDelta = v['min-delta'] === undefined ? undefined : Number(v['min-delta']);
+  if (minDelta !== undefined && !(minDelta >= 0 && minDelta < 1)) throw new Error(`--min-delta must be in [0, 1), got '${v['min-delta']}'`);
+  // A resumed run keeps its options, but may be given more (or fewer) epochs and a plateau threshold.
+  const options: TrainOptions = resumed ? {
+    ...resumed.options, epochs: int('epochs', v.epochs, resumed.options.epochs), ...(minDelta === undefined ? {} : { minDelta }),
+  } : {
     ...DEFAULT_TRAIN,
     epochs: int('epochs', v.epochs, DEFAULT_TRAIN.epochs),
     batchSize: int('batch', v.batch, DEFAULT_TRAIN.batchSize),
     lr: num('lr', v.lr, DEFAULT_TRAIN.lr),
     patience: int('patience', v.patience, DEFAULT_TRAIN.patience),
+    minDelta: minDelta ?? 0,
     testViews: v['ten-crop'] ? 10 : 1,
     augment: {
       ...defaultAugment(config, v['input-scale'] === undefined ? undefined : num('input-scale', v['input-scale'], 1)),

@@ -26,6 +26,13 @@ export interface TrainOptions {
   weightDecay: number;
   /** Epochs without a new best validation error before lr is divided by 10. */
   patience: number;
+  /**
+   * How much lower (absolute, as a fraction) the validation error must be than
+   * the best so far to count as a new best; 0 (the default) counts any drop.
+   * The paper's "stopped improving" (section 5) with a threshold: 0.005 treats
+   * a gain under half a point as a plateau.
+   */
+  minDelta?: number;
   augment: AugmentOptions;
   /** Views per test image: 1 (centre crop) or 10 (the paper's ten crops). */
   testViews: 1 | 10;
@@ -148,7 +155,7 @@ export async function train(
       seconds, imagesPerSecond: (batches * o.batchSize) / seconds, crossedBytesPerStep: crossed,
     };
     const err = 1 - v.top1;
-    const improved = err < s.bestValError;
+    const improved = err < s.bestValError - (o.minDelta ?? 0);
     const since = improved ? 0 : s.epochsSinceBest + 1;
     // Section 5: divide the learning rate by 10 when the validation error stops improving.
     const drop = since >= o.patience;
