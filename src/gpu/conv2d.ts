@@ -95,15 +95,8 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
   expectShape('conv2dForward', 'b', b, [Cout]);
   if (Coutg % 4 !== 0) throw new RangeError(`conv2dForwardX4: Cout / groups = ${Coutg} is not a multiple of 4`);
   const Q = Cout / 4;
-  let tex: Texture;
-  if (Cg >= 4) {
-    const R = Math.ceil(Cg / 4), groups = C / Cg;
-    const x4 = packInputByChannel(ctx, x.tex, x.shape, groups);
-    const w4 = packWeightsByInput(ctx, w.tex, w.shape);
-    // Four input channels of x and of each of the four filters per texel: five reads per sixteen multiply-adds.
-    const dot = (k: number) => `s${k} += w${k}[0] * xv[0] + w${k}[1] * xv[1] + w${k}[2] * xv[2] + w${k}[3] * xv[3];`;
-    const packed = `function (x4, w4, b) {
-      const n = ${idiv('this.thread.z', Q)};
+  // Both kernels: thread z is (image n, quad q of output channels o = 4q .. 4q + 3 in group g); sums start at the biases.
+  const start = `const n = ${idiv('this.thread.z', Q)};
       const q = this.thread.z - n * ${Q};
       const o = q * 4;
       const g = ${idiv('o', Coutg)};
@@ -112,7 +105,16 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
       let s0 = b[o];
       let s1 = b[o + 1];
       let s2 = b[o + 2];
-      let s3 = b[o + 3];
+      let s3 = b[o + 3];`;
+  let tex: Texture;
+  if (Cg >= 4) {
+    const R = Math.ceil(Cg / 4), groups = C / Cg;
+    const x4 = packInputByChannel(ctx, x.tex, x.shape, groups);
+    const w4 = packWeightsByInput(ctx, w.tex, w.shape);
+    // Four input channels of x and of each of the four filters per texel: five reads per sixteen multiply-adds.
+    const dot = (k: number) => `s${k} += w${k}[0] * xv[0] + w${k}[1] * xv[1] + w${k}[2] * xv[2] + w${k}[3] * xv[3];`;
+    const packed = `function (x4, w4, b) {
+      ${start}
       for (let r = 0; r < ${R}; r++) {
         const xz = (n * ${groups} + g) * ${R} + r;
         const wz = o * ${R} + r;
@@ -145,16 +147,7 @@ export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Con
     // Fewer than four input channels (a first layer): padding them to four would waste most of each texel.
     const w4 = packWeightsByOutput(ctx, w.tex, w.shape);
     const packed = `function (x, w4, b) {
-      const n = ${idiv('this.thread.z', Q)};
-      const q = this.thread.z - n * ${Q};
-      const o = q * 4;
-      const g = ${idiv('o', Coutg)};
-      const y0 = this.thread.y * ${p.stride} - ${p.pad};
-      const x0 = this.thread.x * ${p.stride} - ${p.pad};
-      let s0 = b[o];
-      let s1 = b[o + 1];
-      let s2 = b[o + 2];
-      let s3 = b[o + 3];
+      ${start}
       for (let c = 0; c < ${Cg}; c++) {
         const xz = n * ${C} + g * ${Cg} + c;
         const wz = q * ${Cg} + c;
