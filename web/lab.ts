@@ -51,7 +51,7 @@ export class Lab {
     this.config = CONFIGS.small();
     this.options = { ...DEFAULT_TRAIN, epochs: 5, batchSize: 32, lr: 0.03, augment: defaultAugment(this.config) };
     this.state = initialTrainerState(this.options, seed);
-    this.net = this.makeNet(initParams(this.config, Rng.seeded(seed)));
+    this.net = this.makeNet(this.config, initParams(this.config, Rng.seeded(seed)));
   }
 
   /** Fetches the data slice and opens two WebGL contexts of the given version. */
@@ -71,8 +71,8 @@ export class Lab {
     return new Lab(mode, contexts, { train: trainSet, val, stats: computeStats(trainSet) }, o.seed ?? 1);
   }
 
-  private makeNet(params: Checkpoint['params'], velocity?: Checkpoint['velocity']): PartitionedNet {
-    return new PartitionedNet([gpuBackend(this.contexts[0]), gpuBackend(this.contexts[1])], this.config, params, velocity);
+  private makeNet(c: AlexNetConfig, params: Checkpoint['params'], velocity?: Checkpoint['velocity']): PartitionedNet {
+    return new PartitionedNet([gpuBackend(this.contexts[0]), gpuBackend(this.contexts[1])], c, params, velocity);
   }
 
   /** The WebGL version and renderer the contexts really got. */
@@ -98,17 +98,13 @@ export class Lab {
     this.running = true;
     this.stopAsked = false;
     const losses: number[] = [];
-    let prevSum = 0;
     try {
       const target = { ...this.options, epochs: this.state.epoch + (o.epochs ?? 1) };
       this.state = await train(this.net, this.data, target, this.state, {
         onBatch: async (p) => {
-          // p.loss is the mean over the epoch so far; the batch's own loss is recovered from the running sum.
-          const sum = p.loss * p.batch, loss = sum - (p.batch === 1 ? 0 : prevSum);
-          prevSum = sum;
-          const rec = { step: this.steps.length + 1, loss, imagesPerSecond: p.imagesPerSecond };
+          const rec = { step: this.steps.length + 1, loss: p.batchLoss, imagesPerSecond: p.imagesPerSecond };
           this.steps.push(rec);
-          losses.push(loss);
+          losses.push(p.batchLoss);
           o.onStep?.(rec, p);
           // Give the page a frame to draw, then honour a stop.
           await new Promise((r) => setTimeout(r, 0));
@@ -184,7 +180,7 @@ export class Lab {
       throw new Error(`${source}: a ${c.name} net for ${c.inputChannels} x ${c.inputSize} x ${c.inputSize} input, ${c.classes} classes, ${c.partitions} partition(s); ` +
         `this page runs ${want.inputChannels} x ${want.inputSize} x ${want.inputSize}, ${want.classes} classes, 2 partitions`);
     }
-    const next = new PartitionedNet([gpuBackend(this.contexts[0]), gpuBackend(this.contexts[1])], c, ck.params, ck.velocity);
+    const next = this.makeNet(c, ck.params, ck.velocity);
     await this.net.dispose();
     this.net = next;
     this.config = c;

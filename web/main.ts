@@ -76,12 +76,17 @@ async function decodeImage(file: Blob, size: number): Promise<ImageBytes> {
   return img;
 }
 
+/** One-channel bytes as an RGBA ImageData (grey). */
+function greyImageData(img: ImageBytes): ImageData {
+  const n = img.width * img.height, rgba = new Uint8ClampedArray(n * 4);
+  for (let i = 0; i < n; i++) { rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = img.data[i]; rgba[4 * i + 3] = 255; }
+  return new ImageData(rgba, img.width, img.height);
+}
+
 function showPrediction(lab: Lab, img: ImageBytes): { label: number; name: string; p: number }[] {
   const preview = $<HTMLCanvasElement>('preview').getContext('2d')!;
-  const S = img.width, rgba = new Uint8ClampedArray(S * S * 4);
-  for (let i = 0; i < S * S; i++) { rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = img.data[i]; rgba[4 * i + 3] = 255; }
-  const tmp = new OffscreenCanvas(S, S);
-  tmp.getContext('2d')!.putImageData(new ImageData(rgba, S, S), 0, 0);
+  const tmp = new OffscreenCanvas(img.width, img.height);
+  tmp.getContext('2d')!.putImageData(greyImageData(img), 0, 0);
   preview.imageSmoothingEnabled = false;
   preview.drawImage(tmp, 0, 0, 84, 84);
   const top = lab.classify(img);
@@ -181,9 +186,7 @@ async function main(): Promise<void> {
     const img: ImageBytes = { channels: 1, height: val.height, width: val.width, data: val.images.slice(i * size, (i + 1) * size) };
     const c = document.createElement('canvas');
     c.width = c.height = val.width;
-    const rgba = new Uint8ClampedArray(size * 4);
-    for (let j = 0; j < size; j++) { rgba[4 * j] = rgba[4 * j + 1] = rgba[4 * j + 2] = img.data[j]; rgba[4 * j + 3] = 255; }
-    c.getContext('2d')!.putImageData(new ImageData(rgba, val.width, val.height), 0, 0);
+    c.getContext('2d')!.putImageData(greyImageData(img), 0, 0);
     c.style.width = c.style.height = '42px';
     c.title = `validation image ${i}: ${val.classNames?.[k]}`;
     c.onclick = () => showPrediction(lab, img);

@@ -106,6 +106,21 @@ test('with minDelta, a validation gain below the threshold counts as a plateau',
   assert.equal(s.history.map((r) => r.lr), [0.01, 0.01, 0.01, 0.001]);
 });
 
+test('the batch hook gets each batch\'s loss and the running mean of the epoch', async () => {
+  let k = 0;
+  const counting: Net = {
+    config: c, description: 'counting',
+    step: () => ({ loss: ++k, crossedBytes: 0 }),
+    predict: (_x, n) => new Float32Array(n * 10).fill(0.1),
+    exportState: () => ({ params: new Map(), velocity: new Map() }),
+    dispose: async () => {},
+  };
+  const seen: [number, number][] = [];
+  await train(counting, { train: trainSet, val: valSet, stats }, { ...opts, epochs: 1 }, initialTrainerState(opts, 1), { onBatch: (p) => { seen.push([p.batchLoss, p.loss]); } });
+  assert.ok(seen.length >= 3, `${seen.length} batches`);
+  seen.forEach(([b, m], i) => { assert.is(b, i + 1); assert.is(m, (i + 2) / 2); });
+});
+
 test('a non-finite loss stops training with a clear error', async () => {
   const net = new SingleNet(cpuBackend(), c, initParams(c, Rng.seeded(8)));
   let err: unknown;

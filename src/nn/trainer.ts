@@ -77,7 +77,10 @@ export interface BatchProgress {
   epoch: number;
   batch: number;
   batches: number;
+  /** Mean loss over the epoch's batches so far. */
   loss: number;
+  /** This batch's mean loss. */
+  batchLoss: number;
   imagesPerSecond: number;
 }
 
@@ -146,7 +149,7 @@ export async function train(
       lossSum += r.loss;
       crossed = r.crossedBytes;
       // Awaited: the browser page yields to its event loop here (and stops a run by throwing).
-      await hooks.onBatch?.({ epoch: s.epoch + 1, batch: b + 1, batches, loss: lossSum / (b + 1), imagesPerSecond: ((b + 1) * o.batchSize) / ((performance.now() - t0) / 1000) });
+      await hooks.onBatch?.({ epoch: s.epoch + 1, batch: b + 1, batches, loss: lossSum / (b + 1), batchLoss: r.loss, imagesPerSecond: ((b + 1) * o.batchSize) / ((performance.now() - t0) / 1000) });
     }
     const seconds = (performance.now() - t0) / 1000;
     const v = evaluate(net, data.val, data.stats, o.augment, o.testViews);
