@@ -2,7 +2,7 @@
 // layer at the paper net's shapes, in Debian's Chromium on Mesa's llvmpipe
 // (ANGLE on EGL: the renderer headless-gl uses in Node), in one page.
 //
-//   xvfb-run -a npm run bench:browser -- [--batch 2] [--layers conv1,conv2] [--webgl 2] [--max-time 1]
+//   xvfb-run -a npm run bench:browser -- [--batch 2] [--layers conv1,conv2] [--passes forward,backward] [--webgl 2] [--max-time 1]
 //
 // Prints a markdown table: milliseconds per call for each side and tfjs / ours
 // (above 1: ours is faster).
@@ -22,6 +22,7 @@ const argv = process.argv.slice(2);
 const batch = Number(listOption(argv, 'batch', ['2'])[0]);
 const webgl = Number(listOption(argv, 'webgl', ['2'])[0]) === 1 ? 1 : 2;
 const maxTime = Number(listOption(argv, 'max-time', ['1'])[0]);
+const passes = listOption(argv, 'passes', ['forward', 'backward']);
 const layers = listOption(argv, 'layers', ['conv1', 'norm1', 'pool1', 'conv2', 'norm2', 'pool2', 'conv3', 'conv4', 'conv5', 'pool5', 'fc6', 'fc7', 'fc8']);
 
 const dir = mkdtempSync(join(tmpdir(), 'alexnet-bench-'));
@@ -41,7 +42,7 @@ try {
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
   page.setDefaultTimeout(0);
-  const r = await page.evaluate((o) => (window as any).runBench(o), { batch, layers, maxTime, webgl }) as { renderer: string; rows: BrowserRow[] };
+  const r = await page.evaluate((o) => (window as any).runBench(o), { batch, layers, passes, maxTime, webgl }) as { renderer: string; rows: BrowserRow[] };
   console.log(`Chromium ${browser.version()}, WebGL${webgl} on ${r.renderer}, batch ${batch}\n`);
   console.log(markdownTable(['layer', 'pass', 'ours ms', 'tfjs-webgl ms', 'tfjs / ours'], r.rows.map((x) => [
     x.layer, x.pass, x.oursMs.toFixed(1), x.tfjsMs.toFixed(1), `${(x.tfjsMs / x.oursMs).toFixed(2)}x`,

@@ -109,7 +109,7 @@ function tfLayer(layer: string, B: number, rng: Rng): TfOps {
  * Runs the comparison at batch B for the given layers; maxTime is benchmark.js's
  * sampling time per case in seconds. The inputs of both sides come from the same seed.
  */
-async function runBench(o: { batch: number; layers: string[]; maxTime: number; webgl: 1 | 2 }): Promise<{ renderer: string; rows: BrowserRow[] }> {
+async function runBench(o: { batch: number; layers: string[]; passes: string[]; maxTime: number; webgl: 1 | 2 }): Promise<{ renderer: string; rows: BrowserRow[] }> {
   tf.env().set('WEBGL_VERSION', o.webgl);
   await tf.setBackend('webgl');
   await tf.ready();
@@ -123,6 +123,7 @@ async function runBench(o: { batch: number; layers: string[]; maxTime: number; w
     const ours = layerOps(be, layer, o.batch, (last) => be.download(last), Rng.seeded(1));
     const theirs = tfLayer(layer, o.batch, Rng.seeded(1));
     for (const [pass, key] of [['forward', 'fwd'], ['backward', 'bwd']] as const) {
+      if (!o.passes.includes(pass)) continue;
       // First calls compile the shaders (tfjs's MaxPoolGrad took 51 s to compile on llvmpipe): not timed.
       ours.ops[key]();
       theirs[key]();

@@ -64,9 +64,9 @@ function scoped(body: (keep: (t: GpuTensor) => GpuTensor) => void): void {
 }
 
 const convCase = fc.record({
-  // Channel counts per group of 4 and 8 exercise the four-per-thread kernels; the others, the simple ones.
+  // Channel counts per group of 4 and 8 exercise the four-per-thread backward kernels, even output counts the tiled forward ones; the others, the simple ones.
   N: fc.integer({ min: 1, max: 2 }), cPerGroup: fc.constantFrom(1, 2, 3, 4, 8), oPerGroup: fc.constantFrom(1, 2, 3, 4, 8),
-  groups: fc.integer({ min: 1, max: 4 }), kernel: fc.constantFrom<'simple' | 'x4'>('simple', 'x4'), kH: fc.integer({ min: 1, max: 5 }), kW: fc.integer({ min: 1, max: 5 }),
+  groups: fc.integer({ min: 1, max: 4 }), kernel: fc.constantFrom<'simple' | 'packed' | 'tile' | 'cols'>('simple', 'packed', 'tile', 'cols'), kH: fc.integer({ min: 1, max: 5 }), kW: fc.integer({ min: 1, max: 5 }),
   stride: fc.integer({ min: 1, max: 4 }), pad: fc.integer({ min: 0, max: 2 }),
   extraH: fc.integer({ min: 0, max: 6 }), extraW: fc.integer({ min: 0, max: 6 }), seed: fc.integer(),
 }).filter((c) => c.pad < c.kH && c.pad < c.kW);
@@ -85,9 +85,10 @@ test('conv2d forward, dx, dw, db (with and without accumulation, both kernel for
     scoped((keep) => {
       const gx = keep(up(x)), gw = keep(up(w)), gb = keep(up(b)), gdy = keep(up(dy));
       const accG = accC ? { dw: up(accC.dw), db: up(accC.db) } : undefined; // consumed by conv2dBackward
-      const x4 = c.kernel === 'x4' && c.oPerGroup % 4 === 0 ? 'x4' : 'simple';
-      agree('y', keep(gpuConv.conv2dForward(gx, gw, gb, p, x4)), y);
-      const gg = gpuConv.conv2dBackward(gdy, gx, gw, p, accG, c.kernel);
+      // 'packed': each pass's default choice; 'tile' and 'cols': that forward kernel wherever it applies, with the packed backward.
+      const fwd = c.kernel === 'simple' ? 'simple' : c.kernel === 'packed' || c.oPerGroup % 2 !== 0 ? undefined : c.kernel;
+      agree('y', keep(gpuConv.conv2dForward(gx, gw, gb, p, fwd)), y);
+      const gg = gpuConv.conv2dBackward(gdy, gx, gw, p, accG, c.kernel === 'simple' ? 'simple' : 'x4');
       agree('dx', keep(gg.dx), g.dx);
       agree('dw', keep(gg.dw), g.dw);
       agree('db', keep(gg.db), g.db);
@@ -95,7 +96,7 @@ test('conv2d forward, dx, dw, db (with and without accumulation, both kernel for
   }), GFC);
 });
 
-test('four-per-thread forward with input channels per group not a multiple of 4 (zero-padded texels) agrees with the CPU', () => {
+test('packed forward kernels with input channels per group not a multiple of 4 (zero-padded texels) agree with the CPU', () => {
   // The random cases above reach these rarely; every remainder 1, 2, 3 of Cg mod 4, with one and two groups.
   const rng = Rng.seeded(4);
   for (const [Cg, groups] of [[1, 1], [1, 2], [2, 2], [3, 1], [3, 2], [5, 2], [6, 1], [7, 2]]) {
@@ -103,7 +104,9 @@ test('four-per-thread forward with input channels per group not a multiple of 4 
     const x = rand32(rng, [2, C, 7, 6]), w = rand32(rng, [Cout, Cg, 3, 3]), b = rand32(rng, [Cout]);
     const p = { stride: 1, pad: 1, groups };
     const y = cpuConv.conv2dForward(x, w, b, p);
-    scoped((keep) => agree(`y (Cg ${Cg}, groups ${groups})`, keep(gpuConv.conv2dForward(keep(up(x)), keep(up(w)), keep(up(b)), p, 'x4')), y));
+    for (const kernel of ['tile', 'cols'] as const) {
+      scoped((keep) => agree(`y (${kernel}, Cg ${Cg}, groups ${groups})`, keep(gpuConv.conv2dForward(keep(up(x)), keep(up(w)), keep(up(b)), p, kernel)), y));
+    }
   }
 });
 

@@ -28,19 +28,27 @@ function expectShape(fn: string, name: string, t: GpuTensor, shape: readonly num
   if (t.shape.join() !== shape.join()) throw new RangeError(`${fn}: ${name} has shape ${fmtShape(t.shape)}, expected ${fmtShape(shape)}`);
 }
 
-/** How conv2dForward spreads work over threads: one output each, or four output channels each (then unpacked). */
-export type ConvForwardKernel = 'simple' | 'x4';
+/**
+ * How the forward pass spreads work over threads: one output each
+ * ('simple', the equation as written), or a 2 x 2 tile of two channels at two
+ * columns from operands packed four to a texel, by input channel ('tile') or
+ * by column ('cols', for layers with fewer than four input channels per group).
+ */
+export type ConvForwardKernel = 'simple' | 'tile' | 'cols';
+
+/** How the backward pass spreads work over threads: one gradient element each, or four channels each ('x4'). */
+export type ConvBackwardKernel = 'simple' | 'x4';
 
 /**
- * Forward convolution on the GPU: y = conv(x, w) + b. By default four output
- * channels per thread when the group's channel count allows it (each input
- * value loaded once feeds four sums; bench/gpu-layers.ts measures the ratio
- * against the simple kernel), else one output per thread.
+ * Forward convolution on the GPU: y = conv(x, w) + b. By default a 2 x 2
+ * output tile per thread when the group's output channel count is even
+ * (bench/gpu-kernels.ts measures the ratio against the simple kernel), by
+ * column for a first layer, else one output per thread.
  */
 export function conv2dForward(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams, kernel?: ConvForwardKernel): GpuTensor {
-  const { Coutg } = conv2dGeometry('conv2dForward', x.shape, w.shape, p);
-  const k = kernel ?? (Coutg % 4 === 0 ? 'x4' : 'simple');
-  return k === 'x4' ? conv2dForwardX4(x, w, b, p) : conv2dForwardSimple(x, w, b, p);
+  const { Cg, Coutg } = conv2dGeometry('conv2dForward', x.shape, w.shape, p);
+  const k = kernel ?? (Coutg % 2 !== 0 ? 'simple' : Cg < 4 ? 'cols' : 'tile');
+  return k === 'cols' ? conv2dForwardCols(x, w, b, p) : k === 'tile' ? conv2dForwardTile(x, w, b, p) : conv2dForwardSimple(x, w, b, p);
 }
 
 /** One thread per output element: the formula at the top, as it stands. */
@@ -76,121 +84,143 @@ export function conv2dForwardSimple(x: GpuTensor, w: GpuTensor, b: GpuTensor, p:
 }
 
 /**
- * Four output channels o, o + 1, o + 2, o + 3 (same group) per thread, into an
- * Array(4) texture [Wo, Ho, N Cout / 4]; a second kernel unpacks it into the
- * usual layout. Texture reads, not arithmetic, bound a software renderer
- * (bench/gpu-kernels.ts), so the operands are first packed four to an RGBA
- * texel: with four or more input channels per group, x by input channel and
- * each filter by input channel (zero-padded to a multiple of 4), and a step
- * of the sum reads five texels for sixteen multiply-adds; with fewer (conv1),
- * the four filters' weights per (c, u, v), two texels for four multiply-adds.
- * The simple kernel reads five values for four. Sums run over input channels
- * in a different order than the simple kernel's (hence agreement to float32
- * rounding, not bit for bit). Needs Cout / groups divisible by 4 (true at
- * every AlexNet layer).
+ * Two output channels o, o + 1 (same group) at two output columns j, j + 1
+ * per thread: the 2 x 2 output tile that needs the fewest texture reads per
+ * multiply-add when a thread writes four values (one RGBA texel). x is first
+ * packed four input channels to a texel with its zero padding written out, so
+ * the sum needs no bounds tests, and each filter likewise; a step of the sum
+ * reads two input texels and two weight texels for sixteen multiply-adds
+ * (0.25 reads each, against 0.31 for four channels at one pixel and 1.25 for
+ * the simple kernel). Texture reads, not arithmetic, bound a software
+ * renderer (bench/gpu-kernels.ts). A second kernel unpacks the tiles into
+ * the usual layout. Sums run over input channels four at a time, in a
+ * different order than the simple kernel's (agreement to float32 rounding).
+ * Needs Cout / groups even (true at every AlexNet layer).
  */
-export function conv2dForwardX4(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams): GpuTensor {
+export function conv2dForwardTile(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams): GpuTensor {
   const ctx = sameContext('conv2dForward', x, w, b);
   const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dForward', x.shape, w.shape, p);
   expectShape('conv2dForward', 'b', b, [Cout]);
-  if (Coutg % 4 !== 0) throw new RangeError(`conv2dForwardX4: Cout / groups = ${Coutg} is not a multiple of 4`);
-  const Q = Cout / 4;
-  // Both kernels: thread z is (image n, quad q of output channels o = 4q .. 4q + 3 in group g); sums start at the biases.
-  const start = `const n = ${idiv('this.thread.z', Q)};
-      const q = this.thread.z - n * ${Q};
-      const o = q * 4;
-      const g = ${idiv('o', Coutg)};
-      const y0 = this.thread.y * ${p.stride} - ${p.pad};
-      const x0 = this.thread.x * ${p.stride} - ${p.pad};
-      let s0 = b[o];
-      let s1 = b[o + 1];
-      let s2 = b[o + 2];
-      let s3 = b[o + 3];`;
-  let tex: Texture;
-  if (Cg >= 4) {
-    const R = Math.ceil(Cg / 4), groups = C / Cg;
-    const x4 = packInputByChannel(ctx, x.tex, x.shape, groups);
-    const w4 = packWeightsByInput(ctx, w.tex, w.shape);
-    // Four input channels of x and of each of the four filters per texel: five reads per sixteen multiply-adds.
-    const dot = (k: number) => `s${k} += w${k}[0] * xv[0] + w${k}[1] * xv[1] + w${k}[2] * xv[2] + w${k}[3] * xv[3];`;
-    const packed = `function (x4, w4, b) {
-      ${start}
-      for (let r = 0; r < ${R}; r++) {
-        const xz = (n * ${groups} + g) * ${R} + r;
-        const wz = o * ${R} + r;
-        for (let u = 0; u < ${kH}; u++) {
-          const yy = y0 + u;
-          if (yy >= 0 && yy < ${H}) {
-            for (let v = 0; v < ${kW}; v++) {
-              const xx = x0 + v;
-              if (xx >= 0 && xx < ${W}) {
-                const xv = x4[xz][yy][xx];
-                const w0 = w4[wz][u][v];
-                const w1 = w4[wz + ${R}][u][v];
-                const w2 = w4[wz + ${2 * R}][u][v];
-                const w3 = w4[wz + ${3 * R}][u][v];
-                ${dot(0)}
-                ${dot(1)}
-                ${dot(2)}
-                ${dot(3)}
-              }
-            }
-          }
+  if (Coutg % 2 !== 0) throw new RangeError(`conv2dForwardTile: Cout / groups = ${Coutg} is not even`);
+  const s = p.stride, R = Math.ceil(Cg / 4), groups = C / Cg, P = Cout / 2, Wt = Math.ceil(Wo / 2);
+  // Padded input: rows and columns the windows reach, the second column of the last tile included when Wo is odd.
+  const Hp = H + 2 * p.pad, Wp = Math.max(W + 2 * p.pad, (2 * Wt - 1) * s + kW);
+  const x4 = packInputByChannel(ctx, x.tex, x.shape, groups, p.pad, Hp, Wp);
+  const w4 = packWeightsByInput(ctx, w.tex, w.shape);
+  const dot = (a: string, v: string) => `${a}[0] * ${v}[0] + ${a}[1] * ${v}[1] + ${a}[2] * ${v}[2] + ${a}[3] * ${v}[3]`;
+  const tile = `function (x4, w4, b) {
+    const n = ${idiv('this.thread.z', P)};
+    const o = (this.thread.z - n * ${P}) * 2;
+    const g = ${idiv('o', Coutg)};
+    const y0 = this.thread.y * ${s};
+    const x0 = this.thread.x * ${2 * s};
+    let s00 = b[o];
+    let s10 = b[o + 1];
+    let s01 = s00;
+    let s11 = s10;
+    for (let r = 0; r < ${R}; r++) {
+      const xz = (n * ${groups} + g) * ${R} + r;
+      const wz = o * ${R} + r;
+      for (let u = 0; u < ${kH}; u++) {
+        for (let v = 0; v < ${kW}; v++) {
+          const p0 = x4[xz][y0 + u][x0 + v];
+          const p1 = x4[xz][y0 + u][x0 + ${s} + v];
+          const w0 = w4[wz][u][v];
+          const w1 = w4[wz + ${R}][u][v];
+          s00 += ${dot('w0', 'p0')};
+          s10 += ${dot('w1', 'p0')};
+          s01 += ${dot('w0', 'p1')};
+          s11 += ${dot('w1', 'p1')};
         }
       }
-      return [s0, s1, s2, s3];
-    }`;
-    tex = ctx.runPacked(packed, [Wo, Ho, N * Q], x4, w4, b.tex);
-    ctx.release(x4);
-    ctx.release(w4);
-  } else {
-    // Fewer than four input channels (a first layer): padding them to four would waste most of each texel.
-    const w4 = packWeightsByOutput(ctx, w.tex, w.shape);
-    const packed = `function (x, w4, b) {
-      ${start}
-      for (let c = 0; c < ${Cg}; c++) {
-        const xz = n * ${C} + g * ${Cg} + c;
-        const wz = q * ${Cg} + c;
-        for (let u = 0; u < ${kH}; u++) {
-          const yy = y0 + u;
-          if (yy >= 0 && yy < ${H}) {
-            for (let v = 0; v < ${kW}; v++) {
-              const xx = x0 + v;
-              if (xx >= 0 && xx < ${W}) {
-                const xv = x[xz][yy][xx];
-                const wv = w4[wz][u][v];
-                s0 += wv[0] * xv;
-                s1 += wv[1] * xv;
-                s2 += wv[2] * xv;
-                s3 += wv[3] * xv;
-              }
-            }
-          }
-        }
-      }
-      return [s0, s1, s2, s3];
-    }`;
-    tex = ctx.runPacked(packed, [Wo, Ho, N * Q], x.tex, w4, b.tex);
-    ctx.release(w4);
-  }
-  // Output plane n * Cout + o is component o % 4 of packed plane n * Q + floor(o / 4).
+    }
+    return [s00, s10, s01, s11];
+  }`;
+  const tex = ctx.runPacked(tile, [Wt, Ho, N * P], x4, w4, b.tex);
+  ctx.release(x4);
+  ctx.release(w4);
+  return unpackTiles(ctx, tex, N, Cout, Ho, Wo);
+}
+
+/** The forward tiles' texture [ceil(Wo / 2), Ho, N Cout / 2] unpacked to y [N, Cout, Ho, Wo] (and released). */
+function unpackTiles(ctx: GpuContext, tex: Texture, N: number, Cout: number, Ho: number, Wo: number): GpuTensor {
+  // Output (n, o, i, j) is component (o mod 2) + 2 (j mod 2) of packed texel (n Cout / 2 + floor(o / 2), i, floor(j / 2)).
   return unpack4(ctx, tex, [N, Cout, Ho, Wo], `
     const n = ${idiv('this.thread.z', Cout)};
     const o = this.thread.z - n * ${Cout};
-    const q = ${idiv('o', 4)};
-    const k = o - q * 4;
-    const pz = n * ${Q} + q;`);
+    const h = ${idiv('o', 2)};
+    const px = ${idiv('this.thread.x', 2)};
+    const k = o - h * 2 + (this.thread.x - px * 2) * 2;
+    const pz = n * ${Cout / 2} + h;`);
 }
 
-/** Weights [Cout, Cg, kH, kW] as an Array(4) texture whose texel (q Cg + c, u, v) holds w[4q + k, c, u, v] for k = 0..3. */
-function packWeightsByOutput(ctx: GpuContext, w: Texture, shape: readonly number[]): Texture {
-  const [Cout, Cg, kH, kW] = shape;
-  return ctx.runPacked(`function (w) {
-    const q = ${idiv('this.thread.z', Cg)};
-    const c = this.thread.z - q * ${Cg};
-    const z = q * ${4 * Cg} + c;
-    return [w[z][this.thread.y][this.thread.x], w[z + ${Cg}][this.thread.y][this.thread.x], w[z + ${2 * Cg}][this.thread.y][this.thread.x], w[z + ${3 * Cg}][this.thread.y][this.thread.x]];
-  }`, [kW, kH, (Cout / 4) * Cg], w);
+/**
+ * The 2 x 2 tile of conv2dForwardTile for layers with fewer than four input
+ * channels per group (a first layer: packing three colour channels to a texel
+ * would waste a quarter of every read). Here texels hold four neighbouring
+ * columns instead: x as a texture whose texel (n C + c, y, t) holds
+ * x[n, c, y - pad, t - pad .. t - pad + 3] (one texel per column start, so a
+ * window at any stride begins on one), each filter row as ceil(kW / 4)
+ * texels. Reads shared by the tile's two columns (all of them but one when
+ * the stride is 4, as in conv1) are made once: the source is generated with
+ * the column offsets of this layer.
+ */
+export function conv2dForwardCols(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: Conv2dParams): GpuTensor {
+  const ctx = sameContext('conv2dForward', x, w, b);
+  const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dForward', x.shape, w.shape, p);
+  expectShape('conv2dForward', 'b', b, [Cout]);
+  if (Coutg % 2 !== 0) throw new RangeError(`conv2dForwardCols: Cout / groups = ${Coutg} is not even`);
+  const s = p.stride, B = Math.ceil(kW / 4), P = Cout / 2, Wt = Math.ceil(Wo / 2);
+  const Hp = H + 2 * p.pad, Wp = (2 * Wt - 1) * s + 4 * B - 3;
+  const x4 = packColumns(ctx, x.tex, [N * C, H, W], p.pad, Hp, Wp, 1);
+  const w4 = packColumns(ctx, w.tex, [Cout * Cg, kH, kW], 0, kH, B, 4);
+  // Column offsets from the tile's first window start: 4b for its first column, s + 4b for its second.
+  const offsets = [...new Set([...Array(B).keys()].flatMap((k) => [4 * k, s + 4 * k]))];
+  const dot = (a: string, v: string) => `${a}[0] * ${v}[0] + ${a}[1] * ${v}[1] + ${a}[2] * ${v}[2] + ${a}[3] * ${v}[3]`;
+  const steps = [...Array(B).keys()].map((k) => `
+          const w0${k} = w4[wz][u][${k}];
+          const w1${k} = w4[wz + ${Cg}][u][${k}];
+          s00 += ${dot(`w0${k}`, `xv${4 * k}`)};
+          s10 += ${dot(`w1${k}`, `xv${4 * k}`)};
+          s01 += ${dot(`w0${k}`, `xv${s + 4 * k}`)};
+          s11 += ${dot(`w1${k}`, `xv${s + 4 * k}`)};`).join('');
+  const tile = `function (x4, w4, b) {
+    const n = ${idiv('this.thread.z', P)};
+    const o = (this.thread.z - n * ${P}) * 2;
+    const g = ${idiv('o', Coutg)};
+    const y0 = this.thread.y * ${s};
+    const x0 = this.thread.x * ${2 * s};
+    let s00 = b[o];
+    let s10 = b[o + 1];
+    let s01 = s00;
+    let s11 = s10;
+    for (let c = 0; c < ${Cg}; c++) {
+      const xz = n * ${C} + g * ${Cg} + c;
+      const wz = o * ${Cg} + c;
+      for (let u = 0; u < ${kH}; u++) {
+        ${offsets.map((d) => `const xv${d} = x4[xz][y0 + u][x0 + ${d}];`).join('\n        ')}${steps}
+      }
+    }
+    return [s00, s10, s01, s11];
+  }`;
+  const tex = ctx.runPacked(tile, [Wt, Ho, N * P], x4, w4, b.tex);
+  ctx.release(x4);
+  ctx.release(w4);
+  return unpackTiles(ctx, tex, N, Cout, Ho, Wo);
+}
+
+/**
+ * A tensor read as planes [Z, H, W] into an Array(4) texture [Wp, Hp, Z] whose texel
+ * (z, y, t) holds t[z, y - pad, t step - pad + k] for k = 0..3, zero outside the plane.
+ */
+function packColumns(ctx: GpuContext, t: Texture, [Z, H, W]: readonly number[], pad: number, Hp: number, Wp: number, step: number): Texture {
+  const at = (k: number) => `xx + ${k} >= 0 && xx + ${k} < ${W} ? t[this.thread.z][yy][xx + ${k}] : 0`;
+  return ctx.runPacked(`function (t) {
+    const yy = this.thread.y - ${pad};
+    const xx = this.thread.x * ${step} - ${pad};
+    if (yy < 0 || yy >= ${H}) return [0, 0, 0, 0];
+    return [${at(0)}, ${at(1)}, ${at(2)}, ${at(3)}];
+  }`, [Wp, Hp, Z], t);
 }
 
 /**
@@ -212,8 +242,8 @@ function packWeightsByInput(ctx: GpuContext, w: Texture, shape: readonly number[
  * Kernel source returning [t[z + k][y][x] for k = 0..3], with 0 for the
  * components whose channel c + k is not below `limit` (no read there).
  */
-function fourOrZero(t: string, z: string, c: string, limit: number): string {
-  const at = (k: number) => `${t}[${z} + ${k}][this.thread.y][this.thread.x]`;
+function fourOrZero(t: string, z: string, c: string, limit: number, y = 'this.thread.y', x = 'this.thread.x'): string {
+  const at = (k: number) => `${t}[${z} + ${k}][${y}][${x}]`;
   if (limit % 4 === 0) return `return [${at(0)}, ${at(1)}, ${at(2)}, ${at(3)}];`;
   return `let a0 = ${at(0)};
     let a1 = 0;
@@ -226,11 +256,12 @@ function fourOrZero(t: string, z: string, c: string, limit: number): string {
 }
 
 /**
- * x [N, C, H, W] with C = groups Cg as an Array(4) texture whose texel
- * ((n groups + g) R + r, y, x) holds x[n, g Cg + 4r + k, y, x] for k = 0..3,
- * R = ceil(Cg / 4), zero where 4r + k >= Cg.
+ * x [N, C, H, W] with C = groups Cg as an Array(4) texture [Wp, Hp, N groups R]
+ * whose texel ((n groups + g) R + r, y, x) holds x[n, g Cg + 4r + k, y - pad, x - pad]
+ * for k = 0..3, R = ceil(Cg / 4), zero where 4r + k >= Cg or outside the
+ * image (the zero padding written out, up to Hp rows and Wp columns).
  */
-function packInputByChannel(ctx: GpuContext, x: Texture, shape: readonly number[], groups: number): Texture {
+function packInputByChannel(ctx: GpuContext, x: Texture, shape: readonly number[], groups: number, pad: number, Hp: number, Wp: number): Texture {
   const [N, C, H, W] = shape;
   const Cg = C / groups, R = Math.ceil(Cg / 4);
   return ctx.runPacked(`function (x) {
@@ -238,8 +269,11 @@ function packInputByChannel(ctx: GpuContext, x: Texture, shape: readonly number[
     const c = (this.thread.z - ng * ${R}) * 4;
     const n = ${idiv('ng', groups)};
     const z = n * ${C} + (ng - n * ${groups}) * ${Cg} + c;
-    ${fourOrZero('x', 'z', 'c', Cg)}
-  }`, [W, H, N * groups * R], x);
+    const yy = this.thread.y - ${pad};
+    const xx = this.thread.x - ${pad};
+    if (yy < 0 || yy >= ${H} || xx < 0 || xx >= ${W}) return [0, 0, 0, 0];
+    ${fourOrZero('x', 'z', 'c', Cg, 'yy', 'xx')}
+  }`, [Wp, Hp, N * groups * R], x);
 }
 
 /** dy [N, Cout, Ho, Wo] as an Array(4) texture whose texel (n Cout / 4 + q, i, j) holds dy[n, 4q + k, i, j] for k = 0..3. */
@@ -266,13 +300,14 @@ function strideOffsets(s: number, pad: number): string {
 
 /**
  * Turns an Array(4) texture into a tensor of the usual layout and releases
- * it. `locate` is kernel source that sets pz (the packed plane) and k (the
- * component) for output plane this.thread.z; with acc, acc's value is added.
+ * it. `locate` is kernel source that sets pz (the packed plane), k (the
+ * component) and, unless it is this.thread.x, px (the packed column) for
+ * output element this.thread; with acc, acc's value is added.
  */
 function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate: string, acc?: GpuTensor): GpuTensor {
   const src = `function (t${acc ? ', acc' : ''}) {
     ${locate}
-    const v = t[pz][this.thread.y][this.thread.x];
+    const v = t[pz][this.thread.y][${locate.includes('const px') ? 'px' : 'this.thread.x'}];
     let r = v[3];
     if (k == 0) r = v[0];
     if (k == 1) r = v[1];
@@ -292,21 +327,21 @@ function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate
  * the default), else one output per thread ('simple').
  */
 export function conv2dBackward(
-  dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc?: { dw: GpuTensor; db: GpuTensor }, kernel?: ConvForwardKernel,
+  dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc?: { dw: GpuTensor; db: GpuTensor }, kernel?: ConvBackwardKernel,
 ): Conv2dGrads {
   return conv2dGrads(dy, x, w, p, acc, kernel, true) as Conv2dGrads;
 }
 
 /** dw and db only, for a network's first layer (the image needs no gradient): the twin of the CPU's. */
 export function conv2dBackwardWeights(
-  dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc?: { dw: GpuTensor; db: GpuTensor }, kernel?: ConvForwardKernel,
+  dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc?: { dw: GpuTensor; db: GpuTensor }, kernel?: ConvBackwardKernel,
 ): Omit<Conv2dGrads, 'dx'> {
   const { dw, db } = conv2dGrads(dy, x, w, p, acc, kernel, false);
   return { dw, db };
 }
 
 function conv2dGrads(
-  dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc: { dw: GpuTensor; db: GpuTensor } | undefined, kernel: ConvForwardKernel | undefined, inputGrad: boolean,
+  dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc: { dw: GpuTensor; db: GpuTensor } | undefined, kernel: ConvBackwardKernel | undefined, inputGrad: boolean,
 ) {
   const ctx = sameContext('conv2dBackward', dy, x, w);
   const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dBackward', x.shape, w.shape, p);
