@@ -39,6 +39,7 @@ for (const B of batches) {
     for (const [dir, key] of [['forward', 'fwd'], ['backward', 'bwd']] as const) {
       if (layer === 'loss' && dir === 'backward') continue;
       const flops = g.flops === undefined ? undefined : g.flops * (dir === 'backward' ? 2 : 1);
+      g.ops[key](); // compiles the shaders: not timed (measure() times its first call alone when it is slow)
       const tg = measure(`${layer} b${B} ${dir} gpu`, g.ops[key]);
       const tc = measure(`${layer} b${B} ${dir} cpu`, c.ops[key]);
       rows.push([layer === 'loss' ? 'softmax xent' : layer, String(B), dir, tg.ms.toFixed(1), gflops(flops, tg.ms), tc.ms.toFixed(1), gflops(flops, tc.ms), `${(tc.ms / tg.ms).toFixed(2)}x`]);
@@ -56,6 +57,8 @@ if (withModel) {
     const s = createTrainState(be, c, host);
     const xt = be.upload(x, [8, 3, 227, 227]);
     const r = rng.state();
+    trainStep(be, c, s, xt, labels, Rng.fromState(r), PAPER_SGD); // shader compilation, untimed
+    finish();
     const t = measure(`paper training step b8 ${be.name}`, () => { trainStep(be, c, s, xt, labels, Rng.fromState(r), PAPER_SGD); finish(); }, 5);
     disposeTrainState(be, s);
     be.dispose(xt);
