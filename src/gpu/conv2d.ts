@@ -84,6 +84,27 @@ export function conv2dForwardSimple(x: GpuTensor, w: GpuTensor, b: GpuTensor, p:
 }
 
 /**
+ * Kernel source opening both tiled forward kernels: thread z is (image n,
+ * output channels o, o + 1 of group g), thread (x, y) the tile's output row i
+ * and columns 2x, 2x + 1, whose windows start at row y0 and columns x0 and
+ * x0 + stride of the padded input; sums s{channel}{column} start at the biases.
+ */
+function tileStart(P: number, Coutg: number, stride: number): string {
+  return `const n = ${idiv('this.thread.z', P)};
+    const o = (this.thread.z - n * ${P}) * 2;
+    const g = ${idiv('o', Coutg)};
+    const y0 = this.thread.y * ${stride};
+    const x0 = this.thread.x * ${2 * stride};
+    let s00 = b[o];
+    let s10 = b[o + 1];
+    let s01 = s00;
+    let s11 = s10;`;
+}
+
+/** Kernel source for the dot product of two four-value texels a and v. */
+const dot = (a: string, v: string) => `${a}[0] * ${v}[0] + ${a}[1] * ${v}[1] + ${a}[2] * ${v}[2] + ${a}[3] * ${v}[3]`;
+
+/**
  * Two output channels o, o + 1 (same group) at two output columns j, j + 1
  * per thread: the 2 x 2 output tile that needs the fewest texture reads per
  * multiply-add when a thread writes four values (one RGBA texel). x is first
@@ -107,17 +128,8 @@ export function conv2dForwardTile(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: C
   const Hp = H + 2 * p.pad, Wp = Math.max(W + 2 * p.pad, (2 * Wt - 1) * s + kW);
   const x4 = packInputByChannel(ctx, x.tex, x.shape, groups, p.pad, Hp, Wp);
   const w4 = packWeightsByInput(ctx, w.tex, w.shape);
-  const dot = (a: string, v: string) => `${a}[0] * ${v}[0] + ${a}[1] * ${v}[1] + ${a}[2] * ${v}[2] + ${a}[3] * ${v}[3]`;
   const tile = `function (x4, w4, b) {
-    const n = ${idiv('this.thread.z', P)};
-    const o = (this.thread.z - n * ${P}) * 2;
-    const g = ${idiv('o', Coutg)};
-    const y0 = this.thread.y * ${s};
-    const x0 = this.thread.x * ${2 * s};
-    let s00 = b[o];
-    let s10 = b[o + 1];
-    let s01 = s00;
-    let s11 = s10;
+    ${tileStart(P, Coutg, s)}
     for (let r = 0; r < ${R}; r++) {
       const xz = (n * ${groups} + g) * ${R} + r;
       const wz = o * ${R} + r;
@@ -136,14 +148,17 @@ export function conv2dForwardTile(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: C
     }
     return [s00, s10, s01, s11];
   }`;
-  const tex = ctx.runPacked(tile, [Wt, Ho, N * P], x4, w4, b.tex);
-  ctx.release(x4);
-  ctx.release(w4);
-  return unpackTiles(ctx, tex, N, Cout, Ho, Wo);
+  return runTiles(ctx, tile, x4, w4, b, [N, Cout, Ho, Wo]);
 }
 
-/** The forward tiles' texture [ceil(Wo / 2), Ho, N Cout / 2] unpacked to y [N, Cout, Ho, Wo] (and released). */
-function unpackTiles(ctx: GpuContext, tex: Texture, N: number, Cout: number, Ho: number, Wo: number): GpuTensor {
+/**
+ * Runs a tiled forward kernel on the packed operands (then released) into a
+ * texture [ceil(Wo / 2), Ho, N Cout / 2] and unpacks it to y [N, Cout, Ho, Wo].
+ */
+function runTiles(ctx: GpuContext, src: string, x4: Texture, w4: Texture, b: GpuTensor, [N, Cout, Ho, Wo]: number[]): GpuTensor {
+  const tex = ctx.runPacked(src, [Math.ceil(Wo / 2), Ho, N * Cout / 2], x4, w4, b.tex);
+  ctx.release(x4);
+  ctx.release(w4);
   // Output (n, o, i, j) is component (o mod 2) + 2 (j mod 2) of packed texel (n Cout / 2 + floor(o / 2), i, floor(j / 2)).
   return unpack4(ctx, tex, [N, Cout, Ho, Wo], `
     const n = ${idiv('this.thread.z', Cout)};
@@ -176,7 +191,6 @@ export function conv2dForwardCols(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: C
   const w4 = packColumns(ctx, w.tex, [Cout * Cg, kH, kW], 0, kH, B, 4);
   // Column offsets from the tile's first window start: 4b for its first column, s + 4b for its second.
   const offsets = [...new Set([...Array(B).keys()].flatMap((k) => [4 * k, s + 4 * k]))];
-  const dot = (a: string, v: string) => `${a}[0] * ${v}[0] + ${a}[1] * ${v}[1] + ${a}[2] * ${v}[2] + ${a}[3] * ${v}[3]`;
   const steps = [...Array(B).keys()].map((k) => `
           const w0${k} = w4[wz][u][${k}];
           const w1${k} = w4[wz + ${Cg}][u][${k}];
@@ -185,15 +199,7 @@ export function conv2dForwardCols(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: C
           s01 += ${dot(`w0${k}`, `xv${s + 4 * k}`)};
           s11 += ${dot(`w1${k}`, `xv${s + 4 * k}`)};`).join('');
   const tile = `function (x4, w4, b) {
-    const n = ${idiv('this.thread.z', P)};
-    const o = (this.thread.z - n * ${P}) * 2;
-    const g = ${idiv('o', Coutg)};
-    const y0 = this.thread.y * ${s};
-    const x0 = this.thread.x * ${2 * s};
-    let s00 = b[o];
-    let s10 = b[o + 1];
-    let s01 = s00;
-    let s11 = s10;
+    ${tileStart(P, Coutg, s)}
     for (let c = 0; c < ${Cg}; c++) {
       const xz = n * ${C} + g * ${Cg} + c;
       const wz = o * ${Cg} + c;
@@ -203,10 +209,7 @@ export function conv2dForwardCols(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: C
     }
     return [s00, s10, s01, s11];
   }`;
-  const tex = ctx.runPacked(tile, [Wt, Ho, N * P], x4, w4, b.tex);
-  ctx.release(x4);
-  ctx.release(w4);
-  return unpackTiles(ctx, tex, N, Cout, Ho, Wo);
+  return runTiles(ctx, tile, x4, w4, b, [N, Cout, Ho, Wo]);
 }
 
 /**
