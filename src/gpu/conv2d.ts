@@ -303,14 +303,14 @@ function strideOffsets(s: number, pad: number): string {
 
 /**
  * Turns an Array(4) texture into a tensor of the usual layout and releases
- * it. `locate` is kernel source that sets pz (the packed plane), k (the
- * component) and, unless it is this.thread.x, px (the packed column) for
- * output element this.thread; with acc, acc's value is added.
+ * it. `locate` is kernel source that sets pz (the packed plane), px (the
+ * packed column) and k (the component) of output element this.thread; with
+ * acc, acc's value is added.
  */
 function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate: string, acc?: GpuTensor): GpuTensor {
   const src = `function (t${acc ? ', acc' : ''}) {
     ${locate}
-    const v = t[pz][this.thread.y][${locate.includes('const px') ? 'px' : 'this.thread.x'}];
+    const v = t[pz][this.thread.y][px];
     let r = v[3];
     if (k == 0) r = v[0];
     if (k == 1) r = v[1];
@@ -475,7 +475,8 @@ function conv2dBackwardDxX4(dy: GpuTensor, w: GpuTensor, xShape: readonly number
     const ci = this.thread.z - n * ${C};
     const q = ${idiv('ci', 4)};
     const k = ci - q * 4;
-    const pz = n * ${Q} + q;`);
+    const pz = n * ${Q} + q;
+    const px = this.thread.x;`);
 }
 
 /**
@@ -527,6 +528,7 @@ function conv2dBackwardDwX4(dy: GpuTensor, x: GpuTensor, wShape: readonly number
     const c = this.thread.z - o * ${Cg};
     const q = ${idiv('o', 4)};
     const k = o - q * 4;
-    const pz = q * ${Cg} + c;`, acc);
+    const pz = q * ${Cg} + c;
+    const px = this.thread.x;`, acc);
   return out;
 }
