@@ -179,7 +179,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
         writeAtomic(ckptPath, encodeCheckpoint({ config, trainer: s, options, stats, params, velocity, meta }));
         writeFileSync(logPath, `${JSON.stringify({ ...r, time: new Date().toISOString() })}\n`, { flag: 'a' });
         console.log(`epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, val loss ${r.valLoss.toFixed(4)}, val top-1 ${(100 * r.valTop1).toFixed(2)} %, ` +
-          `top-5 ${(100 * r.valTop5).toFixed(2)} %, lr ${r.lr}${s.lr !== r.lr ? ` -> ${s.lr}` : ''}, ${r.seconds.toFixed(0)} s, ${r.imagesPerSecond.toFixed(0)} img/s` +
+          `top-5 ${(100 * r.valTop5).toFixed(2)} %, lr ${fmtLr(r.lr)}${s.lr !== r.lr ? ` -> ${fmtLr(s.lr)}` : ''}, ${r.seconds.toFixed(0)} s, ${r.imagesPerSecond.toFixed(0)} img/s` +
           (partitions > 1 ? `, ${(r.crossedBytesPerStep / 1024).toFixed(0)} KiB crossed per step` : ''));
       },
     });
@@ -200,4 +200,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   console.log(`wrote ${join(out, 'curves.png')}, ${join(out, 'conv1.png')}, ${logPath}, ${ckptPath}`);
   await net.dispose();
   return 0;
+}
+
+/** A learning rate as people write it: 0.03 / 10 / 10 prints 0.0003, not 0.00030000000000000003. */
+function fmtLr(lr: number): string {
+  return String(Number(lr.toPrecision(12)));
 }
