@@ -57,9 +57,13 @@ function instantiateKernel(): { memory: WebAssembly.Memory; tiles: (kc: number, 
   if (typeof WebAssembly === 'undefined') return null;
   const bytes = Uint8Array.from(atob(GEMM_KERNEL_WASM), (c) => c.charCodeAt(0));
   if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
-  // Synchronous compilation: the module is 525 bytes, under the 4 KB browsers allow on the main thread.
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
-  return exports as unknown as { memory: WebAssembly.Memory; tiles: (kc: number, panels: number) => void };
+  try {
+    // Synchronous compilation: the module is 525 bytes, under the 4 KB browsers allow on the main thread.
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+    return exports as unknown as { memory: WebAssembly.Memory; tiles: (kc: number, panels: number) => void };
+  } catch {
+    return null; // a page whose Content-Security-Policy forbids compiling WebAssembly: the JavaScript tile serves
+  }
 }
 
 /** Which 4 x 4 micro-kernel gemm() runs: WebAssembly SIMD ('wasm', the default where available) or JavaScript. */
