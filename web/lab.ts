@@ -5,6 +5,7 @@
 // `alexnet verify --compare` in Node. web/main.ts draws it.
 
 import { cpuBackend } from '../src/cpu/backend.js';
+import { gemmKernel } from '../src/cpu/gemm.js';
 import { Rng } from '../src/cpu/random.js';
 import { gpuBackend } from '../src/gpu/backend.js';
 import { GpuContext, type GpuMode } from '../src/gpu/context.js';
@@ -75,11 +76,11 @@ export class Lab {
     return new PartitionedNet([gpuBackend(this.contexts[0]), gpuBackend(this.contexts[1])], c, params, velocity);
   }
 
-  /** The WebGL version and renderer the contexts really got. */
-  describe(): { webgl: string; renderer: string } {
+  /** The WebGL version and renderer the contexts really got, and the CPU reference's matrix-product tile (for the agreement check). */
+  describe(): { webgl: string; renderer: string; cpuTile: 'wasm' | 'js' } {
     const gl = this.contexts[0].gpu.context as WebGLRenderingContext;
     const dbg = gl.getExtension('WEBGL_debug_renderer_info');
-    return { webgl: String(gl.getParameter(gl.VERSION)), renderer: String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER)) };
+    return { webgl: String(gl.getParameter(gl.VERSION)), renderer: String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER)), cpuTile: gemmKernel() };
   }
 
   /** Whether a run is in progress. */

@@ -100,7 +100,8 @@ async function main(): Promise<void> {
   status(`opening two WebGL${webgl} contexts and fetching the Fashion-MNIST slice…`);
   const lab = await Lab.open({ webgl, base: location.href });
   const d = lab.describe();
-  const intro = `${d.webgl} on ${d.renderer}; two contexts. ${lab.data.train.n} training and ${lab.data.val.n} validation images; ` +
+  const intro = `${d.webgl} on ${d.renderer}; two contexts; CPU reference on the ${d.cpuTile === 'wasm' ? 'WebAssembly SIMD' : 'JavaScript'} matrix tile. ` +
+    `${lab.data.train.n} training and ${lab.data.val.n} validation images; ` +
     `batch ${lab.options.batchSize}, lr ${lab.options.lr}.`;
   status(`${intro}\nReady.`);
   drawCurves(lab);

@@ -80,6 +80,7 @@ for (const webgl of [2, 1] as const) {
     const page = await openPage(webgl);
     const d = await page.evaluate(() => (window as any).alexnet.describe());
     assert.match(d.webgl, webgl === 2 ? /^WebGL 2\.0/ : /^WebGL 1\.0/);
+    assert.is(d.cpuTile, 'wasm', 'Chromium runs the CPU reference on the WebAssembly SIMD tile');
     const contexts = await page.evaluate(() => (window as any).alexnet.lab.contexts.map((c: any) => c.gpu.mode));
     assert.equal(contexts, webgl === 2 ? ['webgl2', 'webgl2'] : ['webgl', 'webgl']);
     const r = await page.evaluate(async () => {
