@@ -27,9 +27,10 @@
 // browser), the 4 x 4 micro-kernel runs as gemm-kernel.wat instead: the same
 // float64 multiply-adds in the same order, so the same bits, two at a time
 // (10-14 GFLOP/s on one core here).
-// The packs then live in the WebAssembly module's memory. The JavaScript
-// micro-kernel below stays as the readable form and the fallback;
-// useGemmKernel('js') selects it (for tests and benchmarks).
+// The packs and the tiles then live in the WebAssembly module's memory. The
+// JavaScript micro-kernel (tilesJs below, same interface) stays as the
+// readable form and the fallback; useGemmKernel('js') selects it (for tests
+// and benchmarks).
 //
 // Packing copies all of B, which does not pay when A has few rows: the fully
 // connected layers at batch 1 to 8 multiply a handful of rows by a weight
@@ -54,7 +55,7 @@ let useSimd = simd !== null;
 const B_AT = 8 * 4 * KC, TILES_AT = B_AT + 8 * KC * NC;
 const packA = simd ? new Float64Array(simd.memory.buffer, 0, 4 * KC) : new Float64Array(4 * KC);
 const packB = simd ? new Float64Array(simd.memory.buffer, B_AT, KC * NC) : new Float64Array(KC * NC);
-const tilesOut = simd ? new Float64Array(simd.memory.buffer, TILES_AT, 4 * NC) : new Float64Array(0);
+const tilesOut = simd ? new Float64Array(simd.memory.buffer, TILES_AT, 4 * NC) : new Float64Array(4 * NC);
 
 function instantiateKernel(): { memory: WebAssembly.Memory; tiles: (kc: number, panels: number) => void } | null {
   if (typeof WebAssembly === 'undefined') return null;
@@ -96,7 +97,6 @@ export function gemm(
     gemmRowsDot(M, N, K, A, aOff, aRow, B, bOff, bCol, C, cOff);
     return;
   }
-  const tile = new Float64Array(16);
   // K slices of equal depth (conv1's K = 363 as 182 + 181, not 256 + 107): a short last slice costs tile overhead.
   const kStep = Math.ceil(K / Math.ceil(K / KC));
   for (let k0 = 0; k0 < K; k0 += kStep) {
@@ -124,52 +124,50 @@ export function gemm(
             for (let k = 0; k < kc; k++) packA[k * 4 + ii] = 0;
           }
         }
-        if (useSimd) {
-          simd!.tiles(kc, panels);
-          for (let p = 0; p < panels; p++) {
-            // Tile p, column-major: T[ii][jj] at tilesOut[16 p + 4 jj + ii].
-            const j = j0 + 4 * p, jn = Math.min(4, N - j), t = 16 * p;
-            for (let ii = 0; ii < im; ii++) {
-              const c = cOff + (i0 + ii) * N + j;
-              for (let jj = 0; jj < jn; jj++) C[c + jj] += tilesOut[t + 4 * jj + ii];
-            }
-          }
-          continue;
-        }
+        // The micro-kernel writes each panel's 4 x 4 tile to tilesOut, column-major: T[ii][jj] at 16 p + 4 jj + ii.
+        if (useSimd) simd!.tiles(kc, panels);
+        else tilesJs(kc, panels);
         for (let p = 0; p < panels; p++) {
-          const base = p * kc * 4;
-          let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-          let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-          for (let k = 0; k < kc; k++) {
-            const a = k * 4, b = base + k * 4;
-            const a0 = packA[a], a1 = packA[a + 1], a2 = packA[a + 2], a3 = packA[a + 3];
-            // One value of B at a time keeps fewer values live than loading all four (measured ~8 % faster).
-            let bv = packB[b];
-            c00 += a0 * bv; c10 += a1 * bv; c20 += a2 * bv; c30 += a3 * bv;
-            bv = packB[b + 1];
-            c01 += a0 * bv; c11 += a1 * bv; c21 += a2 * bv; c31 += a3 * bv;
-            bv = packB[b + 2];
-            c02 += a0 * bv; c12 += a1 * bv; c22 += a2 * bv; c32 += a3 * bv;
-            bv = packB[b + 3];
-            c03 += a0 * bv; c13 += a1 * bv; c23 += a2 * bv; c33 += a3 * bv;
-          }
-          const j = j0 + 4 * p, jn = Math.min(4, N - j);
-          const c = cOff + i0 * N + j;
-          if (im === 4 && jn === 4) {
-            C[c] += c00; C[c + 1] += c01; C[c + 2] += c02; C[c + 3] += c03;
-            C[c + N] += c10; C[c + N + 1] += c11; C[c + N + 2] += c12; C[c + N + 3] += c13;
-            C[c + 2 * N] += c20; C[c + 2 * N + 1] += c21; C[c + 2 * N + 2] += c22; C[c + 2 * N + 3] += c23;
-            C[c + 3 * N] += c30; C[c + 3 * N + 1] += c31; C[c + 3 * N + 2] += c32; C[c + 3 * N + 3] += c33;
-          } else {
-            tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-            tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
-            tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
-            tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
-            for (let ii = 0; ii < im; ii++) for (let jj = 0; jj < jn; jj++) C[c + ii * N + jj] += tile[ii * 4 + jj];
+          const j = j0 + 4 * p, jn = Math.min(4, N - j), t = 16 * p;
+          for (let ii = 0; ii < im; ii++) {
+            const c = cOff + (i0 + ii) * N + j;
+            for (let jj = 0; jj < jn; jj++) C[c + jj] += tilesOut[t + 4 * jj + ii];
           }
         }
       }
     }
+  }
+}
+
+/**
+ * The micro-kernel in JavaScript, the twin of gemm-kernel.wat's `tiles`: for
+ * each of `panels` panels p, T_p = packA^T (4 x kc) times panel p of packB
+ * (kc x 4), sixteen sums held in local variables, each k loading 4 values of
+ * A and 4 of B for 16 multiply-adds; written to tilesOut column-major.
+ */
+function tilesJs(kc: number, panels: number): void {
+  for (let p = 0; p < panels; p++) {
+    const base = p * kc * 4;
+    let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+    let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+    for (let k = 0; k < kc; k++) {
+      const a = k * 4, b = base + k * 4;
+      const a0 = packA[a], a1 = packA[a + 1], a2 = packA[a + 2], a3 = packA[a + 3];
+      // One value of B at a time keeps fewer values live than loading all four (measured ~8 % faster).
+      let bv = packB[b];
+      c00 += a0 * bv; c10 += a1 * bv; c20 += a2 * bv; c30 += a3 * bv;
+      bv = packB[b + 1];
+      c01 += a0 * bv; c11 += a1 * bv; c21 += a2 * bv; c31 += a3 * bv;
+      bv = packB[b + 2];
+      c02 += a0 * bv; c12 += a1 * bv; c22 += a2 * bv; c32 += a3 * bv;
+      bv = packB[b + 3];
+      c03 += a0 * bv; c13 += a1 * bv; c23 += a2 * bv; c33 += a3 * bv;
+    }
+    const t = 16 * p;
+    tilesOut[t] = c00; tilesOut[t + 1] = c10; tilesOut[t + 2] = c20; tilesOut[t + 3] = c30;
+    tilesOut[t + 4] = c01; tilesOut[t + 5] = c11; tilesOut[t + 6] = c21; tilesOut[t + 7] = c31;
+    tilesOut[t + 8] = c02; tilesOut[t + 9] = c12; tilesOut[t + 10] = c22; tilesOut[t + 11] = c32;
+    tilesOut[t + 12] = c03; tilesOut[t + 13] = c13; tilesOut[t + 14] = c23; tilesOut[t + 15] = c33;
   }
 }
 
