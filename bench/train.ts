@@ -9,7 +9,7 @@
 
 import { Rng } from '../src/cpu/random.js';
 import { PAPER_SGD } from '../src/cpu/sgd.js';
-import { makeNet } from '../src/cli/nets.js';
+import { makeNet } from '../src/api/nets.js';
 import { CONFIGS } from '../src/nn/config.js';
 import { initParams } from '../src/nn/model.js';
 import { listOption, markdownTable } from './harness.js';

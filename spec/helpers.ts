@@ -105,5 +105,8 @@ export const FC_SEED_OPTION = process.env.FC_SEED === 'random' ? {} : { seed: Nu
 /** fast-check settings for the CPU property tests. */
 export const FC = { numRuns: 40, includeErrorInReport: true, ...FC_SEED_OPTION };
 
-/** The golden set beside every checkout (and beside CI's clone): ../shared/goldens. */
-export const GOLDENS = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/goldens');
+/** The project's own golden cases (scripts/goldens.py, PyTorch float64), committed in goldens/. */
+export const GOLDENS = resolve(dirname(fileURLToPath(import.meta.url)), '../goldens');
+
+/** The development set beside a checkout (../shared/goldens), when present: run as an extra set. */
+export const SHARED_GOLDENS = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/goldens');

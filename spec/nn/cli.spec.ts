@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,8 +70,67 @@ test('alexnet verify exits non-zero on a failing case, an unknown op, or a missi
   const missing = alexnet('verify', '--goldens', join(dir, 'nope'));
   assert.is(missing.status, 1);
   assert.match(missing.stderr, /--goldens .*nope is not a readable folder/);
-  assert.is(alexnet('verify').status, 1);
   assert.is(alexnet('frobnicate').status, 2);
+});
+
+test('alexnet verify with no --goldens runs the goldens shipped with the package; --json prints one object', () => {
+  const r = alexnet('verify', '--json');
+  assert.is(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.ok(j.ok);
+  assert.ok(j.passed >= 36 && j.failed === 0, r.stdout.slice(0, 200));
+  assert.match(j.folders[0], /goldens$/);
+});
+
+test('every command answers --help with its options and defaults, exit 0; --version prints the package version', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const v = alexnet('--version');
+  assert.is(v.status, 0);
+  assert.is(v.stdout.trim(), pkg.version);
+  for (const cmd of ['train', 'eval', 'predict', 'verify', 'summary', 'serve']) {
+    const h = alexnet(cmd, '--help');
+    assert.is(h.status, 0, `${cmd}: ${h.stderr}`);
+    assert.match(h.stdout, new RegExp(`^usage: alexnet ${cmd}`), cmd);
+    assert.match(h.stdout, /--help\s+this text/, cmd);
+  }
+  assert.match(alexnet('train', '--help').stdout, /--lr N\s+initial learning rate/);
+  assert.match(alexnet('predict', '--help').stdout, /--top N\s+.*\(default 5\)/);
+  assert.match(alexnet('help').stdout, /commands:[\s\S]*train[\s\S]*exit codes: 0 success, 1 a failure while working, 2 a usage error/);
+});
+
+test('usage errors exit 2 with the one-line reason and the usage, before any work starts', () => {
+  const cases: [string[], RegExp][] = [
+    [['predict', 'x.png', '--top', '0'], /--top must be an integer >= 1, got '0'/],
+    [['eval', '--test-limit', 'abc'], /--test-limit must be an integer >= 1, got 'abc'/],
+    [['train', '--bias-one', 'abc'], /--bias-one must be a number, got 'abc'/],
+    [['train', '--test-limit', '0'], /--test-limit must be an integer >= 1, got '0'/],
+    [['train', '--lr', '-1'], /--lr must be a number > 0, got '-1'/],
+    [['train', '--backend', 'tpu'], /--backend must be one of gpu, cpu, got 'tpu'/],
+    [['summary', '--config', 'vgg'], /--config must be one of paper, torchvision, small, small-32, tiny, got 'vgg'/],
+    [['summary', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['verify', '--batch'], /option '--batch' needs a value/],
+    [['predict'], /needs IMAGE\.\.\./],
+  ];
+  for (const [args, want] of cases) {
+    const r = alexnet(...args);
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want, args.join(' '));
+    assert.match(r.stderr, new RegExp(`usage: alexnet ${args[0]}`), args.join(' '));
+    assert.is(r.stderr.trim().split('\n').length, 2, `${args.join(' ')}: one line and the usage`);
+    assert.not.match(r.stderr, /at .*\.js:\d+/, 'no stack trace');
+  }
+  // A failure while working is exit 1: a missing checkpoint.
+  const r = alexnet('eval', '--checkpoint', '/nonexistent/ck.bin');
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /no checkpoint at \/nonexistent\/ck\.bin/);
+});
+
+test('alexnet summary --json gives the parameter count and every layer', () => {
+  const r = alexnet('summary', '--config', 'paper', '--json');
+  assert.is(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.is(j.parameters, 60965224);
+  assert.is(j.layers.find((l: { name: string }) => l.name === 'fc6').params, 37752832);
 });
 
 test.run();

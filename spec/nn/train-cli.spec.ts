@@ -35,7 +35,7 @@ test('widths, fc widths and dropout are parameters of alexnet train', () => {
   // conv 208 + 1616 + 3480 + 2616 + 1744 (conv2, conv4, conv5 in 2 groups), fc 2080 + 1056 + 330 (16 x 2 x 2 = 64 inputs to fc6).
   assert.match(r.stdout, /small \(13,130 parameters\)/);
   const bad = alexnet('train', '--backend', 'cpu', '--widths', '8,16', '--out', out);
-  assert.is(bad.status, 1);
+  assert.is(bad.status, 2);
   assert.match(bad.stderr, /--widths takes 5 positive integers separated by commas, got '8,16'/);
 });
 

@@ -69,6 +69,7 @@ test('the learning rate is divided by 10 after `patience` epochs without a bette
   const frozen: Net = {
     config: c, description: 'frozen',
     step: () => ({ loss: 1, crossedBytes: 0 }),
+    logits: (_x, n) => new Float32Array(n * 10),
     predict: (_x, n) => new Float32Array(n * 10).fill(0.1),
     exportState: () => ({ params: new Map(), velocity: new Map() }),
     dispose: async () => {},
@@ -85,6 +86,7 @@ test('with minDelta, a validation gain below the threshold counts as a plateau',
   const scripted: Net = {
     config: c, description: 'scripted',
     step: () => ({ loss: 1, crossedBytes: 0 }),
+    logits: (_x, n) => new Float32Array(n * 10),
     predict: (_x, n) => {
       // Class 0 for the first acc[epoch] of the validation images, class 1 for the rest.
       const out = new Float32Array(n * 10);
@@ -111,6 +113,7 @@ test('the batch hook gets each batch\'s loss and the running mean of the epoch',
   const counting: Net = {
     config: c, description: 'counting',
     step: () => ({ loss: ++k, crossedBytes: 0 }),
+    logits: (_x, n) => new Float32Array(n * 10),
     predict: (_x, n) => new Float32Array(n * 10).fill(0.1),
     exportState: () => ({ params: new Map(), velocity: new Map() }),
     dispose: async () => {},
@@ -132,6 +135,30 @@ test('a non-finite loss stops training with a clear error', async () => {
   }
   assert.instance(err, NonFiniteLossError, String(err));
   assert.match((err as Error).message, /the loss is (NaN|Infinity).*; training stopped/);
+});
+
+test('a validation loss that is not finite stops training before the epoch\'s checkpoint hook runs', async () => {
+  const epochs: number[] = [];
+  let calls = 0;
+  const diverging: Net = {
+    config: c, description: 'diverging',
+    step: () => ({ loss: 1, crossedBytes: 0 }),
+    logits: (_x, n) => new Float32Array(n * 10),
+    // Finite probabilities during epoch 1's validation, NaN from epoch 2 on.
+    predict: (_x, n) => new Float32Array(n * 10).fill(epochs.length === 0 ? 0.1 : NaN),
+    exportState: () => ({ params: new Map(), velocity: new Map() }),
+    dispose: async () => {},
+  };
+  let err: unknown;
+  try {
+    await train(diverging, { train: trainSet, val: valSet, stats }, { ...opts, epochs: 3 }, initialTrainerState(opts, 1), {
+      onEpoch: (r) => { epochs.push(r.epoch); calls++; },
+    });
+  } catch (e) { err = e; }
+  assert.ok(err instanceof NonFiniteLossError, String(err));
+  assert.match((err as Error).message, /epoch 2: the validation loss is NaN/);
+  assert.equal(epochs, [1], 'only the finite epoch reached onEpoch (which writes the checkpoint)');
+  assert.is(calls, 1);
 });
 
 test.run();

@@ -6,7 +6,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { loadImageFolder } from './images.js';
+import type { AlexNetConfig } from '../nn/config.js';
+import { datasetImageSize } from '../nn/data/preprocess.js';
+import { loadImageFolder, loadImageFolders } from './images.js';
 import { FASHION_MNIST_CLASSES, type ImageDataset, idxDataset, parseCifar10, parseIdx } from '../nn/data/dataset.js';
 
 /** Where Debian's dataset-fashion-mnist package installs Fashion-MNIST. */
@@ -50,6 +52,18 @@ export interface FolderOptions {
 }
 
 /**
+ * How image folders are read for a configuration: at datasetImageSize (the
+ * input size for small nets, 256 for the ImageNet-sized ones), in colour
+ * unless the net takes one channel; the small configuration, whose input
+ * adapts to its data, reads image folders as small-32 does (32 x 32 RGB).
+ * Training, evaluation and prediction all read folders through this.
+ */
+export function folderOptions(c: AlexNetConfig): FolderOptions {
+  if (c.name === 'small' && c.inputSize === 28 && c.inputChannels === 1) return { size: 32, channels: 3 };
+  return { size: datasetImageSize(c), channels: c.inputChannels === 1 ? 1 : 3 };
+}
+
+/**
  * Loads a dataset folder: IDX files (MNIST layout), CIFAR-10 binary batches,
  * or an image folder tree with train/ and test/ (or val/), each holding one
  * subfolder per class; the default is Fashion-MNIST from Debian.
@@ -81,11 +95,8 @@ export function loadDataset(dir?: string, folder: FolderOptions = { size: 256, c
   }
   const testDir = ['test', 'val'].map((d) => join(where, d)).find((d) => existsSync(d));
   if (existsSync(join(where, 'train')) && testDir) {
-    return {
-      train: loadImageFolder(join(where, 'train'), folder.size, folder.channels, 'folder-train'),
-      test: loadImageFolder(testDir, folder.size, folder.channels, 'folder-test'),
-      source: where,
-    };
+    const [train, test] = loadImageFolders([join(where, 'train'), testDir], folder.size, folder.channels, ['folder-train', 'folder-test']);
+    return { train, test, source: where };
   }
   throw new Error(`--data ${where}: found neither train/ and test/ image folders nor IDX files (train-images-idx3-ubyte[.gz], ...) nor CIFAR-10 batches (data_batch_1.bin, ...)`);
 }

@@ -1,63 +1,85 @@
 // `alexnet eval` and `alexnet predict`: a trained checkpoint on the test set
-// (ten crops where the options say so), or on image files.
+// (ten crops where asked), or on image files.
 
-import { parseArgs } from 'node:util';
-import { testBatch } from '../nn/data/augment.js';
-import { shorterSideAndCentreCrop } from '../nn/data/image.js';
-import { FASHION_MNIST_CLASSES, sliceDataset } from '../nn/data/dataset.js';
+import { alexnet } from '../api/model.js';
+import { makeNet } from '../api/nets.js';
+import { sliceDataset } from '../nn/data/dataset.js';
 import { evaluate } from '../nn/trainer.js';
-import { loadDataset } from './datasets.js';
-import { readImage } from './images.js';
-import { makeNet } from './nets.js';
+import { folderOptions, loadDataset } from './datasets.js';
+import { loadImage } from './images.js';
+import type { CommandSpec, OptionSpec, Parsed } from './options.js';
 import { readCheckpoint } from './train.js';
 
-const OPTIONS = {
-  checkpoint: { type: 'string', default: 'runs/latest/checkpoint.bin' },
-  data: { type: 'string' },
-  backend: { type: 'string', default: 'cpu' },
-  partitions: { type: 'string', default: '1' },
-  'ten-crop': { type: 'boolean', default: false },
-  top: { type: 'string', default: '5' },
-  'test-limit': { type: 'string' },
+const RUN_OPTIONS = {
+  checkpoint: { type: 'string', arg: 'FILE', default: 'runs/latest/checkpoint.bin', help: 'the checkpoint alexnet train wrote' },
+  backend: { type: 'enum', values: ['cpu', 'gpu'], default: 'cpu', help: 'the CPU reference or WebGL' },
+  partitions: { type: 'int', min: 1, max: 2, default: 1, help: 'backend instances the net is split over' },
+  'ten-crop': { type: 'boolean', help: 'average the softmax over the paper\'s ten views (section 4.1)' },
+  json: { type: 'boolean', help: 'print one JSON object instead of text' },
 } as const;
 
+/** The options of `alexnet eval`. */
+export const EVAL_COMMAND = {
+  name: 'eval',
+  summary: 'Top-1 and top-5 accuracy and the mean loss of a checkpoint on the test set of its data (or --data).',
+  options: {
+    ...RUN_OPTIONS,
+    data: { type: 'string', arg: 'DIR', help: 'dataset folder (default: the one the checkpoint was trained on)' },
+    'test-limit': { type: 'int', min: 1, help: 'the first N test images only' },
+    quiet: { type: 'boolean', help: 'print the result line only' },
+  },
+} as const satisfies CommandSpec<Record<string, OptionSpec>>;
+
+/** The options of `alexnet predict`. */
+export const PREDICT_COMMAND = {
+  name: 'predict',
+  summary: 'The most probable classes of PNG or JPEG images, with their probabilities.',
+  positionals: { usage: 'IMAGE...', min: 1 },
+  options: {
+    ...RUN_OPTIONS,
+    top: { type: 'int', min: 1, default: 5, help: 'how many classes to print per image' },
+  },
+} as const satisfies CommandSpec<Record<string, OptionSpec>>;
+
 /** `alexnet eval`: top-1 and top-5 on the test set of the checkpoint's data (or --data). */
-export async function evalCommand(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: OPTIONS });
-  const ck = readCheckpoint(v.checkpoint!);
-  const split = loadDataset(v.data ?? (ck.meta.data as string | undefined), { size: ck.config.inputSize <= 64 ? ck.config.inputSize : 256, channels: ck.config.inputChannels === 1 ? 1 : 3 });
-  const net = await makeNet(v.backend!, Number(v.partitions), ck.config, ck.params);
+export async function evalCommand({ values: v }: Parsed<typeof EVAL_COMMAND.options>): Promise<number> {
+  const ck = readCheckpoint(v.checkpoint);
+  const split = loadDataset(v.data ?? (ck.meta.data as string | undefined), folderOptions(ck.config));
   const views = v['ten-crop'] ? 10 : 1;
-  const t0 = Date.now();
-  const n = Math.min(split.test.n, v['test-limit'] ? Number(v['test-limit']) : split.test.n);
+  const n = Math.min(split.test.n, v['test-limit'] ?? split.test.n);
   const test = n < split.test.n ? sliceDataset(split.test, 0, n, `${split.test.name}[0:${n}]`) : split.test;
-  const r = evaluate(net, test, ck.stats, ck.options.augment, views);
-  await net.dispose();
+  const net = await makeNet(v.backend, v.partitions, ck.config, ck.params);
+  const t0 = Date.now();
+  let r: ReturnType<typeof evaluate>;
+  try {
+    r = evaluate(net, test, ck.stats, ck.options.augment, views);
+  } finally {
+    await net.dispose();
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  if (v.json) {
+    console.log(JSON.stringify({ checkpoint: v.checkpoint, epoch: ck.trainer.epoch, test: test.name, images: test.n, views, top1: r.top1, top5: r.top5, loss: r.loss, seconds }));
+    return 0;
+  }
   console.log(`${test.name}, ${test.n} images, ${views === 10 ? 'ten crops (four corners and centre, and their reflections), softmax averaged' : 'centre crop'}: ` +
-    `top-1 ${(100 * r.top1).toFixed(2)} %, top-5 ${(100 * r.top5).toFixed(2)} %, loss ${r.loss.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(1)} s, epoch ${ck.trainer.epoch} checkpoint)`);
+    `top-1 ${(100 * r.top1).toFixed(2)} %, top-5 ${(100 * r.top5).toFixed(2)} %, loss ${r.loss.toFixed(4)}` + (v.quiet ? '' : ` (${seconds.toFixed(1)} s, epoch ${ck.trainer.epoch} checkpoint)`));
   return 0;
 }
 
-/** `alexnet predict IMAGE...`: the top classes of each image with their probabilities. */
-export async function predictCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-  if (positionals.length === 0) throw new Error('predict needs one or more image files (PNG or JPEG)');
-  const ck = readCheckpoint(v.checkpoint!);
-  const c = ck.config, o = ck.options.augment;
-  const names = (ck.meta.classNames as string[] | undefined) ?? (String(ck.meta.data ?? '').includes('fashion') ? FASHION_MNIST_CLASSES : undefined);
-  const net = await makeNet(v.backend!, Number(v.partitions), c, ck.params);
-  const size = c.inputSize <= 64 ? c.inputSize : 256;
-  const top = Math.min(Number(v.top), c.classes);
-  for (const file of positionals) {
-    const img = shorterSideAndCentreCrop(readImage(file, c.inputChannels === 1 ? 1 : 3), size);
-    const d = { name: file, n: 1, channels: img.channels, height: size, width: size, images: img.data, labels: new Uint8Array(1), classes: c.classes };
-    const views = v['ten-crop'] ? 10 : 1;
-    const { x } = testBatch(d, [0], ck.stats, o, views);
-    const p = net.predict(x, views);
-    const avg = Array.from({ length: c.classes }, (_, k) => { let s = 0; for (let i = 0; i < views; i++) s += p[i * c.classes + k]; return s / views; });
-    const best = avg.map((q, k) => [q, k] as const).sort((a, b) => b[0] - a[0]).slice(0, top);
-    console.log(`${file}: ${best.map(([q, k]) => `${names?.[k] ?? `class ${k}`} ${(100 * q).toFixed(1)} %`).join(', ')}`);
+/** `alexnet predict IMAGE...`: the top classes of each image with their probabilities, through the library's model.classify. */
+export async function predictCommand({ values: v, positionals }: Parsed<typeof PREDICT_COMMAND.options>): Promise<number> {
+  const images = positionals.map((file) => ({ file, image: loadImage(file) }));
+  const model = await alexnet({ weights: v.checkpoint, backend: v.backend as 'cpu' | 'gpu', partitions: v.partitions as 1 | 2 });
+  try {
+    const results = [];
+    for (const { file, image } of images) {
+      const top = await model.classify(image, { top: v.top, tenCrop: v['ten-crop'] });
+      results.push({ file, top });
+      if (!v.json) console.log(`${file}: ${top.map((t) => `${t.label} ${(100 * t.probability).toFixed(1)} %`).join(', ')}`);
+    }
+    if (v.json) console.log(JSON.stringify({ weights: v.checkpoint, views: v['ten-crop'] ? 10 : 1, results }));
+  } finally {
+    await model.dispose();
   }
-  await net.dispose();
   return 0;
 }

@@ -5,23 +5,30 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { Rng } from '../cpu/random.js';
 import type { ImageDataset } from '../nn/data/dataset.js';
 import { type ImageBytes, fromRgba, shorterSideAndCentreCrop } from '../nn/data/image.js';
+import type { RgbaImage } from '../nn/data/preprocess.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
 
-/** Decodes a PNG or JPEG file to channels-first bytes (1 channel: grey; 3: RGB); errors name the file. */
-export function readImage(file: string, channels: 1 | 3): ImageBytes {
-  const bytes = readFileSync(file);
+/** Decodes a PNG or JPEG file to interleaved RGBA bytes (ImageData's shape); errors name the file. */
+export function loadImage(file: string): RgbaImage {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new Error(`${file}: cannot read the image (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const ext = extname(file).toLowerCase();
   try {
     if (ext === '.png') {
       const png = PNG.sync.read(bytes);
-      return fromRgba(png.data, png.width, png.height, channels);
+      return { data: png.data, width: png.width, height: png.height };
     }
     if (ext === '.jpg' || ext === '.jpeg') {
       const j = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
-      return fromRgba(j.data, j.width, j.height, channels);
+      return { data: j.data, width: j.width, height: j.height };
     }
   } catch (e) {
     throw new Error(`${file}: cannot decode the image (${(e as Error).message})`);
@@ -29,24 +36,64 @@ export function readImage(file: string, channels: 1 | 3): ImageBytes {
   throw new Error(`${file}: unsupported image type '${ext}' (PNG and JPEG are)`);
 }
 
+/** Decodes a PNG or JPEG file to channels-first bytes (1 channel: grey; 3: RGB); errors name the file. */
+export function readImage(file: string, channels: 1 | 3): ImageBytes {
+  const img = loadImage(file);
+  return fromRgba(img.data, img.width, img.height, channels);
+}
+
+function classFolders(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort();
+  } catch (e) {
+    throw new Error(`${dir}: cannot read the image folder (${(e as Error).message})`);
+  }
+  if (names.length === 0) throw new Error(`${dir}: no class subfolders`);
+  return names;
+}
+
 /**
  * An image folder tree: one subfolder per class (sorted names are the
  * classes), each image rescaled so its shorter side is `size` and centre
- * cropped to size x size (the paper's preprocessing, with size 256).
+ * cropped to size x size (the paper's preprocessing, with size 256). The
+ * examples are put in a seeded random order (seed 0), so that a validation
+ * split taken from the end, or a --limit taken from the start, holds every
+ * class rather than the last or first one or two.
  */
-export function loadImageFolder(dir: string, size: number, channels: 1 | 3, name: string): ImageDataset {
-  const classes = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort();
-  if (classes.length === 0) throw new Error(`${dir}: no class subfolders`);
+export function loadImageFolder(dir: string, size: number, channels: 1 | 3, name: string, classes = classFolders(dir)): ImageDataset {
   const files: { file: string; label: number }[] = [];
   classes.forEach((c, label) => {
     for (const f of readdirSync(join(dir, c)).sort()) if (IMAGE_EXT.has(extname(f).toLowerCase())) files.push({ file: join(dir, c, f), label });
   });
   if (files.length === 0) throw new Error(`${dir}: no PNG or JPEG files in the class subfolders`);
+  const rng = Rng.seeded(0);
+  for (let i = files.length - 1; i > 0; i--) { const j = rng.int(i + 1); [files[i], files[j]] = [files[j], files[i]]; }
   const per = channels * size * size;
   const images = new Uint8Array(files.length * per), labels = new Uint8Array(files.length);
+  if (classes.length > 256) throw new Error(`${dir}: ${classes.length} classes; image folders of more than 256 classes are not supported yet`);
   files.forEach(({ file, label }, i) => {
     images.set(shorterSideAndCentreCrop(readImage(file, channels), size).data, i * per);
     labels[i] = label;
   });
   return { name, n: files.length, channels, height: size, width: size, images, labels, classes: classes.length, classNames: classes };
+}
+
+/**
+ * Several image folder trees (train and test) with one class list: the
+ * same subfolder names in each, so that label k means the same class in
+ * both. A class present in one and missing from another is an error naming it
+ * (it would otherwise shift every later label).
+ */
+export function loadImageFolders(dirs: string[], size: number, channels: 1 | 3, names: string[]): ImageDataset[] {
+  const lists = dirs.map(classFolders);
+  const all = [...new Set(lists.flat())].sort();
+  lists.forEach((l, i) => {
+    const missing = all.filter((c) => !l.includes(c));
+    if (missing.length) {
+      const where = dirs.filter((_, j) => lists[j].some((c) => missing.includes(c)));
+      throw new Error(`${dirs[i]}: no class folder ${missing.map((m) => `'${m}'`).join(', ')} (${where.join(', ')} ${where.length > 1 ? 'have' : 'has'} it); train and test must have the same classes`);
+    }
+  });
+  return dirs.map((d, i) => loadImageFolder(d, size, channels, names[i], lists[0]));
 }

@@ -1,102 +1,159 @@
 // The `alexnet` command line: train, eval, predict, verify, summary, serve.
+// Every command declares its options in one table (src/cli/options.ts) that
+// gives its parser, the validation of every value before any work starts,
+// and its --help. Exit codes: 0 success, 1 a failure while working, 2 a usage error.
 
-import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Backend } from '../backend.js';
 import { cpuBackend } from '../cpu/backend.js';
-import { CONFIGS, withoutGroups } from '../nn/config.js';
-import { summaryText } from './summary.js';
-import { evalCommand, predictCommand } from './evaluate.js';
-import { trainCommand } from './train.js';
+import { gpuBackend } from '../api/backends.js';
+import { CONFIGS, layerShapes, parameterCount, withoutGroups } from '../nn/config.js';
+import { summaryText } from '../report/summary.js';
+import { VERSION } from '../version.js';
+import { EVAL_COMMAND, PREDICT_COMMAND, evalCommand, predictCommand } from './evaluate.js';
+import { type CommandSpec, type OptionSpec, UsageError, helpText, parseCommand, usageLine } from './options.js';
+import { TRAIN_COMMAND, trainCommand } from './train.js';
 import { compareCommand, verifyGoldens } from './verify.js';
 
-const USAGE = `usage: alexnet <command> [options]
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The project's own golden cases (PyTorch float64, written by scripts/goldens.py), shipped with the package. */
+export const BUNDLED_GOLDENS = resolve(ROOT, 'goldens');
 
-commands:
-  train   [--config small] [--data DIR] [--backend gpu|cpu] [--partitions 2|1] [--epochs 10] [--batch 128]
-          [--lr 0.01] [--patience 2] [--min-delta 0] [--seed 1] [--val 5000] [--limit N] [--test-limit N] [--ten-crop]
-          [--input-scale S] [--init-std 0.01|he] [--bias-one B] [--widths 16,32,48,48,32] [--fc 256,256]
-          [--dropout 0.3] [--pad 2] [--out runs/latest] [--resume]
-                                            train (default: Fashion-MNIST from Debian, two GPU contexts)
-  eval    [--checkpoint runs/latest/checkpoint.bin] [--ten-crop] [--backend cpu|gpu]
-                                            top-1 and top-5 of a checkpoint on its test set
-  predict IMAGE... [--checkpoint ...] [--ten-crop] [--top 5]
-                                            the most probable classes of PNG or JPEG images
-  verify  --goldens DIR [--backend cpu|gpu]  run golden cases (alexnet-golden/1) and compare
-  verify  --compare cpu,gpu [--config paper] [--batch 2] [--seed 1]
-                                            one forward and backward on both backends, every tensor compared
-  summary [--config paper|tiny] [--no-groups]  layers, output shapes, parameter counts
-  serve   [--port 8080] [--data DIR] [--slice 7000] [--out dist/web]
-                                            build the browser page and serve it on 127.0.0.1
-  help                                    this text
-`;
+const SUMMARY_COMMAND = {
+  name: 'summary',
+  summary: 'Every layer of a configuration with its output shape, parameters and multiply-adds, and the totals.',
+  options: {
+    config: { type: 'enum', values: Object.keys(CONFIGS), default: 'paper', help: 'network configuration' },
+    'no-groups': { type: 'boolean', help: 'the same net with groups = 1 (checks that the two-GPU grouping is applied)' },
+    json: { type: 'boolean', help: 'print one JSON object instead of the table' },
+  },
+} as const satisfies CommandSpec<Record<string, OptionSpec>>;
 
-function configByName(name: string) {
-  const make = CONFIGS[name];
-  if (!make) throw new Error(`--config ${name} is unknown; known: ${Object.keys(CONFIGS).join(', ')}`);
-  return make();
-}
+const VERIFY_COMMAND = {
+  name: 'verify',
+  summary: 'Runs PyTorch golden cases (format: docs/golden-format.md) through a backend and compares every tensor;\n' +
+    'or, with --compare A,B, one seeded forward and backward on two backends, every tensor compared.',
+  options: {
+    goldens: { type: 'string', arg: 'DIR[,DIR...]', help: 'folders of alexnet-golden/1 files (default: the goldens shipped with alexnet-ts)' },
+    backend: { type: 'enum', values: ['cpu', 'gpu'], default: 'cpu', help: 'the backend the goldens run on' },
+    compare: { type: 'string', arg: 'A,B', help: 'two backends to compare instead, as in cpu,gpu' },
+    config: { type: 'enum', values: Object.keys(CONFIGS), default: 'paper', help: 'configuration of --compare' },
+    batch: { type: 'int', min: 1, default: 2, help: 'batch of --compare' },
+    seed: { type: 'int', min: 0, default: 1, help: 'seed of --compare' },
+    json: { type: 'boolean', help: 'print one JSON object instead of the tables' },
+    quiet: { type: 'boolean', help: 'list failing tensors only' },
+  },
+} as const satisfies CommandSpec<Record<string, OptionSpec>>;
+
+const SERVE_COMMAND = {
+  name: 'serve',
+  summary: 'Writes the browser page (built with the package) and a Fashion-MNIST slice to --out and serves it on 127.0.0.1.',
+  options: {
+    port: { type: 'int', min: 0, max: 65535, default: 8080, help: 'port (0: any free one)' },
+    data: { type: 'string', arg: 'DIR', help: 'Fashion-MNIST IDX folder (default: Debian\'s)' },
+    slice: { type: 'int', min: 1001, default: 7000, help: 'training images written for the page (1000 of them validate)' },
+    out: { type: 'string', arg: 'DIR', default: 'runs/web', help: 'folder the page and its data are written to' },
+  },
+} as const satisfies CommandSpec<Record<string, OptionSpec>>;
 
 async function backendByName(name: string): Promise<Backend<unknown>> {
   if (name === 'cpu') return cpuBackend() as Backend<unknown>;
-  if (name === 'gpu') {
-    // Loaded on demand: the CPU path must not need WebGL (or the gl addon) at all.
-    const { gpuBackend } = await import('../gpu/backend.js');
-    return gpuBackend() as unknown as Backend<unknown>;
-  }
-  throw new Error(`--backend ${name} is unknown; known: cpu, gpu`);
+  if (name === 'gpu') return gpuBackend();
+  throw new UsageError(`backend '${name}' is unknown; known: cpu, gpu`);
 }
 
-/** Runs the command line; returns the exit code. */
+/** One command: its option table and what runs it. */
+interface Command {
+  spec: CommandSpec<Record<string, OptionSpec>>;
+  run: (argv: string[]) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  train: { spec: TRAIN_COMMAND, run: (a) => trainCommand(parseCommand(TRAIN_COMMAND, a)) },
+  eval: { spec: EVAL_COMMAND, run: (a) => evalCommand(parseCommand(EVAL_COMMAND, a)) },
+  predict: { spec: PREDICT_COMMAND, run: (a) => predictCommand(parseCommand(PREDICT_COMMAND, a)) },
+  verify: {
+    spec: VERIFY_COMMAND,
+    async run(a) {
+      const { values: v } = parseCommand(VERIFY_COMMAND, a);
+      if (v.compare !== undefined) {
+        const names = v.compare.split(',');
+        if (names.length !== 2 || names.some((n) => n !== 'cpu' && n !== 'gpu')) throw new UsageError(`--compare takes two backends of cpu, gpu, as in --compare cpu,gpu; got '${v.compare}'`);
+        return compareCommand(await backendByName(names[0]), await backendByName(names[1]), CONFIGS[v.config](), v.batch, v.seed, console.log, v);
+      }
+      const dirs = v.goldens === undefined ? [BUNDLED_GOLDENS] : v.goldens.split(',').filter(Boolean);
+      if (dirs.length === 0) throw new UsageError('--goldens needs a folder');
+      if (v.goldens === undefined && !existsSync(BUNDLED_GOLDENS)) throw new Error(`the bundled goldens are missing at ${BUNDLED_GOLDENS}; pass --goldens DIR`);
+      return verifyGoldens(await backendByName(v.backend), dirs, console.log, v);
+    },
+  },
+  summary: {
+    spec: SUMMARY_COMMAND,
+    async run(a) {
+      const { values: v } = parseCommand(SUMMARY_COMMAND, a);
+      const base = CONFIGS[v.config]();
+      const c = v['no-groups'] ? withoutGroups(base) : base;
+      if (v.json) {
+        const layers = layerShapes(c).map((l) => ({ name: l.layer.name, kind: l.layer.kind, outShape: l.outShape, params: l.params, macs: l.macs }));
+        console.log(JSON.stringify({ config: c, parameters: parameterCount(c), macs: layers.reduce((s, l) => s + l.macs, 0), layers }));
+      } else console.log(summaryText(c));
+      return 0;
+    },
+  },
+  serve: {
+    spec: SERVE_COMMAND,
+    async run(a) {
+      const { values: v } = parseCommand(SERVE_COMMAND, a);
+      const { serveCommand } = await import('./web.js');
+      return serveCommand(v);
+    },
+  },
+};
+
+function overview(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;
+  return [
+    'usage: alexnet <command> [options]', '',
+    'AlexNet (Krizhevsky, Sutskever, Hinton 2012): train, evaluate, classify, verify. `alexnet <command> --help` lists a command\'s options.', '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}${c.spec.summary.split('\n')[0]}`),
+    `  ${'help'.padEnd(w)}this text`, '',
+    'options: --version, --help', '',
+    'exit codes: 0 success, 1 a failure while working, 2 a usage error',
+  ].join('\n');
+}
+
+/** Runs the command line; returns the exit code (0 success, 1 failure while working, 2 usage error). */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    console.log(VERSION);
+    return 0;
+  }
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    const sub = cmd === 'help' ? rest[0] : undefined;
+    if (sub && COMMANDS[sub]) console.log(helpText(COMMANDS[sub].spec));
+    else (cmd === undefined ? console.error : console.log)(overview());
+    return cmd === undefined ? 2 : 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    console.error(`alexnet: unknown command '${cmd}'\n\n${overview()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(helpText(c.spec));
+    return 0;
+  }
   try {
-    switch (cmd) {
-      case 'verify': {
-        const { values } = parseArgs({
-          args: rest,
-          options: {
-            goldens: { type: 'string' }, backend: { type: 'string', default: 'cpu' }, compare: { type: 'string' },
-            config: { type: 'string', default: 'paper' }, batch: { type: 'string', default: '2' }, seed: { type: 'string', default: '1' },
-          },
-        });
-        if (values.compare) {
-          const names = values.compare.split(',');
-          if (names.length !== 2) throw new Error(`--compare takes two backends, as in --compare cpu,gpu; got '${values.compare}'`);
-          const batch = Number(values.batch), seed = Number(values.seed);
-          if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be an integer >= 1, got '${values.batch}'`);
-          if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${values.seed}'`);
-          return compareCommand(await backendByName(names[0]), await backendByName(names[1]), configByName(values.config!), batch, seed);
-        }
-        if (!values.goldens) throw new Error('verify needs --goldens DIR (for example ../shared/goldens) or --compare A,B');
-        return verifyGoldens(await backendByName(values.backend!), values.goldens) === 0 ? 0 : 1;
-      }
-      case 'train':
-        return await trainCommand(rest);
-      case 'eval':
-        return await evalCommand(rest);
-      case 'predict':
-        return await predictCommand(rest);
-      case 'serve': {
-        // Loaded on demand: esbuild is needed by this command only.
-        const { serveCommand } = await import('./web.js');
-        return await serveCommand(rest);
-      }
-      case 'summary': {
-        const { values } = parseArgs({ args: rest, options: { config: { type: 'string', default: 'paper' }, 'no-groups': { type: 'boolean', default: false } } });
-        const c = configByName(values.config!);
-        console.log(summaryText(values['no-groups'] ? withoutGroups(c) : c));
-        return 0;
-      }
-      case undefined:
-      case 'help':
-      case '--help':
-        console.log(USAGE);
-        return cmd === undefined ? 2 : 0;
-      default:
-        console.error(`alexnet: unknown command '${cmd}'\n\n${USAGE}`);
-        return 2;
-    }
+    return await c.run(rest);
   } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`alexnet ${cmd}: ${e.message}\n${usageLine(c.spec)}  (alexnet ${cmd} --help lists the options)`);
+      return 2;
+    }
     console.error(`alexnet ${cmd}: ${(e as Error).message}`);
     return 1;
   }

@@ -4,9 +4,9 @@
 // and an atomic checkpoint per epoch, and at the end draws the curves and
 // the conv1 kernels and reports test accuracy.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Rng } from '../cpu/random.js';
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../nn/checkpoint.js';
@@ -16,8 +16,9 @@ import { sliceDataset } from '../nn/data/dataset.js';
 import { initParams } from '../nn/model.js';
 import type { Net } from '../nn/net.js';
 import { DEFAULT_TRAIN, type EpochRecord, type TrainOptions, type TrainerState, evaluate, initialTrainerState, train } from '../nn/trainer.js';
-import { loadDataset } from './datasets.js';
-import { makeNet } from './nets.js';
+import { makeNet } from '../api/nets.js';
+import { folderOptions, loadDataset } from './datasets.js';
+import { type CommandSpec, type Parsed, UsageError } from './options.js';
 import { writeCurvesPng, writeKernelsPng } from './plots.js';
 
 /** Writes bytes to path atomically: a temporary file in the same folder, flushed, then renamed over path. */
@@ -40,121 +41,210 @@ export function readCheckpoint(path: string): Checkpoint {
   return decodeCheckpoint(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), path);
 }
 
-const OPTIONS = {
-  config: { type: 'string', default: 'small' },
-  data: { type: 'string' },
-  backend: { type: 'string', default: 'gpu' },
-  partitions: { type: 'string' },
-  epochs: { type: 'string' },
-  batch: { type: 'string' },
-  lr: { type: 'string' },
-  patience: { type: 'string' },
-  seed: { type: 'string', default: '1' },
-  val: { type: 'string', default: '5000' },
-  limit: { type: 'string' },
-  'test-limit': { type: 'string' },
-  out: { type: 'string', default: 'runs/latest' },
-  resume: { type: 'boolean', default: false },
-  'ten-crop': { type: 'boolean', default: false },
-  'input-scale': { type: 'string' },
-  'init-std': { type: 'string' },
-  'bias-one': { type: 'string' },
-  widths: { type: 'string' },
-  fc: { type: 'string' },
-  dropout: { type: 'string' },
-  pad: { type: 'string' },
-  'min-delta': { type: 'string' },
-  'no-progress': { type: 'boolean', default: false },
-} as const;
+/**
+ * The recipe `alexnet train` runs for each configuration when no flag says
+ * otherwise. small (and small-32): the measured Fashion-MNIST recipe of the
+ * README (90 % test top-1 in ten epochs): lr 0.03 for He's initialisation,
+ * lr / 10 after one epoch without a gain of half a point (section 5's rule
+ * with a threshold), crops without shifts (pad 0). paper and torchvision:
+ * section 5 as written: lr 0.01, 90 epochs, batch 128. Flags override.
+ */
+export const TRAIN_RECIPES: Record<string, { epochs: number; lr: number; patience: number; minDelta: number; pad?: number; batch: number }> = {
+  small: { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
+  'small-32': { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
+  paper: { epochs: 90, lr: 0.01, patience: 2, minDelta: 0, batch: 128 },
+  torchvision: { epochs: 90, lr: 0.01, patience: 2, minDelta: 0, batch: 128 },
+  tiny: { epochs: DEFAULT_TRAIN.epochs, lr: DEFAULT_TRAIN.lr, patience: DEFAULT_TRAIN.patience, minDelta: 0, batch: DEFAULT_TRAIN.batchSize },
+};
 
-function int(name: string, v: string | undefined, fallback: number, min = 1): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${v}'`);
-  return n;
+/** The options of `alexnet train`. */
+export const TRAIN_COMMAND = {
+  name: 'train',
+  summary: 'Trains AlexNet (default: the small configuration on Fashion-MNIST from Debian, two WebGL contexts as the paper\'s two GPUs) with\n' +
+    'its recipe (printed at the start), validates every epoch, writes checkpoint.bin, log.jsonl, curves.png, conv1.png and result.json.',
+  options: {
+    config: { type: 'enum', values: Object.keys(CONFIGS), default: 'small', help: 'network configuration' },
+    data: { type: 'string', arg: 'DIR', help: 'IDX files, CIFAR-10 batches, or train/ and test/ image folders (default Fashion-MNIST from Debian)' },
+    backend: { type: 'enum', values: ['gpu', 'cpu'], default: 'gpu', help: 'WebGL (gpu.js) or the CPU reference' },
+    partitions: { type: 'int', min: 1, max: 2, help: 'backend instances the net is split over (default 2 on gpu, 1 on cpu)' },
+    epochs: { type: 'int', min: 1, help: 'epochs to train (default: the recipe\'s)' },
+    batch: { type: 'int', min: 1, help: 'mini-batch size (default: the recipe\'s, 128)' },
+    lr: { type: 'number', above: 0, help: 'initial learning rate (default: the recipe\'s)' },
+    patience: { type: 'int', min: 1, help: 'epochs without a better validation error before lr / 10 (default: the recipe\'s)' },
+    'min-delta': { type: 'number', min: 0, below: 1, help: 'validation-error gain that counts as better (default: the recipe\'s)' },
+    seed: { type: 'int', min: 0, default: 1, help: 'seeds the weights, shuffling, augmentation and dropout' },
+    val: { type: 'int', min: 1, default: 5000, help: 'training images held out for validation' },
+    limit: { type: 'int', min: 1, help: 'train on at most N images' },
+    'test-limit': { type: 'int', min: 1, help: 'test on the first N test images' },
+    'ten-crop': { type: 'boolean', help: 'validate and test on the paper\'s ten crops' },
+    'input-scale': { type: 'number', above: 0, help: 'multiplies (pixel - mean) (default 1/255 with He initialisation, else 1)' },
+    'init-std': { type: 'string', arg: 'STD|he', help: 'initial weight standard deviation, or he for sqrt(2 / fan_in)' },
+    'bias-one': { type: 'number', help: 'initial bias of conv2, conv4, conv5, fc6, fc7' },
+    widths: { type: 'list', length: 5, help: 'kernels of conv1..conv5' },
+    fc: { type: 'list', length: 2, help: 'widths of fc6 and fc7' },
+    dropout: { type: 'number', min: 0, below: 1, help: 'dropout rate of fc6 and fc7' },
+    pad: { type: 'int', min: 0, help: 'zero padding before random crops (default: the recipe\'s)' },
+    out: { type: 'string', arg: 'DIR', default: 'runs/latest', help: 'folder for the checkpoint, log and pictures' },
+    resume: { type: 'boolean', help: 'continue the run in --out from its checkpoint, with the settings it was started with' },
+    overwrite: { type: 'boolean', help: 'start a new run in a folder that holds an earlier one' },
+    quiet: { type: 'boolean', help: 'print only the epoch lines and the test result' },
+    'no-progress': { type: 'boolean', help: 'no progress bar' },
+  },
+} as const satisfies CommandSpec<Record<string, import('./options.js').OptionSpec>>;
+
+type TrainParsed = Parsed<typeof TRAIN_COMMAND.options>;
+
+/**
+ * What a run was started with and must be resumed with: everything that
+ * decides its data, network and schedule. (--epochs may grow; how it runs,
+ * --backend and --partitions, may change; the rest must not.)
+ */
+const SETTINGS = ['config', 'data', 'val', 'limit', 'seed', 'batch', 'lr', 'patience', 'min-delta', 'ten-crop', 'input-scale', 'init-std', 'bias-one', 'widths', 'fc', 'dropout', 'pad'] as const;
+type Settings = Partial<Record<(typeof SETTINGS)[number], unknown>>;
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function num(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got '${v}'`);
-  return n;
+/** A lock file naming the training that holds a folder; a stale one (its process gone) is replaced. */
+function takeLock(out: string, log: (s: string) => void): () => void {
+  const path = join(out, '.lock');
+  const me = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, JSON.stringify(me));
+      closeSync(fd);
+      let held = true;
+      const release = () => {
+        if (!held) return;
+        held = false;
+        try { unlinkSync(path); } catch { /* already gone */ }
+      };
+      process.once('exit', release);
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { release(); process.exit(130); });
+      return release;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${path}: cannot create the lock file (${(e as Error).message})`);
+      let holder: { pid?: number; host?: string; started?: string } = {};
+      try { holder = JSON.parse(readFileSync(path, 'utf8')); } catch { /* unreadable: treated as stale */ }
+      let alive = false;
+      if (holder.host === me.host && Number.isInteger(holder.pid)) {
+        try { process.kill(holder.pid!, 0); alive = true; } catch (k) { alive = (k as NodeJS.ErrnoException).code === 'EPERM'; }
+      }
+      if (alive || (holder.host !== undefined && holder.host !== me.host)) {
+        throw new Error(`${out} is being written by another training (pid ${holder.pid} on ${holder.host}, started ${holder.started}; lock file ${path})`);
+      }
+      log(`removing the stale lock ${path} of pid ${holder.pid ?? '?'}, which is no longer running`);
+      unlinkSync(path);
+    }
+  }
+  throw new Error(`${path}: could not take the lock`);
 }
 
 /** Runs `alexnet train`; returns the exit code. */
-export async function trainCommand(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: OPTIONS });
-  const out = v.out!;
-  mkdirSync(out, { recursive: true });
+export async function trainCommand({ values: v, given }: TrainParsed): Promise<number> {
+  const say = v.quiet ? () => {} : (s: string) => console.log(s);
+  const out = v.out;
   const ckptPath = join(out, 'checkpoint.bin'), logPath = join(out, 'log.jsonl');
+  if (v.resume && v.overwrite) throw new UsageError('--resume and --overwrite exclude each other');
+  const earlier = ['checkpoint.bin', 'log.jsonl', 'result.json'].filter((f) => existsSync(join(out, f)));
+  if (!v.resume && !v.overwrite && earlier.length > 0) {
+    throw new UsageError(`${out} holds an earlier run (${earlier.join(', ')}): --resume continues it, --overwrite replaces it, or choose another --out`);
+  }
   const resumed = v.resume ? readCheckpoint(ckptPath) : undefined;
+  mkdirSync(out, { recursive: true });
+  const release = takeLock(out, (s) => console.error(s));
+  try {
+    return await runTraining(v, given, resumed, out, ckptPath, logPath, say);
+  } finally {
+    release();
+  }
+}
 
-  // Image folders are brought to 256 x 256 (the paper) for the big nets, to 32 x 32 for the small one.
-  const folder = (v.config ?? resumed?.config.name) === 'small' ? { size: 32, channels: 3 as const } : { size: 256, channels: 3 as const };
-  const split = loadDataset(v.data ?? (resumed?.meta.data as string | undefined), folder);
+async function runTraining(
+  v: TrainParsed['values'], given: TrainParsed['given'], resumed: Checkpoint | undefined, out: string, ckptPath: string, logPath: string, say: (s: string) => void,
+): Promise<number> {
+  // A resumed run takes every setting from its checkpoint; a flag that says otherwise is an error naming both.
+  const stored: Settings | undefined = resumed ? (resumed.meta.settings as Settings | undefined) ?? legacySettings(resumed) : undefined;
+  if (resumed && stored) {
+    for (const k of SETTINGS) {
+      if (given.has(k) && !sameValue(v[k], stored[k])) {
+        throw new UsageError(`--${k} ${JSON.stringify(v[k])} contradicts the run in ${out}, which was started with ${k === 'config' ? 'configuration' : `--${k}`} ${JSON.stringify(stored[k] ?? '(not given)')}; drop the flag to resume it as it was started`);
+      }
+    }
+  }
+  const s: Settings = resumed ? { ...stored } : Object.fromEntries(SETTINGS.map((k) => [k, v[k]]));
+  const configName = resumed ? resumed.config.name : String(s.config);
+  const recipe = TRAIN_RECIPES[configName] ?? TRAIN_RECIPES.tiny;
+  if (!resumed) {
+    const set = (Object.entries({ epochs: recipe.epochs, lr: recipe.lr, patience: recipe.patience, 'min-delta': recipe.minDelta, pad: recipe.pad, batch: recipe.batch }) as [string, number | undefined][])
+      .filter(([, x]) => x !== undefined);
+    say(`recipe for ${configName}: ${set.map(([k, x]) => `--${k} ${x}`).join(' ')}${given.size ? ' (flags given override it)' : ''}`);
+  }
+
   let config: AlexNetConfig;
+  const base = resumed ? resumed.config : CONFIGS[configName]();
+  const split = loadDataset((s.data as string | undefined) ?? (resumed?.meta.data as string | undefined), folderOptions(base));
   if (resumed) config = resumed.config;
   else {
-    const make = CONFIGS[v.config!];
-    if (!make) throw new Error(`--config ${v.config} is unknown; known: ${Object.keys(CONFIGS).join(', ')}`);
-    config = make();
+    config = base;
     if (config.name === 'small') {
       config = { ...config, inputSize: split.train.height, inputChannels: split.train.channels, classes: Math.max(10, split.train.classes) };
     }
-    config = { ...config, initStd: v['init-std'] === 'he' ? 'he' : v['init-std'] === undefined ? config.initStd : num('init-std', v['init-std'], 0.01), biasOne: v['bias-one'] === undefined ? config.biasOne : Number(v['bias-one']) };
-    const list = (name: string, s: string | undefined, n: number) => {
-      if (s === undefined) return undefined;
-      const a = s.split(',').map(Number);
-      if (a.length !== n || !a.every((x) => Number.isInteger(x) && x >= 1)) throw new Error(`--${name} takes ${n} positive integers separated by commas, got '${s}'`);
-      return a;
-    };
-    const widths = list('widths', v.widths, 5), fc = list('fc', v.fc, 2);
+    const initStd = s['init-std'] as string | undefined;
+    let std: number | 'he' = config.initStd;
+    if (initStd === 'he') std = 'he';
+    else if (initStd !== undefined) {
+      std = Number(initStd);
+      if (!Number.isFinite(std) || std <= 0) throw new UsageError(`--init-std must be a positive number or 'he', got '${initStd}'`);
+    }
+    config = { ...config, initStd: std, biasOne: (s['bias-one'] as number | undefined) ?? config.biasOne };
+    const widths = s.widths as number[] | undefined, fc = s.fc as number[] | undefined;
     if (widths) config = { ...config, conv: config.conv.map((c, i) => ({ ...c, out: widths[i] })) as unknown as AlexNetConfig['conv'] };
     if (fc) config = { ...config, fc: [fc[0], fc[1]] };
-    if (v.dropout !== undefined) {
-      const p = Number(v.dropout);
-      if (!(p >= 0 && p < 1)) throw new Error(`--dropout must be in [0, 1), got '${v.dropout}'`);
-      config = { ...config, dropout: { ...config.dropout, rate: p } };
-    }
+    if (s.dropout !== undefined) config = { ...config, dropout: { ...config.dropout, rate: s.dropout as number } };
   }
-  const nVal = int('val', v.val, 5000, 1);
-  const limit = int('limit', v.limit, split.train.n - nVal, 1);
-  if (nVal + 1 > split.train.n) throw new Error(`--val ${nVal} leaves no training examples of the ${split.train.n}`);
-  const trainSet = sliceDataset(split.train, 0, Math.min(limit, split.train.n - nVal), `${split.train.name}[0:${Math.min(limit, split.train.n - nVal)}]`);
+  const nVal = s.val as number;
+  if (nVal + 1 > split.train.n) throw new UsageError(`--val ${nVal} leaves no training examples of the ${split.train.n}`);
+  const nTrain = Math.min((s.limit as number | undefined) ?? Infinity, split.train.n - nVal);
+  if (v['test-limit'] !== undefined && v['test-limit'] > split.test.n) say(`--test-limit ${v['test-limit']} is more than the ${split.test.n} test images: testing on all of them`);
+  const trainSet = sliceDataset(split.train, 0, nTrain, `${split.train.name}[0:${nTrain}]`);
   const valSet = sliceDataset(split.train, split.train.n - nVal, split.train.n, `${split.train.name}[-${nVal}:]`);
 
-  const minDelta = v['min-delta'] === undefined ? undefined : Number(v['min-delta']);
-  if (minDelta !== undefined && !(minDelta >= 0 && minDelta < 1)) throw new Error(`--min-delta must be in [0, 1), got '${v['min-delta']}'`);
-  // A resumed run keeps its options, but may be given more (or fewer) epochs and a plateau threshold.
   const options: TrainOptions = resumed ? {
-    ...resumed.options, epochs: int('epochs', v.epochs, resumed.options.epochs), ...(minDelta === undefined ? {} : { minDelta }),
+    ...resumed.options, epochs: v.epochs ?? resumed.options.epochs,
   } : {
     ...DEFAULT_TRAIN,
-    epochs: int('epochs', v.epochs, DEFAULT_TRAIN.epochs),
-    batchSize: int('batch', v.batch, DEFAULT_TRAIN.batchSize),
-    lr: num('lr', v.lr, DEFAULT_TRAIN.lr),
-    patience: int('patience', v.patience, DEFAULT_TRAIN.patience),
-    minDelta: minDelta ?? 0,
-    testViews: v['ten-crop'] ? 10 : 1,
+    epochs: v.epochs ?? recipe.epochs,
+    batchSize: (s.batch as number | undefined) ?? recipe.batch,
+    lr: (s.lr as number | undefined) ?? recipe.lr,
+    patience: (s.patience as number | undefined) ?? recipe.patience,
+    minDelta: (s['min-delta'] as number | undefined) ?? recipe.minDelta,
+    testViews: s['ten-crop'] ? 10 : 1,
     augment: {
-      ...defaultAugment(config, v['input-scale'] === undefined ? undefined : num('input-scale', v['input-scale'], 1)),
-      ...(v.pad === undefined ? {} : { pad: int('pad', v.pad, 0, 0) }),
+      ...defaultAugment(config, s['input-scale'] as number | undefined),
+      ...((s.pad as number | undefined) ?? recipe.pad) === undefined ? {} : { pad: ((s.pad as number | undefined) ?? recipe.pad)! },
     },
   };
-  const seed = int('seed', v.seed, 1, 0);
+  if (!resumed) {
+    // Record the values in force, not only the flags, so that a resume can be checked against them.
+    Object.assign(s, { batch: options.batchSize, lr: options.lr, patience: options.patience, 'min-delta': options.minDelta, pad: options.augment.pad });
+  }
+  if (trainSet.n < options.batchSize) throw new UsageError(`--batch ${options.batchSize} is larger than the ${trainSet.n} training images`);
+  const seed = s.seed as number;
   const stats: DataStats = resumed?.stats ?? computeStats(trainSet);
-  const backend = (resumed?.meta.backend as string | undefined) ?? v.backend!;
-  const partitions = int('partitions', v.partitions ?? (resumed?.meta.partitions as string | undefined)?.toString(), backend === 'gpu' ? 2 : 1);
-  const initRng = Rng.seeded(seed);
-  const net: Net = await makeNet(backend, partitions, config, resumed?.params ?? initParams(config, initRng), resumed?.velocity);
+  const backend = given.has('backend') || !resumed ? v.backend : (resumed.meta.backend as string | undefined) ?? v.backend;
+  const partitions = v.partitions ?? (given.has('backend') || !resumed ? undefined : resumed.meta.partitions as number | undefined) ?? (backend === 'gpu' ? 2 : 1);
+  const net: Net = await makeNet(backend, partitions, config, resumed?.params ?? initParams(config, Rng.seeded(seed)), resumed?.velocity);
   let state: TrainerState = resumed?.trainer ?? initialTrainerState(options, seed + 1);
-  const meta = { data: split.source, backend, partitions, seed, train: trainSet.name, val: valSet.name };
+  const meta = { data: split.source, backend, partitions, seed, train: trainSet.name, val: valSet.name, classNames: split.train.classNames, settings: s };
 
   console.log(`alexnet train: ${config.name} (${parameterCount(config).toLocaleString('en-US')} parameters) on ${net.description}; ` +
-    `${trainSet.n} training and ${valSet.n} validation images of ${split.source}; batch ${options.batchSize}, lr ${state.lr}, ` +
+    `${trainSet.n} training and ${valSet.n} validation images of ${split.source}; batch ${options.batchSize}, lr ${fmtLr(state.lr)}, ` +
     `${options.epochs} epochs${resumed ? `, resuming after epoch ${state.epoch}` : ''}; writing to ${out}`);
   if (!resumed) writeFileSync(logPath, '');
-  const bar = v['no-progress'] ? undefined : new cliProgress.SingleBar({
+  const bar = v['no-progress'] || v.quiet ? undefined : new cliProgress.SingleBar({
     format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} img/s | ETA {eta_formatted}',
     noTTYOutput: true, notTTYSchedule: 15000, hideCursor: true,
   }, cliProgress.Presets.shades_classic);
@@ -172,24 +262,24 @@ export async function trainCommand(argv: string[]): Promise<number> {
         }
         bar.update(p.batch, { loss: p.loss.toFixed(4), ips: p.imagesPerSecond.toFixed(0) });
       },
-      async onEpoch(r: EpochRecord, s: TrainerState) {
+      async onEpoch(r: EpochRecord, st: TrainerState) {
         bar?.stop();
         barEpoch = -1;
         const { params, velocity } = net.exportState();
-        writeAtomic(ckptPath, encodeCheckpoint({ config, trainer: s, options, stats, params, velocity, meta }));
+        writeAtomic(ckptPath, encodeCheckpoint({ config, trainer: st, options, stats, params, velocity, meta }));
         writeFileSync(logPath, `${JSON.stringify({ ...r, time: new Date().toISOString() })}\n`, { flag: 'a' });
         console.log(`epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, val loss ${r.valLoss.toFixed(4)}, val top-1 ${(100 * r.valTop1).toFixed(2)} %, ` +
-          `top-5 ${(100 * r.valTop5).toFixed(2)} %, lr ${fmtLr(r.lr)}${s.lr !== r.lr ? ` -> ${fmtLr(s.lr)}` : ''}, ${r.seconds.toFixed(0)} s, ${r.imagesPerSecond.toFixed(0)} img/s` +
+          `top-5 ${(100 * r.valTop5).toFixed(2)} %, lr ${fmtLr(r.lr)}${st.lr !== r.lr ? ` -> ${fmtLr(st.lr)}` : ''}, ${r.seconds.toFixed(0)} s, ${r.imagesPerSecond.toFixed(0)} img/s` +
           (partitions > 1 ? `, ${(r.crossedBytesPerStep / 1024).toFixed(0)} KiB crossed per step` : ''));
       },
     });
   } catch (e) {
     bar?.stop();
     await net.dispose();
-    if (existsSync(ckptPath)) console.error(`the last good checkpoint is kept at ${ckptPath}`);
+    if (existsSync(ckptPath)) console.error(`the last good checkpoint (finite validation loss) is kept at ${ckptPath}`);
     throw e;
   }
-  const nTest = Math.min(split.test.n, int('test-limit', v['test-limit'], split.test.n));
+  const nTest = Math.min(split.test.n, v['test-limit'] ?? split.test.n);
   const testSet = nTest < split.test.n ? sliceDataset(split.test, 0, nTest, `${split.test.name}[0:${nTest}]`) : split.test;
   const test = evaluate(net, testSet, stats, options.augment, options.testViews);
   console.log(`test (${testSet.name}, ${testSet.n} images${options.testViews === 10 ? ', ten crops' : ''}): top-1 ${(100 * test.top1).toFixed(2)} %, top-5 ${(100 * test.top5).toFixed(2)} %`);
@@ -197,9 +287,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const { params } = net.exportState();
   await writeCurvesPng(state.history, join(out, 'curves.png'), `${config.name} on ${trainSet.name}, ${net.description}`);
   await writeKernelsPng(params.get('conv1.weight')!, config.partitions, join(out, 'conv1.png'));
-  console.log(`wrote ${join(out, 'curves.png')}, ${join(out, 'conv1.png')}, ${logPath}, ${ckptPath}`);
+  say(`wrote ${join(out, 'curves.png')}, ${join(out, 'conv1.png')}, ${logPath}, ${ckptPath}`);
   await net.dispose();
   return 0;
+}
+
+/** The settings of a checkpoint written before they were recorded: what its names and options tell. */
+function legacySettings(ck: Checkpoint): Settings {
+  const lim = /\[0:(\d+)\]$/.exec(String(ck.meta.train ?? '')), val = /\[-(\d+):\]$/.exec(String(ck.meta.val ?? ''));
+  return {
+    config: ck.config.name, data: ck.meta.data, seed: ck.meta.seed, val: val ? Number(val[1]) : undefined, limit: lim ? Number(lim[1]) : undefined,
+    batch: ck.options.batchSize, lr: ck.options.lr, patience: ck.options.patience, 'min-delta': ck.options.minDelta, pad: ck.options.augment.pad,
+  };
 }
 
 /** A learning rate as people write it: 0.03 / 10 / 10 prints 0.0003, not 0.00030000000000000003. */

@@ -1,15 +1,27 @@
 // `alexnet verify`: runs golden cases through a backend and prints a table.
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Backend } from '../backend.js';
-import { type CaseResult, GOLDEN_SCHEMA, type GoldenFile, runGoldenFile } from '../nn/golden.js';
+import { type CaseResult, GOLDEN_SCHEMA, GOLDEN_TOLERANCE, type GoldenFile, runGoldenFile, validateGoldenFile } from '../nn/golden.js';
 import type { AlexNetConfig } from '../nn/config.js';
 import { COMPARE_LIMIT, LAYER_LIMIT, compareBackends } from '../nn/compare.js';
-import { formatTable, sci } from './table.js';
+import { formatTable, sci } from '../report/table.js';
 
-/** Reads every alexnet-golden/1 file of a folder (others skipped); throws naming a file that is not JSON. */
-export function readGoldenDir(dir: string): { file: string; golden: GoldenFile }[] {
+/** A golden file of a folder: parsed, or the reason it cannot be run (reported as one failed row). */
+export interface GoldenDirEntry {
+  file: string;
+  golden?: GoldenFile;
+  error?: string;
+}
+
+/**
+ * Reads every .json file of a folder that declares the alexnet-golden/1
+ * schema (others, such as a manifest without it, are skipped). A file that
+ * is not JSON, or declares the schema but has no usable list of cases, is
+ * kept as an entry with its error, so the other files still run.
+ */
+export function readGoldenDir(dir: string): GoldenDirEntry[] {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a folder');
@@ -17,44 +29,85 @@ export function readGoldenDir(dir: string): { file: string; golden: GoldenFile }
   } catch (e) {
     throw new Error(`verify: --goldens ${dir} is not a readable folder (${(e as Error).message})`);
   }
-  const out: { file: string; golden: GoldenFile }[] = [];
+  const out: GoldenDirEntry[] = [];
   for (const name of names) {
     const path = join(dir, name);
     let parsed: unknown;
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch (e) {
-      throw new Error(`verify: ${path} is not valid JSON (${(e as Error).message})`);
+      out.push({ file: path, error: `${path} is not valid JSON (${(e as Error).message})` });
+      continue;
     }
-    if ((parsed as GoldenFile)?.schema === GOLDEN_SCHEMA) out.push({ file: name, golden: parsed as GoldenFile });
+    if ((parsed as GoldenFile)?.schema !== GOLDEN_SCHEMA) continue;
+    try {
+      out.push({ file: path, golden: validateGoldenFile(parsed, path) });
+    } catch (e) {
+      out.push({ file: path, error: (e as Error).message });
+    }
   }
   return out;
 }
 
-/** Runs every case of every golden file in dir; prints the table and `N passed, M failed`; returns M. */
-export function verifyGoldens<T>(be: Backend<T>, dir: string, log: (s: string) => void = console.log): number {
-  const files = readGoldenDir(dir);
-  if (files.length === 0) throw new Error(`verify: ${dir} holds no ${GOLDEN_SCHEMA} files`);
-  const results: { file: string; r: CaseResult }[] = [];
-  for (const { file, golden } of files) for (const r of runGoldenFile(be, golden)) results.push({ file, r });
+/** The outcome of `alexnet verify --goldens`: every case's result and the files that could not run. */
+export interface VerifyReport {
+  backend: string;
+  passed: number;
+  failed: number;
+  fileErrors: { file: string; error: string }[];
+  cases: (CaseResult & { file: string })[];
+}
+
+/** Runs every case of every golden file in the folders; zero cases run, or a file that cannot run, is a failure. */
+export function runGoldenDirs<T>(be: Backend<T>, dirs: readonly string[]): VerifyReport {
+  const entries = dirs.flatMap(readGoldenDir);
+  const cases: VerifyReport['cases'] = [];
+  const fileErrors: VerifyReport['fileErrors'] = [];
+  for (const e of entries) {
+    if (e.error) fileErrors.push({ file: e.file, error: e.error });
+    else for (const r of runGoldenFile(be, e.golden!, undefined, e.file)) cases.push({ ...r, file: e.file });
+  }
+  const failed = cases.filter((r) => !r.pass).length + fileErrors.length;
+  return { backend: be.name, passed: cases.length - cases.filter((r) => !r.pass).length, failed, fileErrors, cases };
+}
+
+/** Runs the golden folders and prints the table (or JSON) and `N passed, M failed`; returns the exit code. */
+export function verifyGoldens<T>(be: Backend<T>, dirs: string | readonly string[], log: (s: string) => void = console.log, o: { json?: boolean; quiet?: boolean } = {}): number {
+  const list = typeof dirs === 'string' ? [dirs] : dirs;
+  const rep = runGoldenDirs(be, list);
+  const none = rep.cases.length === 0;
+  if (o.json) {
+    log(JSON.stringify({ ...rep, ok: rep.failed === 0 && !none, tolerance: GOLDEN_TOLERANCE, folders: list }));
+    return rep.failed === 0 && !none ? 0 : 1;
+  }
   const rows: string[][] = [];
-  for (const { r } of results) {
+  for (const f of rep.fileErrors) rows.push([basename(f.file), '(file)', '', '', `FAIL: ${f.error}`]);
+  for (const r of rep.cases) {
     if (r.error) rows.push([r.id, '(case)', '', '', `FAIL: ${r.error}`]);
     for (const k of r.checks) {
+      if (o.quiet && k.pass) continue;
       rows.push([r.id, k.tensor, sci(k.maxAbsErr), sci(k.relErr), k.pass ? 'pass' : `FAIL${k.note ? `: ${k.note}` : ''}`]);
     }
   }
-  log(`backend ${be.name}; tolerance: |err| <= 1e-5 max|golden| + 1e-4 |golden| per element\n`);
-  log(formatTable(['case', 'tensor', 'max abs err', 'err / max|golden|', 'result'], rows, [2, 3]));
-  const failed = results.filter(({ r }) => !r.pass).length;
-  log(`\n${results.length - failed} passed, ${failed} failed`);
-  return failed;
+  log(`backend ${be.name}; goldens from ${list.join(', ')}; tolerance: |err| <= ${GOLDEN_TOLERANCE.atolRel} max|golden| + ${GOLDEN_TOLERANCE.rtol} |golden| per element\n`);
+  if (rows.length) log(formatTable(['case', 'tensor', 'max abs err', 'err / max|golden|', 'result'], rows, [2, 3]));
+  if (none) log(`\nno golden case ran: ${list.join(', ')} hold${list.length > 1 ? '' : 's'} no ${GOLDEN_SCHEMA} case`);
+  log(`\n${rep.passed} passed, ${rep.failed} failed`);
+  return rep.failed === 0 && !none ? 0 : 1;
 }
 
 /** `alexnet verify --compare A,B`: prints both tables; returns 1 if any judged tensor is flagged. */
-export function compareCommand<A, B>(a: Backend<A>, b: Backend<B>, c: AlexNetConfig, batch: number, seed: number, log: (s: string) => void = console.log): number {
+export function compareCommand<A, B>(
+  a: Backend<A>, b: Backend<B>, c: AlexNetConfig, batch: number, seed: number, log: (s: string) => void = console.log, o: { json?: boolean; quiet?: boolean } = {},
+): number {
   const t0 = Date.now();
-  const rows = compareBackends(a, b, c, batch, seed, (s) => process.stderr.write(`  ${s} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`));
+  const progress = o.quiet || o.json ? () => {} : (s: string) => process.stderr.write(`  ${s} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  const rows = compareBackends(a, b, c, batch, seed, progress);
+  if (o.json) {
+    const bad = rows.filter((r) => r.judged && !r.ok).length;
+    log(JSON.stringify({ config: c.name, batch, seed, a: a.name, b: b.name, limits: { endToEnd: COMPARE_LIMIT, layer: LAYER_LIMIT }, passed: rows.filter((r) => r.judged).length - bad, failed: bad, rows }));
+    return bad === 0 ? 0 : 1;
+  }
   const table = (rs: typeof rows) => formatTable(['tensor', 'kind', 'shape', 'max abs diff', `diff / max|${a.name}|`, ''],
     rs.map((r) => [r.name, r.kind, `[${r.shape.join(', ')}]`, sci(r.maxAbsDiff), sci(r.relDiff), !r.judged ? '(reported)' : r.ok ? 'ok' : 'FLAG']), [3, 4]);
   log(`configuration ${c.name}, batch ${batch}, seed ${seed}: ${a.name} against ${b.name}\n`);

@@ -1,23 +1,21 @@
 // The browser page: its build step and `alexnet serve`.
 //
-// The build bundles web/main.ts (and the src/ it imports: the same CPU
-// reference, WebGL kernels, model and trainer as Node) with esbuild into one
-// ES module, copies web/index.html, and writes the page's data: the first
-// images of Fashion-MNIST's training set as IDX files (real data from the
-// Debian package, not random numbers). The server serves that folder on
-// 127.0.0.1 only.
+// `npm run build` bundles web/main.ts (and the src/ it imports: the same CPU
+// reference, WebGL kernels, model and trainer as Node) with esbuild into
+// dist/page (scripts/build-page.ts). `alexnet serve` copies that page to a
+// folder with the page's data: the first images of Fashion-MNIST's training
+// set as IDX files (real data from the Debian package, not random numbers),
+// and serves the folder on 127.0.0.1 only.
 
-import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import * as esbuild from 'esbuild';
 import { loadDataset } from './datasets.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** Where `alexnet serve` builds the page unless told otherwise. */
-export const DEFAULT_WEB_DIR = join(ROOT, 'dist/web');
+/** Where `npm run build` puts the bundled page (scripts/build-page.ts): app.js, its map, index.html. */
+export const PAGE_DIR = join(ROOT, 'dist/page');
 /** Training images written for the page by default: 6000 to train and 1000 to validate (web/lab.ts). */
 export const DEFAULT_SLICE = 7000;
 
@@ -34,22 +32,24 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
   return out;
 }
 
-/** Builds the page into `outDir`: app.js (esbuild), index.html, and `slice` Fashion-MNIST training images under data/. */
-export async function buildWeb(o: { outDir?: string; data?: string; slice?: number } = {}): Promise<{ outDir: string; bytes: number; images: number }> {
-  const outDir = resolve(o.outDir ?? DEFAULT_WEB_DIR);
+/** Writes the page into `outDir`: the bundle built with the package (app.js, index.html) and `slice` Fashion-MNIST training images under data/. */
+export async function buildWeb(o: { outDir: string; data?: string; slice?: number }): Promise<{ outDir: string; bytes: number; images: number }> {
+  const outDir = resolve(o.outDir);
+  const files = ['app.js', 'app.js.map', 'index.html'];
+  const missing = files.filter((f) => !existsSync(join(PAGE_DIR, f)));
+  if (missing.length) throw new Error(`the page is not built (${missing.map((f) => join(PAGE_DIR, f)).join(', ')} missing): run npm run build`);
   mkdirSync(join(outDir, 'data'), { recursive: true });
-  const r = await esbuild.build({
-    entryPoints: [join(ROOT, 'web/main.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    outfile: join(outDir, 'app.js'), sourcemap: true, logLevel: 'silent', metafile: true,
-  });
-  writeFileSync(join(outDir, 'index.html'), readFileSync(join(ROOT, 'web/index.html'), 'utf8'));
+  let bytes = 0;
+  for (const f of files) {
+    copyFileSync(join(PAGE_DIR, f), join(outDir, f));
+    if (f.endsWith('.js')) bytes += statSync(join(PAGE_DIR, f)).size;
+  }
   const split = loadDataset(o.data, { size: 28, channels: 1 });
   const t = split.train;
   if (t.channels !== 1 || t.height !== 28 || t.width !== 28) throw new Error(`${t.name}: the page trains on 28 x 28 grey images (Fashion-MNIST), got ${t.channels} x ${t.height} x ${t.width}`);
   const n = Math.min(o.slice ?? DEFAULT_SLICE, t.n);
   writeFileSync(join(outDir, 'data/train-images-idx3-ubyte'), encodeIdx([n, 28, 28], t.images.subarray(0, n * 784)));
   writeFileSync(join(outDir, 'data/train-labels-idx1-ubyte'), encodeIdx([n], t.labels.subarray(0, n)));
-  const bytes = Object.values(r.metafile!.outputs).reduce((s, f) => s + f.bytes, 0);
   return { outDir, bytes, images: n };
 }
 
@@ -78,18 +78,11 @@ export function startServer(dir: string, port: number): Promise<{ url: string; s
   });
 }
 
-/** `alexnet serve`: builds the page and serves it until interrupted. */
-export async function serveCommand(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: {
-    port: { type: 'string', default: '8080' }, data: { type: 'string' }, out: { type: 'string' }, slice: { type: 'string' },
-  } });
-  const port = Number(v.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0-65535, got '${v.port}'`);
-  const slice = v.slice === undefined ? DEFAULT_SLICE : Number(v.slice);
-  if (!Number.isInteger(slice) || slice < 1001) throw new Error(`--slice must be an integer > 1000 (1000 images validate), got '${v.slice}'`);
-  const b = await buildWeb({ outDir: v.out, data: v.data, slice });
-  console.log(`built ${b.outDir}: app.js and maps ${(b.bytes / 1e6).toFixed(1)} MB, ${b.images} Fashion-MNIST images`);
-  const { url } = await startServer(b.outDir, port);
+/** `alexnet serve`: writes the page and its data to --out and serves it until interrupted. */
+export async function serveCommand(v: { port: number; data?: string; slice: number; out: string }): Promise<number> {
+  const b = await buildWeb({ outDir: v.out, data: v.data, slice: v.slice });
+  console.log(`wrote ${b.outDir}: the page (${(b.bytes / 1e6).toFixed(1)} MB of script) and ${b.images} Fashion-MNIST images`);
+  const { url } = await startServer(b.outDir, v.port);
   console.log(`serving on ${url} (WebGL2; ${url}?webgl=1 for WebGL1). Ctrl-C stops.`);
   await new Promise(() => {});
   return 0;

@@ -105,6 +105,11 @@ export class GpuContext {
     return ctx;
   }
 
+  /** How many kernels this context has compiled (each source and output size once). */
+  get compiledKernels(): number {
+    return this.kernels.size;
+  }
+
   /** The compiled kernel for this source and output size, compiled on first use. */
   kernel(source: string, output: number[], returnType?: 'Array(4)'): IKernelRunShortcut {
     const key = `${output.join('x')}|${returnType ?? ''}|${source}`;

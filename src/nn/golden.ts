@@ -1,4 +1,4 @@
-// Runs golden cases (../shared/golden-format.md, schema alexnet-golden/1)
+// Runs golden cases (docs/golden-format.md, schema alexnet-golden/1)
 // through a Backend and compares every tensor with the float64 reference.
 //
 // A tensor passes when every element satisfies
@@ -95,16 +95,40 @@ function num(c: GoldenCase, key: string): number {
   return v;
 }
 
+/**
+ * Checks one tensor of a case: a shape of non-negative integers and a data
+ * list of exactly that many numbers. A string, null or missing value would
+ * otherwise become NaN in a Float32Array and fail as a "numerical" mismatch.
+ */
+export function checkGoldenTensor(t: unknown, where: string): GoldenTensor {
+  const g = t as GoldenTensor;
+  if (g === null || typeof g !== 'object' || !Array.isArray(g.shape) || !Array.isArray(g.data)) {
+    throw new Error(`${where} must be a tensor { shape: [...], data: [...] }, got ${JSON.stringify(t)?.slice(0, 60)}`);
+  }
+  if (!g.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${where}: shape must hold non-negative integers, got ${JSON.stringify(g.shape)}`);
+  const n = sizeOf(g.shape);
+  if (g.data.length !== n) throw new Error(`${where}: shape [${g.shape.join(', ')}] needs ${n} values, data has ${g.data.length}`);
+  const bad = g.data.findIndex((v) => typeof v !== 'number');
+  if (bad >= 0) throw new Error(`${where}: data[${bad}] is ${JSON.stringify(g.data[bad])}, not a number`);
+  return g;
+}
+
+function numList(c: GoldenCase, key: string): number[] {
+  const v = c.params?.[key];
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number')) throw new Error(`case ${c.id}: params.${key} must be a list of numbers, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 function input(c: GoldenCase, key: string): GoldenTensor {
   const t = c.inputs?.[key];
   if (!t) throw new Error(`case ${c.id}: inputs.${key} is missing`);
-  return t;
+  return checkGoldenTensor(t, `case ${c.id}: inputs.${key}`);
 }
 
 function want(c: GoldenCase, field: 'expected' | 'grads', key: string): GoldenTensor {
   const t = c[field]?.[key];
   if (!t) throw new Error(`case ${c.id}: ${field}.${key} is missing`);
-  return t;
+  return checkGoldenTensor(t, `case ${c.id}: ${field}.${key}`);
 }
 
 /** Runs one case on a backend and compares every expected tensor and gradient. */
@@ -115,7 +139,7 @@ export function runGoldenCase<T>(be: Backend<T>, c: GoldenCase, tol: Tolerance =
   const down = (t: T) => Float32Array.from(be.download(t));
   const checkHost = (name: string, got: ArrayLike<number>, exp: GoldenTensor) => checks.push(compareTensor(name, got, exp, tol));
   const check = (name: string, got: T, exp: GoldenTensor) => checkHost(name, down(got), exp);
-  const dyOf = () => up((c.grad_output ?? { y: undefined }).y ?? want(c, 'expected', 'y'));
+  const dyOf = () => up(c.grad_output?.y !== undefined ? checkGoldenTensor(c.grad_output.y, `case ${c.id}: grad_output.y`) : want(c, 'expected', 'y'));
   try {
     switch (c.op) {
       case 'conv2d': {
@@ -170,13 +194,13 @@ export function runGoldenCase<T>(be: Backend<T>, c: GoldenCase, tol: Tolerance =
         const labels = Int32Array.from(input(c, 'labels').data);
         const r = be.softmaxCrossEntropy(up(z), labels);
         checkHost('loss_mean', [r.loss], want(c, 'expected', 'loss_mean'));
-        if (c.expected?.loss_sum) checkHost('loss_sum', [r.loss * z.shape[0]], c.expected.loss_sum);
-        if (c.expected?.probs) check('probs', r.probs, c.expected.probs);
+        if (c.expected?.loss_sum) checkHost('loss_sum', [r.loss * z.shape[0]], want(c, 'expected', 'loss_sum'));
+        if (c.expected?.probs) check('probs', r.probs, want(c, 'expected', 'probs'));
         check('dlogits', r.dlogits, want(c, 'grads', 'logits'));
         break;
       }
       case 'momentum_sgd_paper': {
-        const lrs = c.params?.lrs as number[];
+        const lrs = numList(c, 'lrs');
         const sgd = { momentum: num(c, 'momentum'), weightDecay: num(c, 'weight_decay') };
         let w = up(input(c, 'w0')), v = up(input(c, 'v0'));
         for (let k = 1; k <= lrs.length; k++) {
@@ -187,7 +211,7 @@ export function runGoldenCase<T>(be: Backend<T>, c: GoldenCase, tol: Tolerance =
         break;
       }
       case 'momentum_sgd_paper_train': {
-        const lrs = c.params?.lrs as number[];
+        const lrs = numList(c, 'lrs');
         const sgd = { momentum: num(c, 'momentum'), weightDecay: num(c, 'weight_decay') };
         const x = up(input(c, 'x'));
         const labels = Int32Array.from(input(c, 'labels').data);
@@ -227,19 +251,21 @@ function runModelCase<T>(
   checkHost: (name: string, got: ArrayLike<number>, exp: GoldenTensor) => void,
   down: (t: T) => Float32Array,
 ): void {
-  const p = c.params ?? {};
   const hw = num(c, 'input_hw');
   const x = input(c, 'x');
   const config = {
     ...scaledPaperConfig({
-      name: c.id, channels: p.channels as number[], fc: p.fc as number[], classes: num(c, 'classes'),
+      name: c.id, channels: numList(c, 'channels'), fc: numList(c, 'fc'), classes: num(c, 'classes'),
       inputSize: hw, inputChannels: x.shape[1],
     }),
     dropout: { rate: 0, mode: 'paper' as const },
   };
   const host: HostParams = new Map();
-  for (const [name, t] of Object.entries(c.inputs)) {
-    if (name !== 'x' && name !== 'labels') host.set(name, { data: Float32Array.from(t.data), shape: t.shape });
+  for (const name of Object.keys(c.inputs)) {
+    if (name !== 'x' && name !== 'labels') {
+      const t = input(c, name);
+      host.set(name, { data: Float32Array.from(t.data), shape: t.shape });
+    }
   }
   const params = uploadParams(be, config, host);
   const fwd = forward(be, config, params, be.upload(Float32Array.from(x.data), x.shape), { train: false, keepActivations: true });
@@ -261,15 +287,41 @@ function runModelCase<T>(
     if (!ok) checkHost(`activation ${a.name} (sum |x|)`, [s], { shape: [], data: [a.sum_abs] });
   }
   const grads = backward(be, params, fwd, r.dlogits);
-  for (const [name, g] of Object.entries(c.grads ?? {})) {
+  for (const name of Object.keys(c.grads ?? {})) {
     const got = grads.get(name);
     if (got === undefined) throw new Error(`case ${c.id}: the model has no gradient for ${name}`);
-    check(`d${name}`, got, g);
+    check(`d${name}`, got, want(c, 'grads', name));
   }
 }
 
-/** Runs every case of a parsed golden file; throws if the schema is not alexnet-golden/1. */
-export function runGoldenFile<T>(be: Backend<T>, file: GoldenFile, tol: Tolerance = GOLDEN_TOLERANCE): CaseResult[] {
-  if (file?.schema !== GOLDEN_SCHEMA) throw new Error(`golden file: schema must be ${GOLDEN_SCHEMA}, got ${String(file?.schema)}`);
-  return file.cases.map((c) => runGoldenCase(be, c, tol));
+/** A golden file that cannot be run at all (wrong schema, no list of cases): names the file. */
+export class GoldenFileError extends Error {
+  override name = 'GoldenFileError';
+}
+
+/**
+ * Checks the structure of a parsed golden file: the schema, a non-empty list
+ * of cases, each an object with a string id and op (the tensors are checked
+ * case by case as they are used, so one bad case does not stop the others).
+ */
+export function validateGoldenFile(parsed: unknown, source: string): GoldenFile {
+  const f = parsed as GoldenFile;
+  if (f === null || typeof f !== 'object' || Array.isArray(f)) throw new GoldenFileError(`${source}: a golden file must be a JSON object, got ${Array.isArray(f) ? 'a list' : String(f)}`);
+  if (f.schema !== GOLDEN_SCHEMA) throw new GoldenFileError(`${source}: schema must be ${GOLDEN_SCHEMA}, got ${JSON.stringify(f.schema)}`);
+  const cases = (f as { cases?: unknown }).cases;
+  if (!Array.isArray(cases)) {
+    throw new GoldenFileError(`${source}: 'cases' must be a list of cases, got ${cases === undefined ? 'no cases field' : cases === null ? 'null' : typeof cases === 'object' ? 'an object' : typeof cases}`);
+  }
+  if (cases.length === 0) throw new GoldenFileError(`${source}: 'cases' is empty: the file checks nothing`);
+  cases.forEach((c, i) => {
+    if (c === null || typeof c !== 'object' || typeof (c as GoldenCase).id !== 'string' || typeof (c as GoldenCase).op !== 'string') {
+      throw new GoldenFileError(`${source}: cases[${i}] must be an object with a string id and op, got ${JSON.stringify(c)?.slice(0, 60)}`);
+    }
+  });
+  return f;
+}
+
+/** Runs every case of a parsed golden file; throws GoldenFileError if the file's structure is wrong. */
+export function runGoldenFile<T>(be: Backend<T>, file: GoldenFile, tol: Tolerance = GOLDEN_TOLERANCE, source = 'golden file'): CaseResult[] {
+  return validateGoldenFile(file, source).cases.map((c) => runGoldenCase(be, c, tol));
 }

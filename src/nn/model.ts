@@ -37,6 +37,11 @@ export function initParams(c: AlexNetConfig, rng: Rng): HostParams {
   return out;
 }
 
+/** Downloads tensors by name to host copies (a checkpoint's or an export's parameters). */
+export function toHost<T>(be: Backend<T>, m: Map<string, T>): HostParams {
+  return new Map([...m].map(([k, t]) => [k, { data: Float32Array.from(be.download(t)), shape: [...be.shape(t)] }]));
+}
+
 /** Uploads host parameters to a backend, checking every name and shape against the configuration. */
 export function uploadParams<T>(be: Backend<T>, c: AlexNetConfig, host: HostParams): Params<T> {
   const out: Params<T> = new Map();

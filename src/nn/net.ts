@@ -6,7 +6,7 @@ import type { Backend } from '../backend.js';
 import type { Rng } from '../cpu/random.js';
 import type { SgdParams } from '../cpu/sgd.js';
 import type { AlexNetConfig } from './config.js';
-import { type HostParams, disposeForward, forward } from './model.js';
+import { type HostParams, disposeForward, forward, toHost } from './model.js';
 import { type TrainState, createTrainState, disposeTrainState, trainStep } from './step.js';
 
 /** A network that can take SGD steps, predict, and hand its state to a checkpoint. */
@@ -16,6 +16,8 @@ export interface Net {
   readonly description: string;
   /** One step of the paper's SGD on a batch x [N, C, H, W]; the batch's mean loss and the bytes that crossed between partitions. */
   step(x: Float32Array, labels: Int32Array, rng: Rng, sgd: SgdParams): { loss: number; crossedBytes: number };
+  /** Logits [N, classes] at test time (no dropout): the values before the softmax. */
+  logits(x: Float32Array, n: number): Float32Array;
   /** Softmax probabilities [N, classes] at test time (no dropout). */
   predict(x: Float32Array, n: number): Float32Array;
   /** Weights and momentum on the host, by parameter name. */
@@ -37,9 +39,6 @@ export function softmaxRows(logits: ArrayLike<number>, n: number, classes: numbe
   return out;
 }
 
-function toHost<T>(be: Backend<T>, m: Map<string, T>): HostParams {
-  return new Map([...m].map(([k, t]) => [k, { data: Float32Array.from(be.download(t)), shape: [...be.shape(t)] }]));
-}
 
 /** The whole network on one backend. */
 export class SingleNet<T> implements Net {
@@ -61,14 +60,18 @@ export class SingleNet<T> implements Net {
     return { loss, crossedBytes: 0 };
   }
 
-  predict(x: Float32Array, n: number): Float32Array {
+  logits(x: Float32Array, n: number): Float32Array {
     const c = this.config;
     const xt = this.be.upload(x, [n, c.inputChannels, c.inputSize, c.inputSize]);
     const f = forward(this.be, c, this.state.params, xt, { train: false });
-    const probs = softmaxRows(this.be.download(f.logits), n, c.classes);
+    const z = Float32Array.from(this.be.download(f.logits));
     disposeForward(this.be, f);
     this.be.dispose(xt);
-    return probs;
+    return z;
+  }
+
+  predict(x: Float32Array, n: number): Float32Array {
+    return softmaxRows(this.logits(x, n), n, this.config.classes);
   }
 
   exportState(): { params: HostParams; velocity: HostParams } {

@@ -24,9 +24,10 @@ import type { Backend } from '../backend.js';
 import { dropoutMask } from '../cpu/dropout.js';
 import type { Rng } from '../cpu/random.js';
 import type { SgdParams } from '../cpu/sgd.js';
+import { softmaxCrossEntropy } from '../cpu/softmax-cross-entropy.js';
 import { fmtShape, sizeOf } from '../cpu/tensor.js';
 import { type AlexNetConfig, type LayerSpec, buildLayers, parameterShapes } from './config.js';
-import { type HostParams, type Params, type Saved, layerBackward, layerForward } from './model.js';
+import { type HostParams, type Params, type Saved, layerBackward, layerForward, toHost } from './model.js';
 import { type Net, softmaxRows } from './net.js';
 
 // The partitions may run on backends of different handle types; inside this file they are handled alike.
@@ -216,19 +217,16 @@ export class PartitionedNet implements Net {
   step(x: Float32Array, labels: Int32Array, rng: Rng, sgd: SgdParams): { loss: number; crossedBytes: number } {
     const N = labels.length, K = this.config.classes, bes = this.bes;
     const f = this.forward(x, N, true, rng);
-    // Loss on the host from the joined logits: mean softmax cross-entropy and its gradient (p - onehot) / N.
-    const probs = softmaxRows(f.logits, N, K);
-    let loss = 0;
-    const dlogits = new Float32Array(N * K);
-    for (let n = 0; n < N; n++) {
-      loss -= Math.log(Math.max(probs[n * K + labels[n]], 1e-45));
-      for (let k = 0; k < K; k++) dlogits[n * K + k] = (probs[n * K + k] - (k === labels[n] ? 1 : 0)) / N;
-    }
-    loss /= N;
-    if (!Number.isFinite(loss)) {
+    // Loss on the host from the joined logits: the CPU reference's mean softmax cross-entropy and its
+    // gradient (p - onehot) / N (src/cpu/softmax-cross-entropy.ts); non-finite logits throw NonFiniteError there.
+    let sce: ReturnType<typeof softmaxCrossEntropy<Float32Array>>;
+    try {
+      sce = softmaxCrossEntropy({ data: f.logits, shape: [N, K] }, labels);
+    } catch (e) {
       this.release(f);
-      return { loss, crossedBytes: f.cross.bytes };
+      throw e;
     }
+    const { loss } = sce, dlogits = sce.dlogits.data;
     let d: [H, H] = [0, 1].map((p) => bes[p].upload(halfPerExample(dlogits, N, p), [N, K / 2])) as [H, H];
     const grads: [Params<H>, Params<H>] = [new Map(), new Map()];
     for (let i = f.saved.length - 1; i >= 0; i--) {
@@ -271,18 +269,20 @@ export class PartitionedNet implements Net {
     return { loss, crossedBytes: f.cross.bytes };
   }
 
-  predict(x: Float32Array, n: number): Float32Array {
+  logits(x: Float32Array, n: number): Float32Array {
     const f = this.forward(x, n, false);
     this.release(f);
-    return softmaxRows(f.logits, n, this.config.classes);
+    return f.logits;
+  }
+
+  predict(x: Float32Array, n: number): Float32Array {
+    return softmaxRows(this.logits(x, n), n, this.config.classes);
   }
 
   exportState(): { params: HostParams; velocity: HostParams } {
-    const host = (m: Params<H>, be: AnyBackend): HostParams =>
-      new Map([...m].map(([k, t]) => [k, { data: Float32Array.from(be.download(t)), shape: [...be.shape(t)] }]));
     return {
-      params: joinParams(host(this.params[0], this.bes[0]), host(this.params[1], this.bes[1])),
-      velocity: joinParams(host(this.velocity[0], this.bes[0]), host(this.velocity[1], this.bes[1])),
+      params: joinParams(toHost(this.bes[0], this.params[0]), toHost(this.bes[1], this.params[1])),
+      velocity: joinParams(toHost(this.bes[0], this.velocity[0]), toHost(this.bes[1], this.velocity[1])),
     };
   }
 

@@ -12,7 +12,7 @@ import { topKCorrect } from '../cpu/metrics.js';
 import { NonFiniteError } from '../cpu/tensor.js';
 import type { AlexNetConfig } from './config.js';
 import type { AugmentOptions, DataStats } from './data/augment.js';
-import { testBatch, trainingBatch } from './data/augment.js';
+import { averageViews, testBatch, trainingBatch } from './data/augment.js';
 import type { ImageDataset } from './data/dataset.js';
 import type { Net } from './net.js';
 
@@ -96,12 +96,8 @@ export function evaluate(net: Net, d: ImageDataset, stats: DataStats, o: Augment
   for (let from = 0; from < d.n; from += batch) {
     const idx = Array.from({ length: Math.min(batch, d.n - from) }, (_, i) => from + i);
     const { x, labels } = testBatch(d, idx, stats, o, views);
-    const p = net.predict(x, idx.length * views);
-    const avg = new Float32Array(idx.length * K);
-    for (let i = 0; i < idx.length; i++) {
-      for (let v = 0; v < views; v++) for (let k = 0; k < K; k++) avg[i * K + k] += p[(i * views + v) * K + k] / views;
-      loss -= Math.log(Math.max(avg[i * K + labels[i]], 1e-30));
-    }
+    const avg = averageViews(net.predict(x, idx.length * views), idx.length, views, K);
+    for (let i = 0; i < idx.length; i++) loss -= Math.log(Math.max(avg[i * K + labels[i]], 1e-30));
     const scores = { data: avg, shape: [idx.length, K] };
     c1 += topKCorrect(scores, labels, 1);
     c5 += topKCorrect(scores, labels, Math.min(5, K));
@@ -153,6 +149,11 @@ export async function train(
     }
     const seconds = (performance.now() - t0) / 1000;
     const v = evaluate(net, data.val, data.stats, o.augment, o.testViews);
+    // A net whose validation loss is not finite is never written as a checkpoint, nor counted as a best:
+    // the run stops here, and the checkpoint of the last finite epoch stays the one on disk.
+    if (!Number.isFinite(v.loss)) {
+      throw new NonFiniteLossError(`epoch ${s.epoch + 1}: the validation loss is ${v.loss}; training stopped before writing this epoch's checkpoint (lr ${s.lr}: try a smaller --lr)`);
+    }
     const record: EpochRecord = {
       epoch: s.epoch + 1, lr: s.lr, trainLoss: lossSum / Math.max(1, batches), valLoss: v.loss, valTop1: v.top1, valTop5: v.top5,
       seconds, imagesPerSecond: (batches * o.batchSize) / seconds, crossedBytesPerStep: crossed,

@@ -117,7 +117,13 @@ function writeView(d: ImageDataset, i: number, stats: DataStats, o: AugmentOptio
   }
 }
 
-function checkCrop(d: ImageDataset, o: AugmentOptions): void {
+function checkCrop(d: ImageDataset, stats: DataStats, o: AugmentOptions): void {
+  // The mean image is indexed by [c, y, x] of the dataset's own images: images of another size or channel
+  // count than the training set's would read the wrong mean pixels, and accuracy would be silently wrong.
+  if (stats.mean.length !== d.channels * d.height * d.width) {
+    throw new RangeError(`augment: ${d.name} holds ${d.channels} x ${d.height} x ${d.width} images, but the training set's mean image has ${stats.mean.length} values; ` +
+      'the images must have the size and channels of the training images');
+  }
   if (o.crop > d.height + 2 * o.pad || o.crop > d.width + 2 * o.pad) {
     throw new RangeError(`augment: crop ${o.crop} is larger than the ${d.height} x ${d.width} images of ${d.name} padded by ${o.pad}`);
   }
@@ -125,7 +131,7 @@ function checkCrop(d: ImageDataset, o: AugmentOptions): void {
 
 /** A training batch: random crops, flips and PCA colour shifts of the given examples; returns [B, C, crop, crop] and labels. */
 export function trainingBatch(d: ImageDataset, idx: ArrayLike<number>, stats: DataStats, o: AugmentOptions, rng: Rng): { x: Float32Array; labels: Int32Array } {
-  checkCrop(d, o);
+  checkCrop(d, stats, o);
   const C = d.channels, S = o.crop, B = idx.length;
   const x = new Float32Array(B * C * S * S), labels = new Int32Array(B);
   const room = d.height + 2 * o.pad - S + 1, roomW = d.width + 2 * o.pad - S + 1;
@@ -146,7 +152,7 @@ export function trainingBatch(d: ImageDataset, idx: ArrayLike<number>, stats: Da
 
 /** The test views of each example: the centre crop (views 1) or the paper's ten crops (views 10), [B * views, C, crop, crop]. */
 export function testBatch(d: ImageDataset, idx: ArrayLike<number>, stats: DataStats, o: AugmentOptions, views: 1 | 10): { x: Float32Array; labels: Int32Array } {
-  checkCrop(d, o);
+  checkCrop(d, stats, o);
   const C = d.channels, S = o.crop, B = idx.length;
   const x = new Float32Array(B * views * C * S * S), labels = new Int32Array(B);
   const maxTop = d.height + 2 * o.pad - S, maxLeft = d.width + 2 * o.pad - S;
@@ -159,4 +165,24 @@ export function testBatch(d: ImageDataset, idx: ArrayLike<number>, stats: DataSt
     labels[b] = d.labels[idx[b]];
   }
   return { x, labels };
+}
+
+/**
+ * The paper's test-time averaging (section 4.1): "averaging the predictions
+ * made by the network's softmax layer on the ten patches". probs holds
+ * [n * views, classes] rows, the views of each example together (testBatch's
+ * order); returns [n, classes].
+ */
+export function averageViews(probs: ArrayLike<number>, n: number, views: number, classes: number): Float32Array {
+  if (probs.length !== n * views * classes) throw new RangeError(`averageViews: ${probs.length} values for ${n} examples x ${views} views x ${classes} classes`);
+  if (views === 1) return Float32Array.from(probs);
+  const avg = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < classes; k++) {
+      let s = 0;
+      for (let v = 0; v < views; v++) s += probs[(i * views + v) * classes + k];
+      avg[i * classes + k] = s / views;
+    }
+  }
+  return avg;
 }

@@ -1,0 +1,264 @@
+// The library's model: AlexNet on a backend, behind an asynchronous
+// interface (so that a worker or WebGPU backend can sit behind it later).
+//
+//   const model = await alexnet({ config: 'paper', backend: 'cpu', seed: 1 });
+//   const logits = await model.forward(x, [8, 3, 227, 227]);
+//   const { loss } = await model.trainOnBatch(x, [8, 3, 227, 227], labels, { lr: 0.01 });
+//   const top5 = await model.classify(imageData, { top: 5 });
+//
+// It wraps a Net (src/nn/net.ts): one backend, or two partitions as the
+// paper's two GPUs (section 3.2). Inference is the test-time network (no
+// dropout; the paper's "multiply outputs by 0.5" where its convention asks).
+
+import type { Backend } from '../backend.js';
+import { Rng } from '../cpu/random.js';
+import { PAPER_SGD, type SgdParams } from '../cpu/sgd.js';
+import { NonFiniteError, fmtShape } from '../cpu/tensor.js';
+import { type Checkpoint, encodeCheckpoint } from '../nn/checkpoint.js';
+import { type AlexNetConfig, CONFIGS, buildLayers, parameterCount } from '../nn/config.js';
+import { averageViews } from '../nn/data/augment.js';
+import { FASHION_MNIST_CLASSES } from '../nn/data/dataset.js';
+import { IMAGENET_CLASSES } from '../nn/data/imagenet-classes.js';
+import { type Preprocessing, type RgbaImage, imageInput, neutralPreprocessing, rgbaToImage } from '../nn/data/preprocess.js';
+import { initParams } from '../nn/model.js';
+import type { Net } from '../nn/net.js';
+import { DEFAULT_TRAIN, type TrainOptions, type TrainerState, initialTrainerState } from '../nn/trainer.js';
+import { summaryText } from '../report/summary.js';
+import { makeNet } from './nets.js';
+import { decodeWeights, readWeightsFile } from './weights.js';
+
+/** The names of the built-in configurations. */
+export type ConfigName = 'paper' | 'torchvision' | 'small' | 'small-32' | 'tiny';
+
+/** How to build a model: its configuration, weights, backend, partitions and seed. */
+export interface AlexNetOptions {
+  /** A built-in configuration or your own; default: the weights' configuration, else 'paper'. */
+  config?: ConfigName | AlexNetConfig;
+  /** A weights file: a path (Node) or its bytes (an alexnet-ts checkpoint). Default: the paper's initialisation, seeded. */
+  weights?: string | Uint8Array;
+  /** 'cpu' (the reference, default), 'gpu' (WebGL through gpu.js), or a Backend object. */
+  backend?: 'cpu' | 'gpu' | Backend<unknown>;
+  /** 1 (default) or 2: the paper's two-GPU split over two backend instances. */
+  partitions?: 1 | 2;
+  /** Seeds the initial weights (when none are given) and the dropout masks of trainOnBatch; default 1. */
+  seed?: number;
+  /** Class names in label order; default: from the weights, ImageNet's for 1000 classes, Fashion-MNIST's for its checkpoints. */
+  classNames?: readonly string[];
+}
+
+/** Options of one training step; missing values are the paper's (lr 0.01, momentum 0.9, weight decay 0.0005, section 5). */
+export interface TrainOnBatchOptions {
+  lr?: number;
+  momentum?: number;
+  weightDecay?: number;
+}
+
+/** Options of classify(). */
+export interface ClassifyOptions {
+  /** How many classes to return, most probable first; default 5. */
+  top?: number;
+  /** Average the softmax over the paper's ten views (section 4.1) instead of the centre view. */
+  tenCrop?: boolean;
+}
+
+/** One class of a classification. */
+export interface Classification {
+  index: number;
+  label: string;
+  probability: number;
+}
+
+function configOf(c: ConfigName | AlexNetConfig): AlexNetConfig {
+  if (typeof c !== 'string') return c;
+  const make = CONFIGS[c];
+  if (!make) throw new RangeError(`alexnet: config '${c}' is unknown; known: ${Object.keys(CONFIGS).join(', ')}`);
+  return make();
+}
+
+function checkShape(c: AlexNetConfig, x: Float32Array, shape: readonly number[], what: string): number {
+  if (!(x instanceof Float32Array)) throw new TypeError(`${what}: x must be a Float32Array`);
+  if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new RangeError(`${what}: shape must be [N, C, H, W] of positive integers, got ${JSON.stringify(shape)}`);
+  }
+  const [N, C, H, W] = shape;
+  if (C !== c.inputChannels || H !== c.inputSize || W !== c.inputSize) {
+    throw new RangeError(`${what}: shape ${fmtShape(shape)} does not fit configuration ${c.name}, which takes [N, ${c.inputChannels}, ${c.inputSize}, ${c.inputSize}]`);
+  }
+  if (x.length !== N * C * H * W) throw new RangeError(`${what}: x has ${x.length} values, shape ${fmtShape(shape)} needs ${N * C * H * W}`);
+  return N;
+}
+
+/** AlexNet with weights on a backend: forward, train, classify, save. Build one with alexnet(). */
+export class AlexNetModel {
+  private disposed = false;
+  private rng: Rng;
+  private readonly trainOptions: TrainOptions;
+  private trainer: TrainerState;
+
+  /** @internal Use alexnet(). */
+  constructor(
+    private readonly net: Net,
+    /** The configuration: layer widths, kernels, LRN, pooling, dropout, classes. */
+    readonly config: AlexNetConfig,
+    /** Class names in label order. */
+    readonly classNames: readonly string[],
+    private readonly preprocessing: Preprocessing,
+    private readonly from: Checkpoint | undefined,
+    seed: number,
+  ) {
+    this.rng = Rng.seeded(seed);
+    this.trainOptions = from?.options ?? { ...DEFAULT_TRAIN, augment: preprocessing.augment };
+    this.trainer = from?.trainer ?? initialTrainerState(this.trainOptions, seed + 1);
+  }
+
+  /** How the model runs: "cpu", "gpu", "gpu x 2 partitions". */
+  get description(): string {
+    return this.net.description;
+  }
+
+  private live(what: string): void {
+    if (this.disposed) throw new Error(`${what}: the model has been disposed`);
+  }
+
+  /** Logits [N, classes] of a batch x with shape [N, C, H, W], in inference mode (no dropout). */
+  async forward(x: Float32Array, shape: readonly [number, number, number, number] | readonly number[]): Promise<Float32Array> {
+    this.live('forward');
+    const n = checkShape(this.config, x, shape, 'forward');
+    return this.net.logits(x, n);
+  }
+
+  /** Softmax probabilities [N, classes] of a batch, in inference mode. */
+  async predict(x: Float32Array, shape: readonly number[]): Promise<Float32Array> {
+    this.live('predict');
+    const n = checkShape(this.config, x, shape, 'predict');
+    return this.net.predict(x, n);
+  }
+
+  /**
+   * One step of the paper's SGD (section 5) on a batch: forward with dropout,
+   * mean softmax cross-entropy against the integer labels, backward, and the
+   * momentum update v <- m v - wd lr w - lr g, w <- w + v. Returns the
+   * batch's mean loss before the update.
+   */
+  async trainOnBatch(x: Float32Array, shape: readonly number[], labels: ArrayLike<number>, o: TrainOnBatchOptions = {}): Promise<{ loss: number }> {
+    this.live('trainOnBatch');
+    const n = checkShape(this.config, x, shape, 'trainOnBatch');
+    if (labels == null || labels.length !== n) throw new RangeError(`trainOnBatch: ${labels?.length ?? 'no'} labels for a batch of ${n}`);
+    const lab = Int32Array.from(labels);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isInteger(labels[i]) || lab[i] < 0 || lab[i] >= this.config.classes) {
+        throw new RangeError(`trainOnBatch: labels[${i}] = ${labels[i]} is not a class index in [0, ${this.config.classes})`);
+      }
+    }
+    const sgd: SgdParams = { lr: o.lr ?? PAPER_SGD.lr, momentum: o.momentum ?? PAPER_SGD.momentum, weightDecay: o.weightDecay ?? PAPER_SGD.weightDecay };
+    for (const [k, v] of Object.entries(sgd)) {
+      if (!Number.isFinite(v) || v < 0 || (k === 'momentum' && v > 1)) throw new RangeError(`trainOnBatch: ${k} must be a finite number >= 0${k === 'momentum' ? ' and <= 1' : ''}, got ${v}`);
+    }
+    let r: { loss: number };
+    try {
+      r = this.net.step(x, lab, this.rng, sgd);
+    } catch (e) {
+      if (e instanceof NonFiniteError) throw new NonFiniteError(`trainOnBatch: ${e.message} (lr ${sgd.lr}: try a smaller one)`);
+      throw e;
+    }
+    this.trainer = { ...this.trainer, lr: sgd.lr };
+    return { loss: r.loss };
+  }
+
+  /**
+   * The most probable classes of an image given as RGBA bytes of any size
+   * (ImageData's shape): shorter side to 256 (or the small nets' input
+   * size), the central square, the training mean subtracted, then the centre
+   * crop or the ten crops of section 4.1, softmax averaged.
+   */
+  async classify(image: RgbaImage, o: ClassifyOptions = {}): Promise<Classification[]> {
+    this.live('classify');
+    const top = o.top ?? 5;
+    if (!Number.isInteger(top) || top < 1) throw new RangeError(`classify: top must be an integer >= 1, got ${top}`);
+    const views = o.tenCrop ? 10 : 1;
+    const img = rgbaToImage(image, this.config.inputChannels, 'classify');
+    const x = imageInput(img, this.config, this.preprocessing, views);
+    const K = this.config.classes;
+    const p = averageViews(this.net.predict(x, views), 1, views, K);
+    return Array.from(p, (q, k) => ({ index: k, label: this.classNames[k] ?? `class ${k}`, probability: q }))
+      .sort((a, b) => b.probability - a.probability || a.index - b.index)
+      .slice(0, Math.min(top, K));
+  }
+
+  /** The layer table: output shapes, parameters, multiply-adds (what `alexnet summary` prints). */
+  summary(): string {
+    return summaryText(this.config);
+  }
+
+  /** The number of learnable parameters. */
+  get parameterCount(): number {
+    return parameterCount(this.config);
+  }
+
+  /** The layer list in forward order. */
+  get layers(): ReturnType<typeof buildLayers> {
+    return buildLayers(this.config);
+  }
+
+  /** The weights by parameter name (conv1.weight, ..., fc8.bias), copied to the host. */
+  async weights(): Promise<Map<string, { data: Float32Array; shape: number[] }>> {
+    this.live('weights');
+    return this.net.exportState().params;
+  }
+
+  /** The whole model (weights, momentum, statistics, trainer state) as checkpoint bytes, readable by alexnet({ weights }). */
+  async save(): Promise<Uint8Array> {
+    this.live('save');
+    const { params, velocity } = this.net.exportState();
+    return encodeCheckpoint({
+      config: this.config, trainer: this.trainer, options: this.trainOptions, stats: this.preprocessing.stats, params, velocity,
+      meta: { ...(this.from?.meta ?? {}), classNames: [...this.classNames], source: this.from ? this.from.meta.source ?? 'alexnet-ts' : 'alexnet-ts library' },
+    });
+  }
+
+  /** Releases every tensor (and GPU context) the model holds; the model cannot be used afterwards. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.net.dispose();
+  }
+}
+
+/** Class names for a configuration and its weights: the checkpoint's, else ImageNet's for 1000 classes, Fashion-MNIST's for its data. */
+function defaultClassNames(c: AlexNetConfig, ck?: Checkpoint): readonly string[] {
+  const named = ck?.meta.classNames;
+  if (Array.isArray(named) && named.length === c.classes && named.every((s) => typeof s === 'string')) return named as string[];
+  if (c.classes === 1000) return IMAGENET_CLASSES;
+  if (c.classes === 10 && String(ck?.meta.data ?? '').includes('fashion')) return FASHION_MNIST_CLASSES;
+  return Array.from({ length: c.classes }, (_, k) => `class ${k}`);
+}
+
+/** Builds an AlexNet: a configuration, weights (a file or new seeded ones), on a backend. */
+export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
+  const seed = o.seed ?? 1;
+  if (!Number.isInteger(seed)) throw new RangeError(`alexnet: seed must be an integer, got ${seed}`);
+  const ck = o.weights === undefined ? undefined
+    : typeof o.weights === 'string' ? await readWeightsFile(o.weights)
+    : decodeWeights(o.weights, 'weights');
+  let config: AlexNetConfig;
+  if (ck) {
+    config = ck.config;
+    if (o.config !== undefined) {
+      const want = configOf(o.config);
+      const a = parameterCount(want), b = parameterCount(config);
+      if (want.name !== config.name || a !== b) {
+        throw new RangeError(`alexnet: the weights are a ${config.name} net (${b.toLocaleString('en-US')} parameters); config '${want.name}' (${a.toLocaleString('en-US')}) was asked for`);
+      }
+    }
+  } else {
+    config = configOf(o.config ?? 'paper');
+  }
+  buildLayers(config); // checks that every layer fits its input
+  const partitions = o.partitions ?? 1;
+  const params = ck?.params ?? initParams(config, Rng.seeded(seed));
+  const net = await makeNet(o.backend ?? 'cpu', partitions, config, params, ck?.velocity);
+  const names = o.classNames ?? defaultClassNames(config, ck);
+  if (names.length !== config.classes) throw new RangeError(`alexnet: ${names.length} class names for ${config.classes} classes`);
+  const prep: Preprocessing = ck ? { stats: ck.stats, augment: ck.options.augment } : neutralPreprocessing(config);
+  return new AlexNetModel(net, config, names, prep, ck, seed);
+}

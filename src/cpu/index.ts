@@ -1,0 +1,18 @@
+// `alexnet-ts/cpu`: the CPU reference layers, one file per layer with its
+// forward and backward side by side (the maths is at the top of each file),
+// and the Backend that runs them. No Node API: the same code runs in a page.
+
+export { cpuBackend } from './backend.js';
+export * from './conv2d.js';
+export * from './dropout.js';
+export * from './gemm.js';
+export * from './linear.js';
+export * from './lrn.js';
+export * from './maxpool.js';
+export * from './metrics.js';
+export { Rng } from './random.js';
+export * from './relu.js';
+export * from './sgd.js';
+export * from './softmax-cross-entropy.js';
+export * from './tanh.js';
+export * from './tensor.js';

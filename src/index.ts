@@ -1,0 +1,43 @@
+// alexnet-ts: AlexNet (Krizhevsky, Sutskever, Hinton, NIPS 2012) as a
+// readable TypeScript reference with a WebGL backend. The public entry:
+//
+//   import { alexnet, cpuBackend, gpuBackend, imagenetClasses } from 'alexnet-ts';
+//   const model = await alexnet({ config: 'paper', weights, backend: 'cpu', partitions: 1, seed: 1 });
+//   const logits = await model.forward(x, [8, 3, 227, 227]);
+//
+// No Node API is imported here (a path given as weights loads node:fs on
+// demand), and no GPU code until a GPU backend is asked for. Subpaths:
+// alexnet-ts/cpu (the layers), alexnet-ts/gpu (their WebGL twins),
+// alexnet-ts/verify (goldens and backend comparison), alexnet-ts/node
+// (files: images, datasets).
+
+export {
+  type AlexNetOptions, type ClassifyOptions, type Classification, type ConfigName, type TrainOnBatchOptions,
+  AlexNetModel, alexnet,
+} from './api/model.js';
+export { type DisposableBackend, gpuBackend } from './api/backends.js';
+export { type WeightsFormat, decodeWeights, sniffWeights } from './api/weights.js';
+export type { Backend, BackendSgdSlot, GradAcc, OpCache, ParamGrads } from './backend.js';
+export { cpuBackend } from './cpu/backend.js';
+export { NonFiniteError } from './cpu/tensor.js';
+export type { SgdParams } from './cpu/sgd.js';
+export { PAPER_SGD } from './cpu/sgd.js';
+export { type Checkpoint, CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './nn/checkpoint.js';
+export {
+  type AlexNetConfig, type ConvSpec, type LayerShape, type LayerSpec,
+  CONFIGS, buildLayers, layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, smallConfig, tinyConfig,
+  torchvisionConfig, withoutGroups,
+} from './nn/config.js';
+export { type AugmentOptions, type DataStats, averageViews, computeStats, testBatch, trainingBatch } from './nn/data/augment.js';
+export { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, type ImageDataset, idxDataset, parseCifar10, parseIdx } from './nn/data/dataset.js';
+export { IMAGENET_CLASSES as imagenetClasses } from './nn/data/imagenet-classes.js';
+export { type ImageBytes, fromRgba, resizeBilinear, shorterSideAndCentreCrop } from './nn/data/image.js';
+export { type Preprocessing, type RgbaImage, datasetImageSize, imageInput } from './nn/data/preprocess.js';
+export { type HostParams, initParams } from './nn/model.js';
+export type { Net } from './nn/net.js';
+export {
+  type BatchProgress, type EpochRecord, type TrainOptions, type TrainerState,
+  DEFAULT_TRAIN, NonFiniteLossError, evaluate, initialTrainerState, train,
+} from './nn/trainer.js';
+export { summaryText } from './report/summary.js';
+export { VERSION } from './version.js';
