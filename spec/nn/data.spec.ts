@@ -80,6 +80,15 @@ test('batches: no-augmentation crops are (pixel - mean) * scale; flips mirror; t
   throwsWith(() => trainingBatch(d, [0], s, { ...plain, crop: 9 }, Rng.seeded(1)), /crop 9 is larger than the 6 x 6 images of synthetic padded by 0/);
 });
 
+test('test images of another size than the training images are an error, not a misindexed mean image', () => {
+  const mk = (n: number, h: number): ImageDataset => ({ name: `set${h}`, n, channels: 1, height: h, width: h, images: new Uint8Array(n * h * h).fill(9), labels: new Uint8Array(n), classes: 2 });
+  const stats = computeStats(mk(4, 28));
+  const o = { crop: 24, pad: 0, flip: false, pcaSigma: 0, scale: 1 };
+  testBatch(mk(2, 28), [0, 1], stats, o, 1);
+  throwsWith(() => testBatch(mk(2, 32), [0, 1], stats, o, 1), /set32 holds 1 x 32 x 32 images, but the training set's mean image has 784 values/);
+  throwsWith(() => trainingBatch(mk(2, 32), [0], stats, o, Rng.seeded(1)), /set32 holds 1 x 32 x 32 images/);
+});
+
 test('Fashion-MNIST from Debian: 60000 + 10000 images of 28 x 28, 10 classes', () => {
   assert.ok(existsSync(FASHION_MNIST_DIR), `${FASHION_MNIST_DIR} is missing: apt-get install dataset-fashion-mnist (.ci/run does)`);
   const d = loadDataset();

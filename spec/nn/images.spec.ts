@@ -45,8 +45,40 @@ test('an image folder tree (train/ and test/, one subfolder per class) loads at 
   const d = loadDataset(dir, { size: 32, channels: 3 });
   assert.equal(d.train.classNames, ['ant', 'cat']);
   assert.equal([d.train.n, d.train.channels, d.train.height, d.train.width], [2, 3, 32, 32]);
-  assert.equal([...d.train.labels], [0, 1]);
-  assert.is(d.train.images[2 * 32 * 32], 20, 'blue channel of the ant image');
+  const ant = [...d.train.labels].indexOf(0);
+  assert.equal([...d.train.labels].sort(), [0, 1]);
+  assert.is(d.train.images[ant * 3 * 32 * 32 + 2 * 32 * 32], 20, 'blue channel of the ant image');
+});
+
+test('image folders: one class list for train and test; a class missing from one is an error naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'folder-classes-'));
+  for (const [split, classes] of [['train', ['ant', 'bee', 'cat']], ['test', ['ant', 'cat']]] as const) {
+    for (const cls of classes) {
+      mkdirSync(join(dir, split, cls), { recursive: true });
+      writePng(join(dir, split, cls, '1.png'), 8, 8, cls.charCodeAt(0));
+    }
+  }
+  throwsWith(() => loadDataset(dir, { size: 8, channels: 3 }), /test: no class folder 'bee' \(.*train has it\); train and test must have the same classes/);
+  mkdirSync(join(dir, 'test', 'bee'));
+  writePng(join(dir, 'test', 'bee', '1.png'), 8, 8, 'b'.charCodeAt(0));
+  const d = loadDataset(dir, { size: 8, channels: 3 });
+  assert.equal(d.test.classNames, d.train.classNames);
+  // Label k is the same class in both: the blue value written for each class is its initial's code.
+  for (const set of [d.train, d.test]) {
+    for (let i = 0; i < set.n; i++) assert.is(set.images[i * 192 + 128], set.classNames![set.labels[i]].charCodeAt(0), `${set.name}[${i}]`);
+  }
+});
+
+test('image folders are stored in a seeded random order, so the last N (the validation split) span the classes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'folder-order-'));
+  for (const split of ['train', 'test']) for (const cls of ['a', 'b', 'c', 'd']) {
+    mkdirSync(join(dir, split, cls), { recursive: true });
+    for (let k = 0; k < 6; k++) writePng(join(dir, split, cls, `${k}.png`), 4, 4);
+  }
+  const d = loadDataset(dir, { size: 4, channels: 3 });
+  const last8 = new Set([...d.train.labels.subarray(d.train.n - 8)]);
+  assert.ok(last8.size >= 3, `the last 8 of 24 images hold classes ${[...last8]}`);
+  assert.equal([...loadDataset(dir, { size: 4, channels: 3 }).train.labels], [...d.train.labels], 'the same order every time');
 });
 
 test('alexnet predict names the most probable classes of an image with a trained checkpoint', () => {

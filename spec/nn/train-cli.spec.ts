@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -46,6 +46,47 @@ test('alexnet train names a missing data folder and a missing checkpoint', () =>
   const r2 = alexnet('train', '--resume', '--out', mkdtempSync(join(tmpdir(), 'empty-')));
   assert.is(r2.status, 1);
   assert.match(r2.stderr, /no checkpoint at .*checkpoint\.bin/);
+});
+
+test('--resume restores what the run was started with; a flag that contradicts it is an error naming both values', () => {
+  const out = mkdtempSync(join(tmpdir(), 'resume-'));
+  const r = alexnet('train', '--backend', 'cpu', '--epochs', '1', '--out', out, ...quick, '--widths', '8,16,24,24,16', '--lr', '0.02');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  // Only --resume, --epochs and how it runs: the data limits, batch, widths and learning rate come from the checkpoint.
+  const r2 = alexnet('train', '--resume', '--epochs', '2', '--out', out, '--backend', 'cpu', '--no-progress', '--test-limit', '100');
+  assert.is(r2.status, 0, r2.stdout + r2.stderr);
+  assert.match(r2.stdout, /small \(\d[\d,]* parameters\).* 256 training and 128 validation images .*batch 64, lr 0\.02, 2 epochs, resuming after epoch 1/);
+  assert.match(r.stdout, /small \((\d[\d,]*) parameters\)/);
+  assert.is(/small \((\d[\d,]*) parameters\)/.exec(r2.stdout)![1], /small \((\d[\d,]*) parameters\)/.exec(r.stdout)![1], 'the same widths');
+  const bad = alexnet('train', '--resume', '--epochs', '3', '--out', out, '--batch', '32', '--backend', 'cpu');
+  assert.is(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /--batch 32 contradicts the run in .*, which was started with --batch 64/);
+  const bad2 = alexnet('train', '--resume', '--out', out, '--config', 'tiny', '--backend', 'cpu');
+  assert.is(bad2.status, 2, bad2.stderr);
+  assert.match(bad2.stderr, /--config "tiny" contradicts the run in .*, which was started with configuration "small"/);
+  const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(log.map((l) => l.epoch), [1, 2]);
+});
+
+test('a new run into a folder that holds an earlier one is refused unless --resume or --overwrite; a live lock refuses a second writer', () => {
+  const out = mkdtempSync(join(tmpdir(), 'overwrite-'));
+  assert.is(alexnet('train', '--backend', 'cpu', '--epochs', '1', '--out', out, ...quick).status, 0);
+  const before = readFileSync(join(out, 'log.jsonl'), 'utf8');
+  const again = alexnet('train', '--backend', 'cpu', '--epochs', '1', '--out', out, ...quick);
+  assert.is(again.status, 2);
+  assert.match(again.stderr, /holds an earlier run \(checkpoint\.bin, log\.jsonl, result\.json\): --resume continues it, --overwrite replaces it/);
+  assert.is(readFileSync(join(out, 'log.jsonl'), 'utf8'), before, 'the earlier log is untouched');
+  // This test's own process stands for a training that holds the folder.
+  writeFileSync(join(out, '.lock'), JSON.stringify({ pid: process.pid, host: hostname(), started: 'now' }));
+  const locked = alexnet('train', '--backend', 'cpu', '--epochs', '1', '--out', out, '--overwrite', ...quick);
+  assert.is(locked.status, 1);
+  assert.match(locked.stderr, new RegExp(`is being written by another training \\(pid ${process.pid} on `));
+  // A lock whose process is gone is stale: removed with a notice, and the run goes ahead.
+  writeFileSync(join(out, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), started: 'then' }));
+  const over = alexnet('train', '--backend', 'cpu', '--epochs', '1', '--out', out, '--overwrite', ...quick);
+  assert.is(over.status, 0, over.stderr);
+  assert.match(over.stderr, /removing the stale lock/);
+  assert.not.ok(existsSync(join(out, '.lock')), 'the lock is released at the end');
 });
 
 test.run();
