@@ -1,0 +1,3 @@
+
+import { alexnet } from 'alexnet-ts';
+export const m = alexnet({ config: 'vgg16' });

@@ -1,0 +1,77 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { alexnet, cpuBackend, imagenetClasses, VERSION, decodeCheckpoint, type Classification } from '../../src/index.js';
+import { Rng } from '../../src/cpu/random.js';
+import { forward, initParams, uploadParams } from '../../src/nn/model.js';
+import { tinyConfig } from '../../src/nn/config.js';
+import { readFileSync } from 'node:fs';
+import { assertClose } from '../helpers.js';
+
+const tiny = tinyConfig();
+const S = tiny.inputSize;
+
+test('the package version in the code is package.json\'s', () => {
+  assert.is(VERSION, JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+});
+
+test('alexnet({ config, seed }).forward gives the logits of the model code on the same seeded weights', async () => {
+  const model = await alexnet({ config: 'tiny', backend: 'cpu', seed: 3 });
+  const x = Rng.seeded(9).normalArray(2 * 3 * S * S, 0, 1);
+  const got = await model.forward(x, [2, 3, S, S]);
+  const be = cpuBackend();
+  const params = uploadParams(be, tiny, initParams(tiny, Rng.seeded(3)));
+  const want = be.download(forward(be, tiny, params, be.upload(x, [2, 3, S, S]), { train: false }).logits);
+  assert.is(got.length, 2 * 10);
+  assertClose(got, want, 0, 'logits (same code path, bit for bit)');
+  await model.dispose();
+});
+
+test('trainOnBatch lowers the loss on a repeated batch; save() round-trips through alexnet({ weights })', async () => {
+  const model = await alexnet({ config: 'tiny', seed: 1 });
+  const x = Rng.seeded(2).normalArray(4 * 3 * S * S, 0, 1), labels = [0, 1, 2, 3];
+  const first = (await model.trainOnBatch(x, [4, 3, S, S], labels, { lr: 0.05 })).loss;
+  let last = first;
+  for (let i = 0; i < 15; i++) last = (await model.trainOnBatch(x, [4, 3, S, S], labels, { lr: 0.05 })).loss;
+  assert.ok(last < first - 0.1, `loss ${first} -> ${last}`);
+  const bytes = await model.save();
+  assert.is(decodeCheckpoint(bytes, 'saved').config.name, 'tiny');
+  const again = await alexnet({ weights: bytes });
+  assertClose(await again.forward(x, [4, 3, S, S]), await model.forward(x, [4, 3, S, S]), 0, 'reloaded logits');
+  await model.dispose();
+  await again.dispose();
+  let err: Error | undefined;
+  try { await model.forward(x, [4, 3, S, S]); } catch (e) { err = e as Error; }
+  assert.match(err!.message, /disposed/);
+});
+
+test('classify takes RGBA bytes of any size and returns the top classes, most probable first', async () => {
+  const model = await alexnet({ config: 'paper', seed: 1 });
+  const w = 40, h = 30, data = new Uint8ClampedArray(4 * w * h).map((_, i) => (i * 37) % 256);
+  const top: Classification[] = await model.classify({ data, width: w, height: h }, { top: 5 });
+  assert.is(top.length, 5);
+  for (let i = 1; i < 5; i++) assert.ok(top[i - 1].probability >= top[i].probability);
+  assert.is(top[0].label, imagenetClasses[top[0].index]);
+  assert.is(imagenetClasses.length, 1000);
+  assert.equal(imagenetClasses.slice(0, 2), ['tench', 'goldfish']);
+  await model.dispose();
+});
+
+test('bad arguments are errors naming the argument and what it expected', async () => {
+  const model = await alexnet({ config: 'tiny' });
+  const rejects = async (p: Promise<unknown>, re: RegExp) => {
+    let err: Error | undefined;
+    try { await p; } catch (e) { err = e as Error; }
+    assert.ok(err, `expected a rejection matching ${re}`);
+    assert.match(err!.message, re);
+  };
+  await rejects(model.forward(new Float32Array(10), [1, 3, S, S]), /x has 10 values, shape \[1, 3, 67, 67\] needs 13467/);
+  await rejects(model.forward(new Float32Array(3 * 64 * 64), [1, 3, 64, 64]), /does not fit configuration tiny, which takes \[N, 3, 67, 67\]/);
+  await rejects(model.trainOnBatch(new Float32Array(3 * S * S), [1, 3, S, S], [10]), /labels\[0\] = 10 is not a class index in \[0, 10\)/);
+  await rejects(model.classify({ data: new Uint8Array(5), width: 2, height: 2 }), /data must hold 4 \* width \* height = 16 RGBA bytes, got 5/);
+  await rejects(alexnet({ config: 'vgg' as 'paper' }), /config 'vgg' is unknown/);
+  await rejects(alexnet({ weights: new Uint8Array([1, 2, 3]) }), /weights: not a weights file this library recognises/);
+  await rejects(alexnet({ weights: '/nonexistent/w.bin' }), /\/nonexistent\/w\.bin: cannot read the weights file \(ENOENT\)/);
+  await model.dispose();
+});
+
+test.run();
