@@ -47,6 +47,7 @@ test('installed: npx alexnet --version and summary --config paper', () => {
 });
 
 test('installed: an ESM import runs a CPU forward pass; asking for the GPU says what to install', () => {
+  assert.ok(app, 'the install test ran');
   writeFileSync(join(app, 'run.mjs'), `
 import { alexnet, imagenetClasses, gpuBackend } from 'alexnet-ts';
 import { conv2dForward } from 'alexnet-ts/cpu';
@@ -64,6 +65,7 @@ console.log(JSON.stringify({ n: logits.length, finite: logits.every(Number.isFin
 });
 
 test('installed: a strict TypeScript consumer type-checks against the shipped declarations', () => {
+  assert.ok(app, 'the install test ran');
   writeFileSync(join(app, 'consumer.ts'), `
 import { alexnet, type AlexNetModel, type Classification, type AlexNetConfig, paperConfig } from 'alexnet-ts';
 import { runGoldenFile } from 'alexnet-ts/verify';

@@ -1,3 +1,0 @@
-
-import { alexnet } from 'alexnet-ts';
-export const m = alexnet({ config: 'vgg16' });
