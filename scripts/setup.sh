@@ -17,3 +17,5 @@ echo "== node $(node --version), npm $(npm --version)"
 # gl builds from source here (about 2 minutes); package.json's allowScripts lets its install script run.
 npm ci --no-audit --no-fund
 node -e "require('gl')" || { echo "the gl addon did not build: see the npm ci output above"; exit 1; }
+# The `alexnet` command and the package run compiled JavaScript: dist/ (tsc) and the bundled page.
+npm run build

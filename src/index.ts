@@ -18,7 +18,7 @@ export {
 export { type DisposableBackend, gpuBackend } from './api/backends.js';
 export { type WeightsFormat, decodeWeights, sniffWeights } from './api/weights.js';
 export type { Backend, BackendSgdSlot, GradAcc, OpCache, ParamGrads } from './backend.js';
-export { cpuBackend } from './cpu/backend.js';
+export { type CpuTensor, cpuBackend } from './cpu/backend.js';
 export { NonFiniteError } from './cpu/tensor.js';
 export type { SgdParams } from './cpu/sgd.js';
 export { PAPER_SGD } from './cpu/sgd.js';
@@ -29,7 +29,7 @@ export {
   torchvisionConfig, withoutGroups,
 } from './nn/config.js';
 export { type AugmentOptions, type DataStats, averageViews, computeStats, testBatch, trainingBatch } from './nn/data/augment.js';
-export { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, type ImageDataset, idxDataset, parseCifar10, parseIdx } from './nn/data/dataset.js';
+export { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, type IdxArray, type ImageDataset, idxDataset, parseCifar10, parseIdx, sliceDataset } from './nn/data/dataset.js';
 export { IMAGENET_CLASSES as imagenetClasses } from './nn/data/imagenet-classes.js';
 export { type ImageBytes, fromRgba, resizeBilinear, shorterSideAndCentreCrop } from './nn/data/image.js';
 export { type Preprocessing, type RgbaImage, datasetImageSize, imageInput } from './nn/data/preprocess.js';

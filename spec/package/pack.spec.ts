@@ -93,4 +93,26 @@ export const m = alexnet({ config: 'vgg16' });
   assert.match(bad.stdout, /'"vgg16"' is not assignable/);
 });
 
+test('installed: examples/classify.mjs classifies a photo with saved weights in under 15 lines', () => {
+  assert.ok(app, 'the install test ran');
+  const example = readFileSync(join(root, 'examples/classify.mjs'), 'utf8');
+  assert.ok(example.trim().split('\n').length <= 15, 'the example is under 15 lines');
+  writeFileSync(join(app, 'classify.mjs'), example);
+  writeFileSync(join(app, 'make.mjs'), `
+import { writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
+import { alexnet } from 'alexnet-ts';
+const m = await alexnet({ config: 'tiny', seed: 2 });
+writeFileSync('tiny.ckpt', await m.save());
+const png = new PNG({ width: 90, height: 70 });
+for (let i = 0; i < png.data.length; i++) png.data[i] = (i * 13) % 256;
+writeFileSync('photo.png', PNG.sync.write(png));
+`);
+  const mk = spawnSync(process.execPath, ['make.mjs'], { cwd: app, encoding: 'utf8' });
+  assert.is(mk.status, 0, mk.stderr);
+  const r = spawnSync(process.execPath, ['classify.mjs', 'tiny.ckpt', 'photo.png'], { cwd: app, encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^( *[\d.]+ %  class \d\n){5}$/);
+});
+
 test.run();

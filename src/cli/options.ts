@@ -102,7 +102,7 @@ export function parseCommand<O extends Record<string, OptionSpec>>(cmd: CommandS
     parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     // node:util's messages are long and name its own API; keep the part that says what was wrong.
-    const m = /Unknown option '([^']+)'/.exec((e as Error).message) ?? /Option '([^']+)[^']*' argument missing/.exec((e as Error).message);
+    const m = /Unknown option '([^']+)'/.exec((e as Error).message) ?? /Option '(--[a-z-]+)[^']*' argument missing/.exec((e as Error).message);
     if (m && /Unknown/.test((e as Error).message)) throw new UsageError(`unknown option '${m[1]}'`);
     if (m) throw new UsageError(`option '${m[1]}' needs a value`);
     throw new UsageError((e as Error).message.split('\n')[0]);

@@ -21,7 +21,9 @@ function expectCache<C extends OpCache>(c: OpCache, kind: string): C {
   return c as C;
 }
 
-type T = Tensor<FloatArray>;
+/** The CPU backend's tensor handle: a float32 (or float64) typed array with its shape. */
+export type CpuTensor = Tensor<FloatArray>;
+type T = CpuTensor;
 
 /**
  * A Backend that runs the CPU reference layers: on float32 tensors (normal
