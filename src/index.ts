@@ -28,13 +28,14 @@ export {
   CONFIGS, buildLayers, layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, smallConfig, tinyConfig,
   torchvisionConfig, withoutGroups,
 } from './nn/config.js';
-export { type AugmentOptions, type DataStats, averageViews, computeStats, testBatch, trainingBatch } from './nn/data/augment.js';
+export { type AugmentOptions, type DataStats, averageViews, computeStats, defaultAugment, testBatch, trainingBatch } from './nn/data/augment.js';
 export { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, type IdxArray, type ImageDataset, idxDataset, parseCifar10, parseIdx, sliceDataset } from './nn/data/dataset.js';
 export { IMAGENET_CLASSES as imagenetClasses } from './nn/data/imagenet-classes.js';
 export { type ImageBytes, fromRgba, resizeBilinear, shorterSideAndCentreCrop } from './nn/data/image.js';
 export { type Preprocessing, type RgbaImage, datasetImageSize, imageInput } from './nn/data/preprocess.js';
 export { type HostParams, initParams } from './nn/model.js';
-export type { Net } from './nn/net.js';
+export { type Net, SingleNet } from './nn/net.js';
+export { PartitionedNet } from './nn/partition.js';
 export {
   type BatchProgress, type EpochRecord, type TrainOptions, type TrainerState,
   DEFAULT_TRAIN, NonFiniteLossError, evaluate, initialTrainerState, train,

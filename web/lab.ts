@@ -4,20 +4,15 @@
 // trainer, checkpoints and agreement check as `alexnet train` and
 // `alexnet verify --compare` in Node. web/main.ts draws it.
 
-import { cpuBackend } from '../src/cpu/backend.js';
-import { gemmKernel } from '../src/cpu/gemm.js';
-import { Rng } from '../src/cpu/random.js';
-import { gpuBackend } from '../src/gpu/backend.js';
-import { GpuContext, type GpuMode } from '../src/gpu/context.js';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../src/nn/checkpoint.js';
-import { type CompareRow, compareBackends } from '../src/nn/compare.js';
-import { type AlexNetConfig, CONFIGS } from '../src/nn/config.js';
-import { type DataStats, computeStats, defaultAugment, testBatch } from '../src/nn/data/augment.js';
-import { FASHION_MNIST_CLASSES, type ImageDataset, idxDataset, parseIdx, sliceDataset } from '../src/nn/data/dataset.js';
-import type { ImageBytes } from '../src/nn/data/image.js';
-import { initParams } from '../src/nn/model.js';
-import { PartitionedNet } from '../src/nn/partition.js';
-import { type BatchProgress, DEFAULT_TRAIN, type EpochRecord, type TrainOptions, type TrainerState, initialTrainerState, train } from '../src/nn/trainer.js';
+// The page uses the library's public entries, as a user's page would.
+import {
+  type AlexNetConfig, type BatchProgress, CONFIGS, type Checkpoint, DEFAULT_TRAIN, type DataStats, type EpochRecord, FASHION_MNIST_CLASSES,
+  type ImageBytes, type ImageDataset, PartitionedNet, type TrainOptions, type TrainerState, computeStats, cpuBackend, decodeCheckpoint,
+  defaultAugment, encodeCheckpoint, idxDataset, initParams, initialTrainerState, parseIdx, sliceDataset, testBatch, train,
+} from '../src/index.js';
+import { Rng, gemmKernel } from '../src/cpu/index.js';
+import { GpuContext, type GpuMode, gpuBackend } from '../src/gpu/index.js';
+import { type CompareRow, compareBackends } from '../src/verify/index.js';
 
 /** The files the build step writes next to the page (src/cli/web.ts): an IDX slice of Fashion-MNIST's training set. */
 export const DATA_FILES = { images: 'data/train-images-idx3-ubyte', labels: 'data/train-labels-idx1-ubyte' } as const;

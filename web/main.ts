@@ -2,9 +2,8 @@
 // by the same code as `alexnet train`'s PNG files (src/viz/). The page also
 // exposes window.alexnet, which the browser tests (spec/browser/) drive.
 
-import type { CompareRow } from '../src/nn/compare.js';
-import { type ImageBytes, fromRgba, shorterSideAndCentreCrop } from '../src/nn/data/image.js';
-import type { EpochRecord } from '../src/nn/trainer.js';
+import { type EpochRecord, type ImageBytes, fromRgba, shorterSideAndCentreCrop } from '../src/index.js';
+import type { CompareRow } from '../src/verify/index.js';
 import { type Ctx2D, drawPanel } from '../src/viz/charts.js';
 import { kernelMosaic } from '../src/viz/kernels.js';
 import { Lab } from './lab.js';
