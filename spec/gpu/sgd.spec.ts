@@ -45,10 +45,33 @@ test('GPU SGD refuses a NaN or infinite gradient, as the CPU step does, before u
       let err: unknown;
       try { sgdStep(slots, { lr: 0.01, momentum: 0.9, weightDecay: 0.0005 }); } catch (e) { err = e; }
       assert.ok(err instanceof NonFiniteError, `${bad} in a ${s.join('x')} gradient was not refused`);
-      assert.match((err as Error).message, /gradient of broken holds a NaN or infinite value/);
+      // The bad value sits in the last row: [7] has one row, [5, 9] rows of 9, [3, 2, 4, 5] rows of 5.
+      const row = s.length === 1 ? 0 : (g.data.length - 2 - ((g.data.length - 2) % s[s.length - 1])) / s[s.length - 1];
+      assert.is((err as Error).message, `sgdStep: gradient of broken holds a non-finite value in row ${row} of shape [${s.join(', ')}]`);
       assert.equal(Array.from(ctx.download(slots[0].w)), Array.from(w.data), 'nothing was updated');
       for (const t of slots) { ctx.dispose(t.w); ctx.dispose(t.v); ctx.dispose(t.g); }
     }
+  }
+});
+
+test('GPU SGD runs on the paper net\'s largest parameter shapes (conv3 [384, 256, 3, 3], fc6 [4096, 9216]) and still refuses a NaN there', async () => {
+  const ctx = await sharedContext();
+  for (const shape of [[384, 256, 3, 3], [4096, 9216]]) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const g = new Float32Array(n).fill(0.5);
+    const slot = () => ({ name: 'big', w: ctx.upload(new Float32Array(n).fill(1), shape), v: ctx.upload(new Float32Array(n), shape), g: ctx.upload(g, shape) });
+    const s1 = slot();
+    const [out] = sgdStep([s1], { lr: 0.1, momentum: 0.9, weightDecay: 0 });
+    const w = ctx.download(out.w);
+    assert.is(w[0], Math.fround(1 - 0.05));
+    assert.is(w[n - 1], Math.fround(1 - 0.05));
+    for (const t of [out.w, out.v, s1.g]) ctx.dispose(t);
+    g[n - 1] = NaN;
+    const s2 = slot();
+    let err: unknown;
+    try { sgdStep([s2], { lr: 0.1, momentum: 0.9, weightDecay: 0 }); } catch (e) { err = e; }
+    assert.ok(err instanceof NonFiniteError, `a NaN in ${shape.join('x')} was not refused`);
+    for (const t of [s2.w, s2.v, s2.g]) ctx.dispose(t);
   }
 });
 

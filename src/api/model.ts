@@ -13,7 +13,8 @@
 import type { Backend } from '../backend.js';
 import { Rng } from '../cpu/random.js';
 import { PAPER_SGD, type SgdParams } from '../cpu/sgd.js';
-import { NonFiniteError, fmtShape } from '../cpu/tensor.js';
+import { checkLabels } from '../cpu/softmax-cross-entropy.js';
+import { NonFiniteError, expectNumber, fmtShape } from '../cpu/tensor.js';
 import { type Checkpoint, encodeCheckpoint } from '../nn/checkpoint.js';
 import { type AlexNetConfig, CONFIGS, buildLayers, parameterCount } from '../nn/config.js';
 import { averageViews } from '../nn/data/augment.js';
@@ -143,17 +144,13 @@ export class AlexNetModel {
   async trainOnBatch(x: Float32Array, shape: readonly number[], labels: ArrayLike<number>, o: TrainOnBatchOptions = {}): Promise<{ loss: number }> {
     this.live('trainOnBatch');
     const n = checkShape(this.config, x, shape, 'trainOnBatch');
-    if (labels == null || labels.length !== n) throw new RangeError(`trainOnBatch: ${labels?.length ?? 'no'} labels for a batch of ${n}`);
+    // Checked before the forward pass, with the reference's own checks (the step would reject them only after it).
+    checkLabels([n, this.config.classes], labels, 'trainOnBatch');
     const lab = Int32Array.from(labels);
-    for (let i = 0; i < n; i++) {
-      if (!Number.isInteger(labels[i]) || lab[i] < 0 || lab[i] >= this.config.classes) {
-        throw new RangeError(`trainOnBatch: labels[${i}] = ${labels[i]} is not a class index in [0, ${this.config.classes})`);
-      }
-    }
     const sgd: SgdParams = { lr: o.lr ?? PAPER_SGD.lr, momentum: o.momentum ?? PAPER_SGD.momentum, weightDecay: o.weightDecay ?? PAPER_SGD.weightDecay };
-    for (const [k, v] of Object.entries(sgd)) {
-      if (!Number.isFinite(v) || v < 0 || (k === 'momentum' && v > 1)) throw new RangeError(`trainOnBatch: ${k} must be a finite number >= 0${k === 'momentum' ? ' and <= 1' : ''}, got ${v}`);
-    }
+    expectNumber('trainOnBatch', 'lr', sgd.lr, 0);
+    expectNumber('trainOnBatch', 'momentum', sgd.momentum, 0, 1);
+    expectNumber('trainOnBatch', 'weightDecay', sgd.weightDecay, 0);
     let r: { loss: number };
     try {
       r = this.net.step(x, lab, this.rng, sgd);
@@ -212,7 +209,7 @@ export class AlexNetModel {
     const { params, velocity } = this.net.exportState();
     return encodeCheckpoint({
       config: this.config, trainer: this.trainer, options: this.trainOptions, stats: this.preprocessing.stats, params, velocity,
-      meta: { ...(this.from?.meta ?? {}), classNames: [...this.classNames], source: this.from ? this.from.meta.source ?? 'alexnet-ts' : 'alexnet-ts library' },
+      meta: { ...(this.from?.meta ?? {}), classNames: [...this.classNames], source: this.from?.meta.source ?? 'alexnet-ts library' },
     });
   }
 

@@ -99,13 +99,15 @@ export function parseCommand<O extends Record<string, OptionSpec>>(cmd: CommandS
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
   } catch (e) {
     // node:util's messages are long and name its own API; keep the part that says what was wrong.
-    const m = /Unknown option '([^']+)'/.exec((e as Error).message) ?? /Option '(--[a-z-]+)[^']*' argument missing/.exec((e as Error).message);
-    if (m && /Unknown/.test((e as Error).message)) throw new UsageError(`unknown option '${m[1]}'`);
-    if (m) throw new UsageError(`option '${m[1]}' needs a value`);
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    const msg = (e as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(msg);
+    if (unknown) throw new UsageError(`unknown option '${unknown[1]}'`);
+    const missing = /Option '(--[a-z-]+)[^']*' argument missing/.exec(msg);
+    if (missing) throw new UsageError(`option '${missing[1]}' needs a value`);
+    throw new UsageError(msg.split('\n')[0]);
   }
   const values: Record<string, unknown> = {};
   const given = new Set<string>();

@@ -212,6 +212,7 @@ async function runTraining(
   const trainSet = sliceDataset(split.train, 0, nTrain, `${split.train.name}[0:${nTrain}]`);
   const valSet = sliceDataset(split.train, split.train.n - nVal, split.train.n, `${split.train.name}[-${nVal}:]`);
 
+  const pad = (s.pad as number | undefined) ?? recipe.pad;
   const options: TrainOptions = resumed ? {
     ...resumed.options, epochs: v.epochs ?? resumed.options.epochs,
   } : {
@@ -222,10 +223,7 @@ async function runTraining(
     patience: (s.patience as number | undefined) ?? recipe.patience,
     minDelta: (s['min-delta'] as number | undefined) ?? recipe.minDelta,
     testViews: s['ten-crop'] ? 10 : 1,
-    augment: {
-      ...defaultAugment(config, s['input-scale'] as number | undefined),
-      ...((s.pad as number | undefined) ?? recipe.pad) === undefined ? {} : { pad: ((s.pad as number | undefined) ?? recipe.pad)! },
-    },
+    augment: { ...defaultAugment(config, s['input-scale'] as number | undefined), ...(pad === undefined ? {} : { pad }) },
   };
   if (!resumed) {
     // Record the values in force, not only the flags, so that a resume can be checked against them.

@@ -67,8 +67,8 @@ export function runGoldenDirs<T>(be: Backend<T>, dirs: readonly string[]): Verif
     if (e.error) fileErrors.push({ file: e.file, error: e.error });
     else for (const r of runGoldenFile(be, e.golden!, undefined, e.file)) cases.push({ ...r, file: e.file });
   }
-  const failed = cases.filter((r) => !r.pass).length + fileErrors.length;
-  return { backend: be.name, passed: cases.length - cases.filter((r) => !r.pass).length, failed, fileErrors, cases };
+  const failedCases = cases.filter((r) => !r.pass).length;
+  return { backend: be.name, passed: cases.length - failedCases, failed: failedCases + fileErrors.length, fileErrors, cases };
 }
 
 /** Runs the golden folders and prints the table (or JSON) and `N passed, M failed`; returns the exit code. */

@@ -51,6 +51,15 @@ export class Rng {
   }
 
   /** A float32 array of n draws from N(mean, std^2): the paper's weight initialisation (section 5). */
+  /** Shuffles a in place (Fisher-Yates: for i from the end, swap a[i] with a[int(i + 1)]) and returns it. */
+  shuffle<A extends { length: number; [i: number]: unknown }>(a: A): A {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i]; a[i] = a[j]; a[j] = t;
+    }
+    return a;
+  }
+
   normalArray(n: number, mean = 0, std = 1): Float32Array {
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) a[i] = this.normal(mean, std);

@@ -19,15 +19,15 @@ export interface SoftmaxCrossEntropyOutput<A extends FloatArray = FloatArray> {
   dlogits: Tensor<A>;
 }
 
-/** Throws unless labels holds one class index in [0, classes) per row of logits [N, classes]. */
-export function checkLabels(logitsShape: readonly number[], labels: ArrayLike<number>): void {
+/** Throws unless labels holds one class index in [0, classes) per row of logits [N, classes]; `fn` names the caller. */
+export function checkLabels(logitsShape: readonly number[], labels: ArrayLike<number>, fn = 'softmaxCrossEntropy'): void {
   const [N, C] = logitsShape;
   if (labels == null || labels.length !== N) {
-    throw new RangeError(`softmaxCrossEntropy: labels has ${labels?.length} entries, expected ${N} for logits ${fmtShape(logitsShape)}`);
+    throw new RangeError(`${fn}: labels has ${labels?.length} entries, expected ${N} for logits ${fmtShape(logitsShape)}`);
   }
   for (let n = 0; n < N; n++) {
     if (!Number.isInteger(labels[n]) || labels[n] < 0 || labels[n] >= C) {
-      throw new RangeError(`softmaxCrossEntropy: labels[${n}] = ${labels[n]} is not a class index in [0, ${C})`);
+      throw new RangeError(`${fn}: labels[${n}] = ${labels[n]} is not a class index in [0, ${C})`);
     }
   }
 }

@@ -15,7 +15,8 @@ export interface SgdSlot {
 }
 
 /**
- * Whether every element of a tensor is finite: each thread sums |g| along
+ * The first row (index over all axes but the last) of a tensor that holds a
+ * NaN or an infinity, or -1 when every element is finite: each thread sums |g| along
  * the last axis (a NaN or an infinity makes its sum non-finite, as IEEE
  * arithmetic propagates them; llvmpipe and GPUs compute these sums in IEEE
  * single precision), and the host checks the few sums it reads back: one
@@ -23,7 +24,7 @@ export interface SgdSlot {
  * overflows float32 (|g| near 1e38 over a row) is flagged too: such a step
  * would overflow the weights anyway.
  */
-export function allFinite(t: GpuTensor): boolean {
+export function firstNonFiniteRow(t: GpuTensor): number {
   const s = t.shape;
   let sums: GpuTensor;
   if (s.length === 1) {
@@ -31,11 +32,13 @@ export function allFinite(t: GpuTensor): boolean {
   } else if (s.length === 2) {
     sums = t.ctx.run(`function (g) { let a = 0; for (let k = 0; k < ${s[1]}; k++) { a += Math.abs(g[this.thread.x][k]); } return a; }`, [s[0]], t.tex);
   } else {
-    sums = t.ctx.run(`function (g) { let a = 0; for (let k = 0; k < ${s[3]}; k++) { a += Math.abs(g[this.thread.y][this.thread.x][k]); } return a; }`, [s[0] * s[1], s[2]], t.tex);
+    // Output [s0, s1, s2, 1], a 3-D grid like every rank-4 tensor here: gpu.js packs it into a square-ish
+    // texture, where a 2-D [s0 * s1, s2] grid would need a texture s0 * s1 texels high (conv3: 98,304 > 16,384).
+    sums = t.ctx.run(`function (g) { let a = 0; for (let k = 0; k < ${s[3]}; k++) { a += Math.abs(g[this.thread.z][this.thread.y][k]); } return a; }`, [s[0], s[1], s[2], 1], t.tex);
   }
   const host = t.ctx.download(sums);
   t.ctx.dispose(sums);
-  return host.every(Number.isFinite);
+  return host.findIndex((v) => !Number.isFinite(v));
 }
 
 /**
@@ -56,7 +59,9 @@ export function sgdStep(slots: readonly SgdSlot[], p: SgdParams): { w: GpuTensor
     }
   }
   for (const s of slots) {
-    if (!allFinite(s.g)) throw new NonFiniteError(`sgdStep: gradient of ${s.name} holds a NaN or infinite value`);
+    // The CPU twin names the flat index; here the row is what the sums read back can tell.
+    const row = firstNonFiniteRow(s.g);
+    if (row >= 0) throw new NonFiniteError(`sgdStep: gradient of ${s.name} holds a non-finite value in row ${row} of shape ${fmtShape(s.g.shape)}`);
   }
   return slots.map(({ w, v, g }) => {
     const at = threadIndex(texDims(w.shape).length);

@@ -123,8 +123,7 @@ export async function train(
     const rng = Rng.fromState(s.rng);
     const n = data.train.n;
     // A fresh permutation every epoch (Fisher-Yates).
-    const order = Int32Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) { const j = rng.int(i + 1); const t = order[i]; order[i] = order[j]; order[j] = t; }
+    const order = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i));
     const batches = Math.floor(n / o.batchSize);
     const t0 = performance.now();
     let lossSum = 0, crossed = 0;
