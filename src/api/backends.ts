@@ -1,15 +1,32 @@
-// The backends by name for the public entry: the CPU reference at once, the
-// WebGL one loaded on demand (it needs the optional peer packages gpu.js and,
-// in Node, gl), so that importing the library never loads a native addon.
+// The backends by name: the CPU reference at once, the WebGL one loaded on
+// demand (it needs the optional peer packages gpu.js and, in Node, gl), so
+// that importing the library never loads a native addon.
 
 import type { Backend } from '../backend.js';
-import { loadGpu } from './nets.js';
+import { cpuBackend } from '../cpu/backend.js';
 
-/** A GPU backend over a new WebGL context, with the means to release it. */
+/** The packages the GPU backend needs besides this one, as a user installs them. */
+export const GPU_PACKAGES = 'gpu.js@2.24.1 gl@8.1.6';
+
+/** A backend with the means to release what it holds (a WebGL context; nothing on the CPU). */
 export type DisposableBackend = Backend<unknown> & {
   /** Releases the backend's WebGL context; await it before making many more. */
   destroy(): Promise<void>;
 };
+
+/** Loads src/gpu/ on demand; a missing gpu.js becomes an error that says what to install. */
+async function loadGpu(): Promise<{ gpu: typeof import('../gpu/backend.js'); context: typeof import('../gpu/context.js') }> {
+  try {
+    const [gpu, context] = await Promise.all([import('../gpu/backend.js'), import('../gpu/context.js')]);
+    return { gpu, context };
+  } catch (e) {
+    const m = (e as Error).message;
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && m.includes("'gpu.js'")) {
+      throw new Error(`the GPU backend needs the optional packages gpu.js and gl, which are not installed: npm install ${GPU_PACKAGES} (${m.split('\n')[0]})`);
+    }
+    throw e;
+  }
+}
 
 /**
  * A Backend running the gpu.js kernels in a new WebGL context: headless-gl in
@@ -21,4 +38,11 @@ export async function gpuBackend(o: { label?: string; mode?: 'headlessgl' | 'web
   const { gpu, context } = await loadGpu();
   const be = gpu.gpuBackend(context.GpuContext.create({ label: o.label ?? 'gpu', ...(o.mode ? { mode: o.mode } : {}) }));
   return Object.assign(be as unknown as Backend<unknown>, { destroy: () => be.ctx.destroy() });
+}
+
+/** A backend by its command-line name: 'cpu' (the reference, float32) or 'gpu' (a new WebGL context, labelled). */
+export async function backendNamed(name: string, label?: string): Promise<DisposableBackend> {
+  if (name === 'cpu') return Object.assign(cpuBackend() as Backend<unknown>, { destroy: async () => {} });
+  if (name === 'gpu') return gpuBackend({ label });
+  throw new RangeError(`backend '${name}' is unknown; known: cpu, gpu, or a Backend object`);
 }

@@ -6,9 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Backend } from '../backend.js';
-import { cpuBackend } from '../cpu/backend.js';
-import { gpuBackend } from '../api/backends.js';
+import { backendNamed } from '../api/backends.js';
 import { CONFIGS, layerShapes, parameterCount, withoutGroups } from '../nn/config.js';
 import { summaryText } from '../report/summary.js';
 import { VERSION } from '../version.js';
@@ -58,12 +56,6 @@ const SERVE_COMMAND = {
   },
 } as const satisfies CommandSpec<Record<string, OptionSpec>>;
 
-async function backendByName(name: string): Promise<Backend<unknown>> {
-  if (name === 'cpu') return cpuBackend() as Backend<unknown>;
-  if (name === 'gpu') return gpuBackend();
-  throw new UsageError(`backend '${name}' is unknown; known: cpu, gpu`);
-}
-
 /** One command: its option table and what runs it. */
 interface Command {
   spec: CommandSpec<Record<string, OptionSpec>>;
@@ -81,12 +73,12 @@ const COMMANDS: Record<string, Command> = {
       if (v.compare !== undefined) {
         const names = v.compare.split(',');
         if (names.length !== 2 || names.some((n) => n !== 'cpu' && n !== 'gpu')) throw new UsageError(`--compare takes two backends of cpu, gpu, as in --compare cpu,gpu; got '${v.compare}'`);
-        return compareCommand(await backendByName(names[0]), await backendByName(names[1]), CONFIGS[v.config](), v.batch, v.seed, console.log, v);
+        return compareCommand(await backendNamed(names[0]), await backendNamed(names[1]), CONFIGS[v.config](), v.batch, v.seed, console.log, v);
       }
       const dirs = v.goldens === undefined ? [BUNDLED_GOLDENS] : v.goldens.split(',').filter(Boolean);
       if (dirs.length === 0) throw new UsageError('--goldens needs a folder');
       if (v.goldens === undefined && !existsSync(BUNDLED_GOLDENS)) throw new Error(`the bundled goldens are missing at ${BUNDLED_GOLDENS}; pass --goldens DIR`);
-      return verifyGoldens(await backendByName(v.backend), dirs, console.log, v);
+      return verifyGoldens(await backendNamed(v.backend), dirs, console.log, v);
     },
   },
   summary: {
