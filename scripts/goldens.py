@@ -38,6 +38,7 @@ def T(t):
 
 
 def labels_tensor(t):
+    """Integer labels as the format stores them."""
     return {'shape': list(t.shape), 'data': [int(v) for v in t.reshape(-1).tolist()]}
 
 
@@ -47,7 +48,7 @@ def f32_rel_err(f64, f32):
     return float((f32.to(DT) - f64).abs().max()) / m if m > 0 else float((f32.to(DT) - f64).abs().max())
 
 
-def backward_case(fn, inputs, g, dy_shape=None):
+def backward_case(fn, inputs, g):
     """y = fn(*inputs) in float64 and float32; grads of L = sum(y * dy) for a seeded dy."""
     xs = [t.clone().requires_grad_(True) for t in inputs]
     y = fn(*xs)
