@@ -8,7 +8,7 @@
 import {
   type AlexNetConfig, type BatchProgress, CONFIGS, type Checkpoint, DEFAULT_TRAIN, type DataStats, type EpochRecord, FASHION_MNIST_CLASSES,
   type ImageBytes, type ImageDataset, PartitionedNet, type TrainOptions, type TrainerState, computeStats, cpuBackend, decodeCheckpoint,
-  defaultAugment, encodeCheckpoint, idxDataset, initParams, initialTrainerState, parseIdx, sliceDataset, testBatch, train,
+  defaultAugment, encodeCheckpoint, idxDataset, imageInput, initParams, initialTrainerState, parseIdx, sliceDataset, train,
 } from '../src/index.js';
 import { Rng, gemmKernel } from '../src/cpu/index.js';
 import { GpuContext, type GpuMode, gpuBackend } from '../src/gpu/index.js';
@@ -148,8 +148,7 @@ export class Lab {
     if (img.channels !== c.inputChannels || img.height !== c.inputSize || img.width !== c.inputSize) {
       throw new RangeError(`classify: image is ${img.channels} x ${img.height} x ${img.width}, expected ${c.inputChannels} x ${c.inputSize} x ${c.inputSize}`);
     }
-    const d: ImageDataset = { name: 'dropped image', n: 1, channels: img.channels, height: img.height, width: img.width, images: img.data, labels: new Uint8Array(1), classes: c.classes };
-    const { x } = testBatch(d, [0], this.data.stats, this.options.augment, 1);
+    const x = imageInput(img, c, { stats: this.data.stats, augment: this.options.augment }, 1, 'dropped image');
     const p = this.net.predict(x, 1);
     return Array.from(p, (q, k) => ({ label: k, name: FASHION_MNIST_CLASSES[k] ?? `class ${k}`, p: q })).sort((a, b) => b.p - a.p);
   }

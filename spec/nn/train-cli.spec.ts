@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -87,6 +87,18 @@ test('a new run into a folder that holds an earlier one is refused unless --resu
   assert.is(over.status, 0, over.stderr);
   assert.match(over.stderr, /removing the stale lock/);
   assert.not.ok(existsSync(join(out, '.lock')), 'the lock is released at the end');
+});
+
+test('an interrupted training (SIGINT) releases its lock and exits with 130', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'sigint-'));
+  const child = spawn(process.execPath, [join(root, 'bin/alexnet.js'), 'train', '--backend', 'cpu', '--epochs', '1', '--out', out, ...quick], { cwd: root, stdio: 'ignore' });
+  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+  const t0 = Date.now();
+  while (!existsSync(join(out, '.lock')) && Date.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(existsSync(join(out, '.lock')), 'the training took its lock');
+  child.kill('SIGINT');
+  assert.is(await exited, 130);
+  assert.not.ok(existsSync(join(out, '.lock')), 'the lock is released');
 });
 
 test.run();

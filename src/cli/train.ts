@@ -122,7 +122,9 @@ function takeLock(out: string, log: (s: string) => void): () => void {
         try { unlinkSync(path); } catch { /* already gone */ }
       };
       process.once('exit', release);
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { release(); process.exit(130); });
+      // Interrupted: exit as the signal would (128 + its number), through 'exit', which releases the lock
+      // (without a handler a signal ends the process without the 'exit' event).
+      for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(sig, () => process.exit(code));
       return release;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${path}: cannot create the lock file (${(e as Error).message})`);
