@@ -26,17 +26,25 @@ import type { Net } from '../nn/net.js';
 import { DEFAULT_TRAIN, type TrainOptions, type TrainerState, initialTrainerState } from '../nn/trainer.js';
 import { summaryText } from '../report/summary.js';
 import { makeNet } from './nets.js';
-import { decodeWeights, readWeightsFile } from './weights.js';
+import { type LoadedWeights, decodeWeights, readWeightsFile } from './weights.js';
+import type { Preset } from '../nn/data/presets.js';
 
 /** The names of the built-in configurations. */
-export type ConfigName = 'paper' | 'torchvision' | 'small' | 'small-32' | 'tiny';
+export type ConfigName = 'paper' | 'torchvision' | 'caffe' | 'small' | 'small-32' | 'tiny';
 
 /** How to build a model: its configuration, weights, backend, partitions and seed. */
 export interface AlexNetOptions {
   /** A built-in configuration or your own; default: the weights' configuration, else 'paper'. */
   config?: ConfigName | AlexNetConfig;
-  /** A weights file: a path (Node) or its bytes (an alexnet-ts checkpoint). Default: the paper's initialisation, seeded. */
+  /**
+   * A weights file: a path (Node) or its bytes, of any format alexnet-ts reads (torch.save .pth, .safetensors,
+   * .onnx, .caffemodel, an alexnet-ts checkpoint). Default: the paper's initialisation, seeded.
+   */
   weights?: string | Uint8Array;
+  /** Caffe's deploy.prototxt, when the caffemodel holds a train_val net: a path (Node) or its text. */
+  prototxt?: string;
+  /** How classify() prepares a photo; default: the convention of the weights' source (torchvision or caffe). */
+  preset?: Preset;
   /** 'cpu' (the reference, default), 'gpu' (WebGL through gpu.js), or a Backend object. */
   backend?: 'cpu' | 'gpu' | Backend<unknown>;
   /** 1 (default) or 2: the paper's two-GPU split over two backend instances. */
@@ -234,12 +242,15 @@ function defaultClassNames(c: AlexNetConfig, ck?: Checkpoint): readonly string[]
 export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
   const seed = o.seed ?? 1;
   if (!Number.isInteger(seed)) throw new RangeError(`alexnet: seed must be an integer, got ${seed}`);
-  const ck = o.weights === undefined ? undefined
-    : typeof o.weights === 'string' ? await readWeightsFile(o.weights)
-    : decodeWeights(o.weights, 'weights');
+  const isPath = (t: string) => !/[\n{]/.test(t);
+  let w: LoadedWeights | undefined;
+  if (o.weights === undefined) w = undefined;
+  else if (typeof o.weights === 'string') w = await readWeightsFile(o.weights, { prototxt: o.prototxt !== undefined && isPath(o.prototxt) ? o.prototxt : undefined, prototxtText: o.prototxt !== undefined && !isPath(o.prototxt) ? o.prototxt : undefined });
+  else w = decodeWeights(o.weights, 'weights', { prototxt: o.prototxt });
+  const ck = w?.checkpoint;
   let config: AlexNetConfig;
-  if (ck) {
-    config = ck.config;
+  if (w) {
+    config = w.config;
     if (o.config !== undefined) {
       const want = configOf(o.config);
       const a = parameterCount(want), b = parameterCount(config);
@@ -252,10 +263,12 @@ export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
   }
   buildLayers(config); // checks that every layer fits its input
   const partitions = o.partitions ?? 1;
-  const params = ck?.params ?? initParams(config, Rng.seeded(seed));
+  const params = w?.params ?? initParams(config, Rng.seeded(seed));
   const net = await makeNet(o.backend ?? 'cpu', partitions, config, params, ck?.velocity);
   const names = o.classNames ?? defaultClassNames(config, ck);
   if (names.length !== config.classes) throw new RangeError(`alexnet: ${names.length} class names for ${config.classes} classes`);
-  const prep: Preprocessing = ck ? { stats: ck.stats, augment: ck.options.augment } : neutralPreprocessing(config);
+  const preset = o.preset ?? w?.preset ?? undefined;
+  if (preset !== undefined && preset !== 'torchvision' && preset !== 'caffe') throw new RangeError(`alexnet: preset must be 'torchvision' or 'caffe', got ${String(preset)}`);
+  const prep: Preprocessing = ck && !o.preset ? { stats: ck.stats, augment: ck.options.augment } : { ...neutralPreprocessing(config), preset };
   return new AlexNetModel(net, config, names, prep, ck, seed);
 }

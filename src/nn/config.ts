@@ -40,6 +40,8 @@ export interface AlexNetConfig {
   readonly lrn: LrnParams | null;
   /** The max pooling after norm1, norm2 and conv5. */
   readonly pool: MaxPoolParams;
+  /** pool1, pool2 and pool5 when they differ (an imported graph padded at one size only, as the ONNX zoo's pool5); else `pool` for all three. */
+  readonly pools?: readonly [MaxPoolParams, MaxPoolParams, MaxPoolParams];
   /** Widths of fc6 and fc7. */
   readonly fc: readonly [number, number];
   readonly classes: number;
@@ -111,6 +113,22 @@ export function torchvisionConfig(): AlexNetConfig {
 }
 
 /**
+ * Caffe's bvlc_alexnet (models/bvlc_alexnet/deploy.prototxt): the paper's
+ * topology on one GPU (groups 2 in conv2, conv4, conv5; LRN over all 96 and
+ * 256 channels), LRN as Caffe computes it (k = 1, alpha divided by n),
+ * pooling rounded up (equal to floor at 227), inverted dropout after the
+ * ReLUs of fc6 and fc7. The ONNX model zoo's bvlcalexnet carries the same weights.
+ */
+export function caffeConfig(): AlexNetConfig {
+  return {
+    ...paperConfig(), name: 'caffe', partitions: 1,
+    lrn: { size: 5, alpha: 1e-4, beta: 0.75, k: 1, convention: 'alpha/n' },
+    pool: { kernel: 3, stride: 2, pad: 0, ceil: true },
+    dropout: { rate: 0.5, mode: 'inverted' },
+  };
+}
+
+/**
  * The paper's topology for 28 x 28 (Fashion-MNIST, MNIST) or 32 x 32
  * (CIFAR-10) images: 5 conv layers (5 x 5 stride 1 for conv1 and conv2, 3 x 3
  * for conv3-5), LRN after conv1 and conv2, overlapping 3 x 3 stride-2
@@ -174,6 +192,7 @@ export function tinyConfig(): AlexNetConfig {
 export const CONFIGS: Record<string, () => AlexNetConfig> = {
   paper: paperConfig,
   torchvision: torchvisionConfig,
+  caffe: caffeConfig,
   small: () => smallConfig(),
   'small-32': () => smallConfig({ inputSize: 32, inputChannels: 3 }),
   tiny: tinyConfig,
@@ -233,9 +252,10 @@ export function layerShapes(c: AlexNetConfig): LayerShape[] {
     if (i < 2 && c.lrn) push({ kind: 'lrn', name: `norm${i + 1}`, params: { ...c.lrn, groups: c.partitions } }, shape);
     if (i === 0 || i === 1 || i === 4) {
       const [C2, H2, W2] = shape;
-      const Hp = poolOutputSize(H2, c.pool), Wp = poolOutputSize(W2, c.pool);
+      const pool = c.pools?.[i === 4 ? 2 : i] ?? c.pool;
+      const Hp = poolOutputSize(H2, pool), Wp = poolOutputSize(W2, pool);
       if (Hp < 1 || Wp < 1) throw new RangeError(`${c.name}: pool${i + 1} does not fit its input ${fmtShape(shape)}`);
-      push({ kind: 'maxpool', name: `pool${i + 1}`, params: c.pool }, [C2, Hp, Wp]);
+      push({ kind: 'maxpool', name: `pool${i + 1}`, params: pool }, [C2, Hp, Wp]);
     }
   });
   if (c.name === 'torchvision' && (shape[1] !== 6 || shape[2] !== 6)) {

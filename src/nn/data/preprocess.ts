@@ -8,6 +8,7 @@ import type { AlexNetConfig } from '../config.js';
 import { type AugmentOptions, type DataStats, defaultAugment, testBatch } from './augment.js';
 import type { ImageDataset } from './dataset.js';
 import { type ImageBytes, fromRgba, shorterSideAndCentreCrop } from './image.js';
+import { type Preset, presetInput } from './presets.js';
 
 /**
  * The square size images are stored at for a configuration: the input size
@@ -20,10 +21,15 @@ export function datasetImageSize(c: { inputSize: number }): number {
   return c.inputSize <= 64 ? c.inputSize : 256;
 }
 
-/** How a model turns images into input: the training set's statistics and the augmentation's crop, pad and scale. */
+/**
+ * How a model turns images into input: the training set's statistics and the
+ * augmentation's crop, pad and scale; or, for imported weights, the input
+ * convention of their source (src/nn/data/presets.ts), which then applies instead.
+ */
 export interface Preprocessing {
   stats: DataStats;
   augment: AugmentOptions;
+  preset?: Preset;
 }
 
 /**
@@ -61,6 +67,7 @@ export function rgbaToImage(img: RgbaImage, channels: number, what = 'image'): I
 
 /** One image's test views as network input [views, C, S, S]: resized and centre-cropped, mean subtracted. */
 export function imageInput(img: ImageBytes, c: AlexNetConfig, prep: Preprocessing, views: 1 | 10, name = 'image'): Float32Array {
+  if (prep.preset) return presetInput(img, prep.preset, views, c.inputSize);
   const size = datasetImageSize(c);
   const square = shorterSideAndCentreCrop(img, size);
   const d: ImageDataset = { name, n: 1, channels: square.channels, height: size, width: size, images: square.data, labels: new Uint8Array(1), classes: c.classes };

@@ -1,0 +1,80 @@
+// What every reader in src/io/ returns: float32 tensors by name, and the
+// checks they all share. Each format has its own file (npy.ts,
+// safetensors.ts, pth.ts, onnx.ts, caffe.ts); nothing here knows a format.
+
+/** One tensor on the host: float32 data in C (row-major) order and its shape. */
+export interface HostTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** Tensors by name, in the order the file lists them. */
+export type TensorMap = Map<string, HostTensor>;
+
+/** A file that cannot be read as what it claims to be; the message names the file and what was expected. */
+export class FormatError extends Error {
+  override name = 'FormatError';
+}
+
+/** Throws a FormatError naming `source` unless `ok`. */
+export function check(ok: unknown, source: string, message: string): asserts ok {
+  if (!ok) throw new FormatError(`${source}: ${message}`);
+}
+
+/**
+ * The element count of a shape read from a file, checked before anything is
+ * allocated from it: every dimension a non-negative safe integer and the
+ * product no larger than `limit` elements (what the bytes at hand can hold).
+ */
+export function checkedSize(shape: readonly unknown[], limit: number, source: string, what: string): number {
+  let n = 1;
+  for (const d of shape) {
+    check(typeof d === 'number' && Number.isSafeInteger(d) && d >= 0, source, `${what} has a dimension ${String(d)}; expected non-negative integers`);
+    n *= d;
+    check(n <= limit, source, `${what} declares shape [${shape.join(', ')}], more elements than the file holds`);
+  }
+  return n;
+}
+
+/** Little-endian bytes as float32 values (a view when aligned, else a copy). */
+export function float32From(bytes: Uint8Array): Float32Array {
+  const n = bytes.byteLength >> 2;
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+  return new Float32Array(bytes.slice(0, n * 4).buffer);
+}
+
+/** IEEE half precision to float32 (safetensors F16, torch HalfStorage). */
+export function float16From(bytes: Uint8Array): Float32Array {
+  const n = bytes.byteLength >> 1, out = new Float32Array(n);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < n; i++) {
+    const h = dv.getUint16(2 * i, true);
+    const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    out[i] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return out;
+}
+
+/** bfloat16 to float32: the upper half of a float32's bits. */
+export function bfloat16From(bytes: Uint8Array): Float32Array {
+  const n = bytes.byteLength >> 1, bits = new Uint32Array(n);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < n; i++) bits[i] = dv.getUint16(2 * i, true) << 16;
+  return new Float32Array(bits.buffer);
+}
+
+/** float64 little-endian to float32 (rounded to nearest). */
+export function float64From(bytes: Uint8Array): Float32Array {
+  const n = bytes.byteLength >> 3, out = new Float32Array(n);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
+  return out;
+}
+
+/** The first non-finite value of a tensor map, as "name[index] = value", or null. */
+export function firstNonFinite(tensors: TensorMap): string | null {
+  for (const [name, t] of tensors) {
+    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) return `${name}[${i}] = ${t.data[i]}`;
+  }
+  return null;
+}
