@@ -323,6 +323,32 @@ caffe_models('caffe', [8, 16, 24, 24, 16], [32, 32], 1000, SMALL_LRN, 2)
 if FULL:
     torchvision_cases('torchvision-full', [64, 192, 384, 256, 256], [4096, 4096], 1000, 1, every=False)
 
+# Files a reader must refuse, each for a reason its error must name.
+torch.save({'conv1.weight': torch.zeros(4, 3, 3, 3), 'fc.weight': torch.zeros(10, 4)}, os.path.join(OUT, 'bad-arch.pth'))
+nan_sd = {k: v.clone() for k, v in tv_net([8, 16, 24, 16, 16], [32, 32], 1000).state_dict().items()}
+nan_sd['classifier.4.weight'][3, 5] = float('nan')
+torch.save(nan_sd, os.path.join(OUT, 'bad-nan.pth'))
+
+
+class Evil:
+    """A pickle that would call os.system on load: the reader must refuse the global, never call it."""
+    def __reduce__(self):
+        return (os.system, ('echo pwned > ' + os.path.join(OUT, 'pwned'),))
+
+
+torch.save({'features.0.weight': Evil()}, os.path.join(OUT, 'bad-global.pth'))
+
+# A photo-like image and what torchvision's ImageNet transforms make of it (PIL resize, as torchvision 0.14 does).
+from PIL import Image
+import torchvision.transforms as T
+rs = np.random.RandomState(5)
+yy, xx = np.mgrid[0:300, 0:451]
+img = np.stack([(xx * 255 / 450), (yy * 255 / 299), 128 + 100 * np.sin(xx / 17.0) * np.cos(yy / 23.0)], -1)
+img = np.clip(img + rs.normal(0, 20, img.shape), 0, 255).astype(np.uint8)
+Image.fromarray(img).save(os.path.join(OUT, 'photo.png'))
+tf = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+npy('photo.torchvision.npy', tf(Image.open(os.path.join(OUT, 'photo.png')).convert('RGB')).numpy()[None].astype('<f4'))
+
 with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
     json.dump({'format': 'alexnet-ts-fixtures/1', 'torch': torch.__version__, 'cases': manifest}, f, indent=1)
 print(f'fixtures: {len(manifest)} cases in {OUT}')

@@ -49,7 +49,7 @@ async function openPage(webgl: 1 | 2): Promise<Page> {
 function cpuProbs(bytes: Uint8Array, image: number[]): number[] {
   const ck = decodeCheckpoint(bytes, 'from the page');
   const net = new SingleNet(cpuBackend('float32'), ck.config, ck.params);
-  const d = { name: 'x', n: 1, channels: 1, height: 28, width: 28, images: Uint8Array.from(image), labels: new Uint8Array(1), classes: ck.config.classes };
+  const d = { name: 'x', n: 1, channels: 1, height: 28, width: 28, images: Uint8Array.from(image), labels: new Uint16Array(1), classes: ck.config.classes };
   const { x } = testBatch(d, [0], ck.stats, ck.options.augment, 1);
   return Array.from(net.predict(x, 1));
 }

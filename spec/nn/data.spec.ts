@@ -47,7 +47,7 @@ function synthetic(n: number, size: number): ImageDataset {
     const v = rng.int(256);
     images[i * 3 * P + q] = v; images[i * 3 * P + P + q] = v; images[i * 3 * P + 2 * P + q] = 100;
   }
-  return { name: 'synthetic', n, channels: 3, height: size, width: size, images, labels: new Uint8Array(n).map((_, i) => i % 3), classes: 3 };
+  return { name: 'synthetic', n, channels: 3, height: size, width: size, images, labels: new Uint16Array(n).map((_, i) => i % 3), classes: 3 };
 }
 
 test('statistics: the mean image, and a colour PCA with one direction (1, 1, 0) / sqrt 2 of variance 2 var(red)', () => {
@@ -81,7 +81,7 @@ test('batches: no-augmentation crops are (pixel - mean) * scale; flips mirror; t
 });
 
 test('test images of another size than the training images are an error, not a misindexed mean image', () => {
-  const mk = (n: number, h: number): ImageDataset => ({ name: `set${h}`, n, channels: 1, height: h, width: h, images: new Uint8Array(n * h * h).fill(9), labels: new Uint8Array(n), classes: 2 });
+  const mk = (n: number, h: number): ImageDataset => ({ name: `set${h}`, n, channels: 1, height: h, width: h, images: new Uint8Array(n * h * h).fill(9), labels: new Uint16Array(n), classes: 2 });
   const stats = computeStats(mk(4, 28));
   const o = { crop: 24, pad: 0, flip: false, pcaSigma: 0, scale: 1 };
   testBatch(mk(2, 28), [0, 1], stats, o, 1);

@@ -15,7 +15,7 @@ const c = { ...smallConfig(), conv: smallConfig().conv.map((s) => ({ ...s, out: 
 
 function data(n: number, seed: number): ImageDataset {
   const rng = Rng.seeded(seed);
-  const labels = Uint8Array.from({ length: n }, () => rng.int(10));
+  const labels = Uint16Array.from({ length: n }, () => rng.int(10));
   // Each class brightens a different band of rows, so there is something to learn.
   const images = new Uint8Array(n * 784).map((_, j) => {
     const i = Math.floor(j / 784), row = Math.floor((j % 784) / 28);
@@ -96,7 +96,7 @@ test('with minDelta, a validation gain below the threshold counts as a plateau',
     exportState: () => ({ params: new Map(), velocity: new Map() }),
     dispose: async () => {},
   };
-  const labels0 = { ...valSet, labels: new Uint8Array(valSet.n) };
+  const labels0 = { ...valSet, labels: new Uint16Array(valSet.n) };
   const run = async (minDelta: number) => {
     epoch = 0;
     return train(scripted, { train: trainSet, val: labels0, stats }, { ...opts, epochs: 4, patience: 1, minDelta }, initialTrainerState(opts, 1), { onEpoch: () => { epoch++; } });

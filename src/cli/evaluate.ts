@@ -38,6 +38,9 @@ export const PREDICT_COMMAND = {
   options: {
     ...RUN_OPTIONS,
     top: { type: 'int', min: 1, default: 5, help: 'how many classes to print per image' },
+    weights: { type: 'string', arg: 'FILE', help: 'weights of any format (.pth, .safetensors, .onnx, .caffemodel) instead of --checkpoint' },
+    prototxt: { type: 'string', arg: 'FILE', help: 'Caffe deploy.prototxt, for a caffemodel of a train_val net' },
+    preset: { type: 'enum', values: ['torchvision', 'caffe'], help: 'input convention (default: that of the weights\' source)' },
   },
 } as const satisfies CommandSpec<Record<string, OptionSpec>>;
 
@@ -69,15 +72,16 @@ export async function evalCommand({ values: v }: Parsed<typeof EVAL_COMMAND.opti
 /** `alexnet predict IMAGE...`: the top classes of each image with their probabilities, through the library's model.classify. */
 export async function predictCommand({ values: v, positionals }: Parsed<typeof PREDICT_COMMAND.options>): Promise<number> {
   const images = positionals.map((file) => ({ file, image: loadImage(file) }));
-  const model = await alexnet({ weights: v.checkpoint, backend: v.backend as 'cpu' | 'gpu', partitions: v.partitions as 1 | 2 });
+  const weights = v.weights ?? v.checkpoint;
+  const model = await alexnet({ weights, prototxt: v.prototxt, preset: v.preset as 'torchvision' | 'caffe' | undefined, backend: v.backend as 'cpu' | 'gpu', partitions: v.partitions as 1 | 2 });
   try {
     const results = [];
     for (const { file, image } of images) {
       const top = await model.classify(image, { top: v.top, tenCrop: v['ten-crop'] });
       results.push({ file, top });
-      if (!v.json) console.log(`${file}: ${top.map((t) => `${t.label} ${(100 * t.probability).toFixed(1)} %`).join(', ')}`);
+      if (!v.json) console.log(`${file}: ${top.map((t) => `${t.label} (${t.index}) ${(100 * t.probability).toFixed(1)} %`).join(', ')}`);
     }
-    if (v.json) console.log(JSON.stringify({ weights: v.checkpoint, views: v['ten-crop'] ? 10 : 1, results }));
+    if (v.json) console.log(JSON.stringify({ weights, views: v['ten-crop'] ? 10 : 1, results }));
   } finally {
     await model.dispose();
   }

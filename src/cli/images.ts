@@ -67,10 +67,10 @@ export function loadImageFolder(dir: string, size: number, channels: 1 | 3, name
     for (const f of readdirSync(join(dir, c)).sort()) if (IMAGE_EXT.has(extname(f).toLowerCase())) files.push({ file: join(dir, c, f), label });
   });
   if (files.length === 0) throw new Error(`${dir}: no PNG or JPEG files in the class subfolders`);
-  if (classes.length > 256) throw new Error(`${dir}: ${classes.length} classes; image folders of more than 256 classes are not supported yet`);
+  if (classes.length > 65536) throw new Error(`${dir}: ${classes.length} classes; labels hold at most 65,536`);
   Rng.seeded(0).shuffle(files);
   const per = channels * size * size;
-  const images = new Uint8Array(files.length * per), labels = new Uint8Array(files.length);
+  const images = new Uint8Array(files.length * per), labels = new Uint16Array(files.length);
   files.forEach(({ file, label }, i) => {
     images.set(shorterSideAndCentreCrop(readImage(file, channels), size).data, i * per);
     labels[i] = label;

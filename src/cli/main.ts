@@ -14,6 +14,8 @@ import { EVAL_COMMAND, PREDICT_COMMAND, evalCommand, predictCommand } from './ev
 import { type CommandSpec, type OptionSpec, UsageError, helpText, parseCommand, usageLine } from './options.js';
 import { TRAIN_COMMAND, trainCommand } from './train.js';
 import { compareCommand, verifyGoldens } from './verify.js';
+import { EXPORT_COMMAND, RUN_COMMAND, exportCommand, runCommand } from './weights.js';
+import { readWeightsFile } from '../api/weights.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The project's own golden cases (PyTorch float64, written by scripts/goldens.py), shipped with the package. */
@@ -24,6 +26,8 @@ const SUMMARY_COMMAND = {
   summary: 'Every layer of a configuration with its output shape, parameters and multiply-adds, and the totals.',
   options: {
     config: { type: 'enum', values: Object.keys(CONFIGS), default: 'paper', help: 'network configuration' },
+    weights: { type: 'string', arg: 'FILE', help: 'the configuration a weights file holds (any format alexnet-ts reads) instead' },
+    prototxt: { type: 'string', arg: 'FILE', help: 'Caffe deploy.prototxt, for a caffemodel of a train_val net' },
     'no-groups': { type: 'boolean', help: 'the same net with groups = 1 (checks that the two-GPU grouping is applied)' },
     json: { type: 'boolean', help: 'print one JSON object instead of the table' },
   },
@@ -66,6 +70,8 @@ const COMMANDS: Record<string, Command> = {
   train: { spec: TRAIN_COMMAND, run: (a) => trainCommand(parseCommand(TRAIN_COMMAND, a)) },
   eval: { spec: EVAL_COMMAND, run: (a) => evalCommand(parseCommand(EVAL_COMMAND, a)) },
   predict: { spec: PREDICT_COMMAND, run: (a) => predictCommand(parseCommand(PREDICT_COMMAND, a)) },
+  run: { spec: RUN_COMMAND, run: (a) => runCommand(parseCommand(RUN_COMMAND, a)) },
+  export: { spec: EXPORT_COMMAND, run: (a) => exportCommand(parseCommand(EXPORT_COMMAND, a)) },
   verify: {
     spec: VERIFY_COMMAND,
     async run(a) {
@@ -85,11 +91,13 @@ const COMMANDS: Record<string, Command> = {
     spec: SUMMARY_COMMAND,
     async run(a) {
       const { values: v } = parseCommand(SUMMARY_COMMAND, a);
-      const base = CONFIGS[v.config]();
+      const w = v.weights === undefined ? undefined : await readWeightsFile(v.weights, { prototxt: v.prototxt });
+      const base = w?.config ?? CONFIGS[v.config]();
       const c = v['no-groups'] ? withoutGroups(base) : base;
+      if (w && !v.json) console.log(`${v.weights}: ${w.found}; configuration ${c.name}${w.preset ? `, input convention ${w.preset}` : ''}\n`);
       if (v.json) {
         const layers = layerShapes(c).map((l) => ({ name: l.layer.name, kind: l.layer.kind, outShape: l.outShape, params: l.params, macs: l.macs }));
-        console.log(JSON.stringify({ config: c, parameters: parameterCount(c), macs: layers.reduce((s, l) => s + l.macs, 0), layers }));
+        console.log(JSON.stringify({ ...(w ? { weights: v.weights, format: w.format, found: w.found, preset: w.preset } : {}), config: c, parameters: parameterCount(c), macs: layers.reduce((s, l) => s + l.macs, 0), layers }));
       } else console.log(summaryText(c));
       return 0;
     },

@@ -3,8 +3,10 @@
 // is not among the five labels considered most probable by the model").
 //
 //   scores [N, C] (logits or probabilities), labels [N] -> fraction in [0, 1]
-// A label counts as within the top k when fewer than k classes score strictly
-// higher than it; ties therefore count in the label's favour.
+// A label counts as within the top k when fewer than k other classes score at
+// least as high as it, as Caffe's Accuracy layer counts: ties count against
+// the label, so a net that gives every class the same score scores 0 %, not
+// 100 % (a dead net must not look perfect).
 
 import { type Tensor, expectRank, fmtShape } from './tensor.js';
 
@@ -24,9 +26,9 @@ export function topKCorrect(scores: Tensor, labels: ArrayLike<number>, k: number
     }
     const s = scores.data[n * C + label];
     if (Number.isNaN(s)) continue;
-    let higher = 0;
-    for (let c = 0; c < C; c++) if (scores.data[n * C + c] > s) higher++;
-    if (higher < k) correct++;
+    let atLeast = 0;
+    for (let c = 0; c < C; c++) if (c !== label && scores.data[n * C + c] >= s) atLeast++;
+    if (atLeast < k) correct++;
   }
   return correct;
 }

@@ -30,10 +30,11 @@ export type { Preset };
 export type ImportedLayer = { name: string } & (
   | { kind: 'conv'; weight: HostTensor; bias: HostTensor | null; kernel: number; stride: number; pad: number; groups: number }
   | { kind: 'relu' }
-  | { kind: 'lrn'; size: number; alpha: number; beta: number; k: number }
+  | { kind: 'tanh' }
+  | { kind: 'lrn'; size: number; alpha: number; beta: number; k: number; groups?: number }
   | { kind: 'maxpool'; params: MaxPoolParams }
   | { kind: 'flatten' }
-  | { kind: 'dropout'; rate: number }
+  | { kind: 'dropout'; rate: number; scaled?: boolean }
   | { kind: 'linear'; weight: HostTensor; bias: HostTensor | null }
   | { kind: 'softmax' }
 );
@@ -90,9 +91,14 @@ export function fromLayers(layers: ImportedLayer[], inputSize: number, inputChan
   check(!seq.some((l) => l.kind === 'softmax'), source, `a Softmax (${seq.find((l) => l.kind === 'softmax')?.name}) before the last layer; AlexNet has it only at the end`);
   // Dropout: where it stands (before or after fc6/fc7's ReLU) and its rate; the rest of the sequence is matched without it.
   const drops = seq.filter((l): l is Extract<ImportedLayer, { kind: 'dropout' }> => l.kind === 'dropout');
-  const dropBefore = seq.some((l, i) => l.kind === 'dropout' && seq[i + 1]?.kind === 'linear');
+  // torchvision: flatten, dropout, fc6, relu, dropout, fc7 (a dropout right after the flatten); the paper and Caffe:
+  // fc6, relu, dropout, fc7, relu, dropout, fc8 (none there). The second dropout stands at the same place in both.
+  const dropBefore = seq.some((l, i) => l.kind === 'dropout' && seq[i - 1]?.kind === 'flatten');
   seq = seq.filter((l) => l.kind !== 'dropout');
-  const kinds = seq.map((l) => l.kind);
+  // The non-linearity: ReLU (the paper) or tanh (Figure 1's comparison), the same after every layer.
+  const tanh = seq.some((l) => l.kind === 'tanh');
+  check(!tanh || !seq.some((l) => l.kind === 'relu'), source, 'a graph mixing ReLU and tanh; AlexNet uses one non-linearity throughout');
+  const kinds = seq.map((l) => (l.kind === 'tanh' ? 'relu' : l.kind));
   const lrn = kinds.includes('lrn');
   const want = ['conv', 'relu', ...(lrn ? ['lrn'] : []), 'maxpool', 'conv', 'relu', ...(lrn ? ['lrn'] : []), 'maxpool',
     'conv', 'relu', 'conv', 'relu', 'conv', 'relu', 'maxpool', 'flatten', 'linear', 'relu', 'linear', 'relu', 'linear'];
@@ -115,15 +121,19 @@ export function fromLayers(layers: ImportedLayer[], inputSize: number, inputChan
   if (lrns.length) {
     const [a, b] = lrns;
     check(a.size === b.size && a.alpha === b.alpha && a.beta === b.beta && a.k === b.k, source, `${a.name} and ${b.name} have different parameters; AlexNet's two LRN layers share theirs`);
+    check((a.groups ?? 1) === (b.groups ?? 1), source, `${a.name} normalises ${a.groups ?? 1} channel groups, ${b.name} ${b.groups ?? 1}`);
     lrnParams = { size: a.size, alpha: a.alpha, beta: a.beta, k: a.k, convention: 'alpha/n' };
   }
+  const partitions = (lrns[0]?.groups ?? 1) as 1 | 2;
+  check(partitions === 1 || partitions === 2, source, `${lrns[0]?.name} normalises ${partitions} channel groups; AlexNet has 1 or 2 (the paper's two GPUs)`);
   const same = (p: MaxPoolParams, q: MaxPoolParams) => p.kernel === q.kernel && p.stride === q.stride && p.pad === q.pad && p.ceil === q.ceil;
   const pool = pools[0].params;
   const config: AlexNetConfig = {
     ...base, name: preset === 'caffe' ? base.name : 'torchvision', inputSize, inputChannels, conv, lrn: lrnParams, pool,
     ...(pools.every((p) => same(p.params, pool)) ? {} : { pools: [pools[0].params, pools[1].params, pools[2].params] }),
     fc: [fcs[0].weight.shape[0], fcs[1].weight.shape[0]], classes: fcs[2].weight.shape[0],
-    dropout: { rate: drops[0]?.rate ?? base.dropout.rate, mode: 'inverted' },
+    activation: tanh ? 'tanh' : 'relu', partitions,
+    dropout: { rate: drops[0]?.rate ?? base.dropout.rate, mode: drops[0]?.scaled ? 'paper' : 'inverted' },
     dropoutPlacement: drops.length ? (dropBefore ? 'before' : 'after') : base.dropoutPlacement,
   };
   const params: HostParams = new Map();

@@ -71,7 +71,9 @@ export function readOnnx(bytes: Uint8Array, source: string, o: OnnxReadOptions =
   const layers: ImportedLayer[] = [];
   let current = input.name!;
   let size = H;
-  for (const node of g.node) {
+  const nodes = g.node;
+  for (let ni = 0; ni < nodes.length; ni++) {
+    const node = nodes[ni];
     const op = node.op_type ?? '', name = node.name || node.output?.[0] || op;
     const where = `node '${name}' (${op})`;
     if (op === 'Constant') {
@@ -102,6 +104,32 @@ export function readOnnx(bytes: Uint8Array, source: string, o: OnnxReadOptions =
         break;
       }
       case 'Relu': known([]); layers.push({ kind: 'relu', name }); break;
+      case 'Split': {
+        // The two partitions' LRN (section 3.2, as `alexnet export` writes it): Split on channels into equal parts,
+        // one LRN per part with the same attributes, Concat on channels. Anything else after a Split is not AlexNet.
+        const parts = node.output ?? [];
+        const lrnNodes = nodes.slice(ni + 1, ni + 1 + parts.length), concat = nodes[ni + 1 + parts.length];
+        const same = (a: OnnxNode, b: OnnxNode) => JSON.stringify(a.attribute) === JSON.stringify(b.attribute);
+        const sizes = node.input?.[1] ? int64s(inits.get(node.input[1]) ?? constants.get(node.input[1]), source, where) : [];
+        check(int(node, 'axis', 0) === 1 && parts.length >= 2 && sizes.every((v) => v === sizes[0])
+          && lrnNodes.every((n, i) => n.op_type === 'LRN' && n.input?.[0] === parts[i] && same(n, lrnNodes[0]))
+          && concat?.op_type === 'Concat' && int(concat, 'axis', 0) === 1 && concat.input?.join() === lrnNodes.map((n) => n.output?.[0]).join(), source,
+          `${where}: alexnet-ts maps a Split only as the two partitions' normalisation (Split on channels, one LRN per part, Concat)`);
+        const n0 = lrnNodes[0], n = int(n0, 'size', 0);
+        check(n % 2 === 1, source, `node '${n0.name}' (LRN): size ${n}; alexnet-ts maps odd sizes`);
+        layers.push({ kind: 'lrn', name: n0.name ?? name, size: n, alpha: float(n0, 'alpha', 1e-4), beta: float(n0, 'beta', 0.75), k: float(n0, 'bias', 1), groups: parts.length });
+        ni += parts.length + 1;
+        current = concat.output?.[0] ?? '';
+        continue;
+      }
+      case 'Mul': {
+        // The paper's test-time dropout scaling (section 4.2), as `alexnet export` writes it: a scalar constant.
+        const sc = data(node.input![1], where);
+        check(sc.data.length === 1 && sc.data[0] > 0 && sc.data[0] <= 1, source, `${where}: alexnet-ts maps a Mul only as the paper's dropout scaling by a scalar in (0, 1]`);
+        layers.push({ kind: 'dropout', name, rate: 1 - sc.data[0], scaled: true });
+        break;
+      }
+      case 'Tanh': known([]); layers.push({ kind: 'tanh', name }); break;
       case 'LRN': {
         known(['size', 'alpha', 'beta', 'bias']);
         const n = int(node, 'size', 0);

@@ -214,7 +214,7 @@ function readLegacy(bytes: Uint8Array, source: string): PthContents {
     const item = s ? STORAGES[s.type].item : 4;
     check(s === undefined || numel === s.numel, source, `storage ${k} holds ${numel} elements; its tensors declared ${s?.numel}`);
     check(numel >= 0 && at + 8 + numel * item <= bytes.length, source, `truncated: storage ${k} needs ${numel * item} bytes, ${bytes.length - at - 8} remain`);
-    data.set(k, bytes.slice(at + 8, at + 8 + numel * item));
+    data.set(k, Uint8Array.prototype.slice.call(bytes, at + 8, at + 8 + numel * item));
     at += 8 + numel * item;
   }
   return collect(refs, (s) => {

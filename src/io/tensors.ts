@@ -40,7 +40,8 @@ export function checkedSize(shape: readonly unknown[], limit: number, source: st
 export function float32From(bytes: Uint8Array): Float32Array {
   const n = bytes.byteLength >> 2;
   if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);
-  return new Float32Array(bytes.slice(0, n * 4).buffer);
+  // Uint8Array.prototype.slice copies even when bytes is a Node Buffer (whose own slice is a view).
+  return new Float32Array(Uint8Array.prototype.slice.call(bytes, 0, n * 4).buffer);
 }
 
 /** IEEE half precision to float32 (safetensors F16, torch HalfStorage). */

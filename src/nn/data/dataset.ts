@@ -10,7 +10,8 @@ export interface ImageDataset {
   readonly height: number;
   readonly width: number;
   readonly images: Uint8Array;
-  readonly labels: Uint8Array;
+  /** Class indices; 16 bits, so that ImageNet's 1000 classes (and up to 65,536) fit. */
+  readonly labels: Uint16Array;
   readonly classes: number;
   readonly classNames?: readonly string[];
 }
@@ -59,7 +60,7 @@ export function idxDataset(name: string, images: IdxArray, labels: IdxArray, fil
   let classes = 0;
   for (const l of labels.data) classes = Math.max(classes, l + 1);
   if (classNames && classes > classNames.length) throw new Error(`${files[1]}: label ${classes - 1} is beyond the ${classNames.length} classes of ${name}`);
-  return { name, n, channels: 1, height: h, width: w, images: images.data, labels: labels.data, classes: classNames?.length ?? classes, classNames };
+  return { name, n, channels: 1, height: h, width: w, images: images.data, labels: Uint16Array.from(labels.data), classes: classNames?.length ?? classes, classNames };
 }
 
 /**
@@ -76,7 +77,7 @@ export function parseCifar10(batches: { file: string; bytes: Uint8Array }[], nam
     }
     n += b.bytes.length / rec;
   }
-  const images = new Uint8Array(n * 3072), labels = new Uint8Array(n);
+  const images = new Uint8Array(n * 3072), labels = new Uint16Array(n);
   let i = 0;
   for (const b of batches) {
     for (let off = 0; off < b.bytes.length; off += rec, i++) {

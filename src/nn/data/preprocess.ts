@@ -70,6 +70,6 @@ export function imageInput(img: ImageBytes, c: AlexNetConfig, prep: Preprocessin
   if (prep.preset) return presetInput(img, prep.preset, views, c.inputSize);
   const size = datasetImageSize(c);
   const square = shorterSideAndCentreCrop(img, size);
-  const d: ImageDataset = { name, n: 1, channels: square.channels, height: size, width: size, images: square.data, labels: new Uint8Array(1), classes: c.classes };
+  const d: ImageDataset = { name, n: 1, channels: square.channels, height: size, width: size, images: square.data, labels: new Uint16Array(1), classes: c.classes };
   return testBatch(d, [0], prep.stats, prep.augment, views).x;
 }
