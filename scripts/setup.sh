@@ -11,7 +11,8 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   xvfb xauth libgl1-mesa-dri fonts-dejavu-core dataset-fashion-mnist \
   libxi-dev libxext-dev libx11-dev pkg-config libgl1-mesa-dev \
-  python3 make g++ chromium python3-torch python3-numpy
+  python3 make g++ chromium python3-torch python3-numpy \
+  python3-torchvision python3-onnx python3-protobuf protobuf-compiler python3-pil
 
 echo "== node $(node --version), npm $(npm --version)"
 # gl builds from source here (about 2 minutes); package.json's allowScripts lets its install script run.

@@ -69,7 +69,7 @@ test('bad arguments are errors naming the argument and what it expected', async 
   await rejects(model.trainOnBatch(new Float32Array(3 * S * S), [1, 3, S, S], [10]), /labels\[0\] = 10 is not a class index in \[0, 10\)/);
   await rejects(model.classify({ data: new Uint8Array(5), width: 2, height: 2 }), /data must hold 4 \* width \* height = 16 RGBA bytes, got 5/);
   await rejects(alexnet({ config: 'vgg' as 'paper' }), /config 'vgg' is unknown/);
-  await rejects(alexnet({ weights: new Uint8Array([1, 2, 3]) }), /weights: not a weights file this library recognises/);
+  await rejects(alexnet({ weights: new Uint8Array([1, 2, 3]) }), /weights: not a weights file alexnet-ts recognises/);
   await rejects(alexnet({ weights: '/nonexistent/w.bin' }), /\/nonexistent\/w\.bin: cannot read the weights file \(ENOENT\)/);
   await model.dispose();
 });

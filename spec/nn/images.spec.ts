@@ -89,7 +89,7 @@ test('alexnet predict names the most probable classes of an image with a trained
   writePng(join(out, 'shoe.png'), 56, 56);
   const p = spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), 'predict', join(out, 'shoe.png'), '--checkpoint', join(out, 'checkpoint.bin'), '--top', '3'], { encoding: 'utf8', cwd: root });
   assert.is(p.status, 0, p.stdout + p.stderr);
-  assert.match(p.stdout, /shoe\.png: (([A-Za-z/ -]+) [\d.]+ %(, )?){3}\n/);
+  assert.match(p.stdout, /shoe\.png: (([A-Za-z/ -]+) \(\d\) [\d.]+ %(, )?){3}\n/);
   const e = spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), 'eval', '--checkpoint', join(out, 'checkpoint.bin'), '--test-limit', '32', '--ten-crop'], { encoding: 'utf8', cwd: root });
   assert.is(e.status, 0, e.stdout + e.stderr);
   assert.match(e.stdout, /fashion-mnist-test\[0:32\], 32 images, ten crops .*: top-1 [\d.]+ %, top-5 [\d.]+ %/);
