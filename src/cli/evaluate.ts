@@ -9,6 +9,7 @@ import { folderOptions, loadDataset } from './datasets.js';
 import { loadImage } from './images.js';
 import type { CommandSpec, OptionSpec, Parsed } from './options.js';
 import { readCheckpoint } from './train.js';
+import { WEIGHTS_OPTIONS } from './weights.js';
 
 const RUN_OPTIONS = {
   checkpoint: { type: 'string', arg: 'FILE', default: 'runs/latest/checkpoint.bin', help: 'the checkpoint alexnet train wrote' },
@@ -38,8 +39,7 @@ export const PREDICT_COMMAND = {
   options: {
     ...RUN_OPTIONS,
     top: { type: 'int', min: 1, default: 5, help: 'how many classes to print per image' },
-    weights: { type: 'string', arg: 'FILE', help: 'weights of any format (.pth, .safetensors, .onnx, .caffemodel) instead of --checkpoint' },
-    prototxt: { type: 'string', arg: 'FILE', help: 'Caffe deploy.prototxt, for a caffemodel of a train_val net' },
+    ...WEIGHTS_OPTIONS,
     preset: { type: 'enum', values: ['torchvision', 'caffe'], help: 'input convention (default: that of the weights\' source)' },
   },
 } as const satisfies CommandSpec<Record<string, OptionSpec>>;

@@ -14,7 +14,7 @@ import { EVAL_COMMAND, PREDICT_COMMAND, evalCommand, predictCommand } from './ev
 import { type CommandSpec, type OptionSpec, UsageError, helpText, parseCommand, usageLine } from './options.js';
 import { TRAIN_COMMAND, trainCommand } from './train.js';
 import { compareCommand, verifyGoldens } from './verify.js';
-import { EXPORT_COMMAND, RUN_COMMAND, exportCommand, runCommand } from './weights.js';
+import { EXPORT_COMMAND, RUN_COMMAND, WEIGHTS_OPTIONS, exportCommand, runCommand } from './weights.js';
 import { readWeightsFile } from '../api/weights.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,8 +26,7 @@ const SUMMARY_COMMAND = {
   summary: 'Every layer of a configuration with its output shape, parameters and multiply-adds, and the totals.',
   options: {
     config: { type: 'enum', values: Object.keys(CONFIGS), default: 'paper', help: 'network configuration' },
-    weights: { type: 'string', arg: 'FILE', help: 'the configuration a weights file holds (any format alexnet-ts reads) instead' },
-    prototxt: { type: 'string', arg: 'FILE', help: 'Caffe deploy.prototxt, for a caffemodel of a train_val net' },
+    ...WEIGHTS_OPTIONS,
     'no-groups': { type: 'boolean', help: 'the same net with groups = 1 (checks that the two-GPU grouping is applied)' },
     json: { type: 'boolean', help: 'print one JSON object instead of the table' },
   },

@@ -13,13 +13,18 @@ import type { TensorMap } from '../io/tensors.js';
 import { VERSION } from '../version.js';
 import { type CommandSpec, type OptionSpec, type Parsed, UsageError } from './options.js';
 
+/** --weights and --prototxt, as every command that reads a weights file takes them. */
+export const WEIGHTS_OPTIONS = {
+  weights: { type: 'string', arg: 'FILE', help: 'weights: .pth, .safetensors, .onnx, .caffemodel or an alexnet-ts checkpoint' },
+  prototxt: { type: 'string', arg: 'FILE', help: 'Caffe deploy.prototxt, when the caffemodel holds a train_val net' },
+} as const;
+
 /** The options of `alexnet run`. */
 export const RUN_COMMAND = {
   name: 'run',
   summary: 'The forward pass (inference mode) of a float32 .npy batch [N, 3, H, W] through a weights file; writes the logits [N, classes] as .npy.',
   options: {
-    weights: { type: 'string', arg: 'FILE', help: 'weights: .pth, .safetensors, .onnx, .caffemodel or an alexnet-ts checkpoint (required)' },
-    prototxt: { type: 'string', arg: 'FILE', help: 'Caffe deploy.prototxt, when the caffemodel holds a train_val net' },
+    ...WEIGHTS_OPTIONS,
     input: { type: 'string', arg: 'X.npy', help: 'the input batch, float32 [N, C, H, W] in C order (required)' },
     output: { type: 'string', arg: 'Y.npy', help: 'where the logits go, float32 [N, classes] (required)' },
     backend: { type: 'enum', values: ['cpu', 'gpu'], default: 'cpu', help: 'the CPU reference or WebGL' },
@@ -34,9 +39,8 @@ export const EXPORT_COMMAND = {
   name: 'export',
   summary: 'Writes weights (any format read, or a checkpoint) as ONNX (opset 13, dynamic batch) or safetensors.',
   options: {
-    weights: { type: 'string', arg: 'FILE', help: 'weights of any format alexnet-ts reads' },
+    ...WEIGHTS_OPTIONS,
     checkpoint: { type: 'string', arg: 'FILE', help: 'a checkpoint alexnet train wrote' },
-    prototxt: { type: 'string', arg: 'FILE', help: 'Caffe deploy.prototxt, when the caffemodel holds a train_val net' },
     onnx: { type: 'string', arg: 'OUT.onnx', help: 'write an ONNX model' },
     safetensors: { type: 'string', arg: 'OUT', help: 'write a safetensors file (torchvision key names for the torchvision topology)' },
     overwrite: { type: 'boolean', help: 'replace the output if it exists' },

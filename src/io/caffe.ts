@@ -17,7 +17,7 @@ import type { HostParams } from '../nn/model.js';
 import { type ImportedLayer, fromLayers } from './architecture.js';
 import { netParameter } from './caffe-schema.js';
 import { parseTextMessage } from './prototxt.js';
-import { type HostTensor, FormatError, check, checkedSize, float32From, float64From } from './tensors.js';
+import { FormatError, check, checkedSize, float32From, float64From, transpose2d } from './tensors.js';
 
 /** The deploy prototxt's text, when the caffemodel holds a train_val net. */
 export interface CaffeReadOptions {
@@ -131,7 +131,7 @@ export function readCaffe(bytes: Uint8Array, source: string, o: CaffeReadOptions
         check(out >= 1 && w.data.length % out === 0, where, `${at}: ${w.data.length} weights for ${out} outputs`);
         const inF = w.data.length / out;
         // Caffe's weights are [num_output, input]; transpose: true stores [input, num_output].
-        const weight = p.transpose ? transpose(w.data, inF, out) : { data: w.data, shape: [out, inF] };
+        const weight = p.transpose ? transpose2d(w.data, inF, out) : { data: w.data, shape: [out, inF] };
         const b = (p.bias_term ?? true) ? blob(l, 1, where, at) : null;
         // Caffe flattens the 4-D blob into the first InnerProduct implicitly: the flatten AlexNet's layer list has.
         if (!imported.some((x) => x.kind === 'linear')) imported.push({ kind: 'flatten', name: `${name} (input)` });
@@ -151,11 +151,6 @@ export function readCaffe(bytes: Uint8Array, source: string, o: CaffeReadOptions
   return { config: r.config, params: r.params, name: net.name ?? model.name ?? '', layout: fromModel.layout };
 }
 
-function transpose(d: Float32Array, R: number, C: number): HostTensor {
-  const out = new Float32Array(R * C);
-  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = d[r * C + c];
-  return { data: out, shape: [C, R] };
-}
 
 /** A layer's i-th blob as float32, its declared shape checked against the bytes it holds. */
 function blob(l: Layer, i: number, source: string, at: string): { data: Float32Array } {

@@ -20,7 +20,7 @@ import { type ImportedLayer, type Preset, checkParams, fromLayers } from './arch
 import {
   ONNX_BFLOAT16, ONNX_DOUBLE, ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, modelProto,
 } from './onnx-schema.js';
-import { type HostTensor, FormatError, bfloat16From, check, checkedSize, float16From, float32From, float64From } from './tensors.js';
+import { type HostTensor, FormatError, bfloat16From, check, checkedSize, float16From, float32From, float64From, transpose2d } from './tensors.js';
 
 /** Where the tensors stored outside the model file come from (Node: files beside it). */
 export interface OnnxReadOptions {
@@ -187,7 +187,7 @@ export function readOnnx(bytes: Uint8Array, source: string, o: OnnxReadOptions =
           `${where}: alpha ${float(node, 'alpha', 1)}, beta ${float(node, 'beta', 1)}, transA ${int(node, 'transA', 0)}; alexnet-ts maps y = x W' + b (alpha = beta = 1, transA = 0)`);
         let w = data(node.input![1], where);
         check(w.shape.length === 2, source, `${where}: weights of shape [${w.shape.join(', ')}]; expected a matrix`);
-        if (int(node, 'transB', 0) === 0) w = transpose(w);
+        if (int(node, 'transB', 0) === 0) w = transpose2d(w.data, w.shape[0], w.shape[1]);
         const b = node.input![2] ? data(node.input![2], where) : null;
         check(!b || (b.shape.length === 1 && b.shape[0] === w.shape[0]) || (b.shape.length === 2 && b.shape[0] === 1 && b.shape[1] === w.shape[0]), source, `${where}: bias of shape [${b?.shape.join(', ')}]; expected [${w.shape[0]}]`);
         layers.push({ kind: 'linear', name, weight: w, bias: b ? { data: b.data, shape: [w.shape[0]] } : null });
@@ -231,11 +231,6 @@ function float(n: OnnxNode, name: string, dflt: number): number { return attr(n,
 function ints(n: OnnxNode, name: string, dflt: number[]): number[] { const a = attr(n, name); return a?.ints?.length ? a.ints : dflt; }
 function str(n: OnnxNode, name: string, dflt: string): string { const a = attr(n, name); return a?.s ? new TextDecoder().decode(a.s) : dflt; }
 
-function transpose(w: HostTensor): HostTensor {
-  const [R, C] = w.shape, out = new Float32Array(R * C);
-  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = w.data[r * C + c];
-  return { data: out, shape: [C, R] };
-}
 
 /** The bytes of a tensor: inline raw_data, or a range of an external data file (ONNX's external data convention). */
 function rawBytes(t: OnnxTensor, source: string, o: OnnxReadOptions): Uint8Array | undefined {

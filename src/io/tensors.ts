@@ -79,3 +79,10 @@ export function firstNonFinite(tensors: TensorMap): string | null {
   }
   return null;
 }
+
+/** A [R, C] matrix transposed to [C, R] (Gemm with transB = 0, Caffe's InnerProduct with transpose). */
+export function transpose2d(data: Float32Array, R: number, C: number): HostTensor {
+  const out = new Float32Array(R * C);
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = data[r * C + c];
+  return { data: out, shape: [C, R] };
+}
