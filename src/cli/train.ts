@@ -11,14 +11,19 @@ import cliProgress from 'cli-progress';
 import { Rng } from '../cpu/random.js';
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../nn/checkpoint.js';
 import { type AlexNetConfig, CONFIGS, parameterCount } from '../nn/config.js';
-import { type DataStats, computeStats, defaultAugment } from '../nn/data/augment.js';
-import { sliceDataset } from '../nn/data/dataset.js';
+import { type AugmentOptions, type DataStats, computeStats, defaultAugment } from '../nn/data/augment.js';
+import { type ImageDataset, sliceDataset } from '../nn/data/dataset.js';
 import { initParams } from '../nn/model.js';
 import type { Net } from '../nn/net.js';
 import { DEFAULT_TRAIN, type EpochRecord, type TrainOptions, type TrainerState, evaluate, initialTrainerState, train } from '../nn/trainer.js';
 import { makeNet } from '../api/nets.js';
+import { type LoadedWeights, readWeightsFile } from '../api/weights.js';
+import { datasetImageSize } from '../nn/data/preprocess.js';
+import { presetTraining } from '../nn/data/presets.js';
+import type { HostParams } from '../nn/model.js';
 import { folderOptions, loadDataset } from './datasets.js';
 import { type CommandSpec, type Parsed, UsageError } from './options.js';
+import { WEIGHTS_OPTIONS } from './weights.js';
 import { writeCurvesPng, writeKernelsPng } from './plots.js';
 
 /** Writes bytes to path atomically: a temporary file in the same folder, flushed, then renamed over path. */
@@ -57,6 +62,15 @@ export const TRAIN_RECIPES: Record<string, { epochs: number; lr: number; patienc
   tiny: { epochs: DEFAULT_TRAIN.epochs, lr: DEFAULT_TRAIN.lr, patience: DEFAULT_TRAIN.patience, minDelta: 0, batch: DEFAULT_TRAIN.batchSize },
 };
 
+/**
+ * The recipe of `alexnet train --init-from` (fine-tuning imported weights):
+ * a tenth of section 5's initial rate, so that the pretrained features move
+ * little while the (possibly new) fc8 learns, as Caffe's fine-tuning
+ * example and torchvision's transfer-learning tutorial do (lr 0.001); ten
+ * epochs, lr / 10 after one without gain, batch 32 (a full-size net on a CPU).
+ */
+export const FINE_TUNE_RECIPE = { epochs: 10, lr: 0.001, patience: 1, minDelta: 0, pad: 0, batch: 32 };
+
 /** The options of `alexnet train`. */
 export const TRAIN_COMMAND = {
   name: 'train',
@@ -78,6 +92,9 @@ export const TRAIN_COMMAND = {
     'test-limit': { type: 'int', min: 1, help: 'test on the first N test images' },
     'ten-crop': { type: 'boolean', help: 'validate and test on the paper\'s ten crops' },
     'input-scale': { type: 'number', above: 0, help: 'multiplies (pixel - mean) (default 1/255 with He initialisation, else 1)' },
+    'init-from': { type: 'string', arg: 'FILE', help: 'fine-tune the weights of a file (.pth, .safetensors, .onnx, .caffemodel, a checkpoint): its network and input convention' },
+    classes: { type: 'int', min: 2, help: 'classes of the fine-tuned net (default: the dataset\'s); a new fc8 when the file has another count' },
+    prototxt: WEIGHTS_OPTIONS.prototxt,
     'init-std': { type: 'string', arg: 'STD|he', help: 'initial weight standard deviation, or he for sqrt(2 / fan_in)' },
     'bias-one': { type: 'number', help: 'initial bias of conv2, conv4, conv5, fc6, fc7' },
     widths: { type: 'list', length: 5, help: 'kernels of conv1..conv5' },
@@ -99,7 +116,7 @@ type TrainParsed = Parsed<typeof TRAIN_COMMAND.options>;
  * decides its data, network and schedule. (--epochs may grow; how it runs,
  * --backend and --partitions, may change; the rest must not.)
  */
-const SETTINGS = ['config', 'data', 'val', 'limit', 'seed', 'batch', 'lr', 'patience', 'min-delta', 'ten-crop', 'input-scale', 'init-std', 'bias-one', 'widths', 'fc', 'dropout', 'pad'] as const;
+const SETTINGS = ['config', 'init-from', 'classes', 'prototxt', 'data', 'val', 'limit', 'seed', 'batch', 'lr', 'patience', 'min-delta', 'ten-crop', 'input-scale', 'init-std', 'bias-one', 'widths', 'fc', 'dropout', 'pad'] as const;
 type Settings = Partial<Record<(typeof SETTINGS)[number], unknown>>;
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -177,19 +194,30 @@ async function runTraining(
     }
   }
   const s: Settings = resumed ? { ...stored } : Object.fromEntries(SETTINGS.map((k) => [k, v[k]]));
-  const configName = resumed ? resumed.config.name : String(s.config);
-  const recipe = TRAIN_RECIPES[configName] ?? TRAIN_RECIPES.tiny;
+  const initFrom = s['init-from'] as string | undefined;
+  if (!initFrom) for (const k of ['classes', 'prototxt'] as const) if (given.has(k)) throw new UsageError(`--${k} goes with --init-from FILE`);
+  if (initFrom && !resumed) {
+    for (const k of ['config', 'widths', 'fc', 'init-std', 'bias-one', 'input-scale'] as const) {
+      if (given.has(k)) throw new UsageError(`--${k} contradicts --init-from ${initFrom}: the network and its input convention come from the file`);
+    }
+  }
+  const imported: LoadedWeights | undefined = initFrom && !resumed ? await readWeightsFile(initFrom, { prototxt: s.prototxt as string | undefined }) : undefined;
+  const configName = resumed ? resumed.config.name : imported ? imported.config.name : String(s.config);
+  const recipe = imported ? FINE_TUNE_RECIPE : TRAIN_RECIPES[configName] ?? TRAIN_RECIPES.tiny;
   if (!resumed) {
     const set = (Object.entries({ epochs: recipe.epochs, lr: recipe.lr, patience: recipe.patience, 'min-delta': recipe.minDelta, pad: recipe.pad, batch: recipe.batch }) as [string, number | undefined][])
       .filter(([, x]) => x !== undefined);
-    say(`recipe for ${configName}: ${set.map(([k, x]) => `--${k} ${x}`).join(' ')}${given.size ? ' (flags given override it)' : ''}`);
+    say(`recipe for ${imported ? `fine-tuning ${initFrom} (${imported.found}, ${configName})` : configName}: ${set.map(([k, x]) => `--${k} ${x}`).join(' ')}${given.size > (imported ? 1 : 0) ? ' (flags given override it)' : ''}`);
   }
 
   let config: AlexNetConfig;
-  const base = resumed ? resumed.config : CONFIGS[configName]();
+  const base = resumed ? resumed.config : imported ? imported.config : CONFIGS[configName]();
   const split = loadDataset((s.data as string | undefined) ?? (resumed?.meta.data as string | undefined), folderOptions(base));
+  let importedParams: HostParams | undefined;
   if (resumed) config = resumed.config;
-  else {
+  else if (imported) {
+    ({ config, params: importedParams } = fineTuned(imported, initFrom!, split.train, s.classes as number | undefined, s.seed as number));
+  } else {
     config = base;
     if (config.name === 'small') {
       config = { ...config, inputSize: split.train.height, inputChannels: split.train.channels, classes: Math.max(10, split.train.classes) };
@@ -205,8 +233,8 @@ async function runTraining(
     const widths = s.widths as number[] | undefined, fc = s.fc as number[] | undefined;
     if (widths) config = { ...config, conv: config.conv.map((c, i) => ({ ...c, out: widths[i] })) as unknown as AlexNetConfig['conv'] };
     if (fc) config = { ...config, fc: [fc[0], fc[1]] };
-    if (s.dropout !== undefined) config = { ...config, dropout: { ...config.dropout, rate: s.dropout as number } };
   }
+  if (!resumed && s.dropout !== undefined) config = { ...config, dropout: { ...config.dropout, rate: s.dropout as number } };
   const nVal = s.val as number;
   if (nVal + 1 > split.train.n) throw new UsageError(`--val ${nVal} leaves no training examples of the ${split.train.n}`);
   const nTrain = Math.min((s.limit as number | undefined) ?? Infinity, split.train.n - nVal);
@@ -214,6 +242,7 @@ async function runTraining(
   const trainSet = sliceDataset(split.train, 0, nTrain, `${split.train.name}[0:${nTrain}]`);
   const valSet = sliceDataset(split.train, split.train.n - nVal, split.train.n, `${split.train.name}[-${nVal}:]`);
 
+  const importedIn = imported ? importedInput(imported, config, split.train, trainSet) : undefined;
   const pad = (s.pad as number | undefined) ?? recipe.pad;
   const options: TrainOptions = resumed ? {
     ...resumed.options, epochs: v.epochs ?? resumed.options.epochs,
@@ -225,7 +254,7 @@ async function runTraining(
     patience: (s.patience as number | undefined) ?? recipe.patience,
     minDelta: (s['min-delta'] as number | undefined) ?? recipe.minDelta,
     testViews: s['ten-crop'] ? 10 : 1,
-    augment: { ...defaultAugment(config, s['input-scale'] as number | undefined), ...(pad === undefined ? {} : { pad }) },
+    augment: { ...(importedIn ? importedIn.augment : defaultAugment(config, s['input-scale'] as number | undefined)), ...(pad === undefined ? {} : { pad }) },
   };
   if (!resumed) {
     // Record the values in force, not only the flags, so that a resume can be checked against them.
@@ -233,12 +262,12 @@ async function runTraining(
   }
   if (trainSet.n < options.batchSize) throw new UsageError(`--batch ${options.batchSize} is larger than the ${trainSet.n} training images`);
   const seed = s.seed as number;
-  const stats: DataStats = resumed?.stats ?? computeStats(trainSet);
+  const stats: DataStats = resumed?.stats ?? importedIn?.stats ?? computeStats(trainSet);
   const backend = given.has('backend') || !resumed ? v.backend : (resumed.meta.backend as string | undefined) ?? v.backend;
   const partitions = v.partitions ?? (given.has('backend') || !resumed ? undefined : resumed.meta.partitions as number | undefined) ?? (backend === 'gpu' ? 2 : 1);
-  const net: Net = await makeNet(backend, partitions, config, resumed?.params ?? initParams(config, Rng.seeded(seed)), resumed?.velocity);
+  const net: Net = await makeNet(backend, partitions, config, resumed?.params ?? importedParams ?? initParams(config, Rng.seeded(seed)), resumed?.velocity);
   let state: TrainerState = resumed?.trainer ?? initialTrainerState(options, seed + 1);
-  const meta = { data: split.source, backend, partitions, seed, train: trainSet.name, val: valSet.name, classNames: split.train.classNames, settings: s };
+  const meta = { data: split.source, ...(initFrom ? { initFrom } : {}), backend, partitions, seed, train: trainSet.name, val: valSet.name, classNames: split.train.classNames, settings: s };
 
   console.log(`alexnet train: ${config.name} (${parameterCount(config).toLocaleString('en-US')} parameters) on ${net.description}; ` +
     `${trainSet.n} training and ${valSet.n} validation images of ${split.source}; batch ${options.batchSize}, lr ${fmtLr(state.lr)}, ` +
@@ -290,6 +319,42 @@ async function runTraining(
   say(`wrote ${join(out, 'curves.png')}, ${join(out, 'conv1.png')}, ${logPath}, ${ckptPath}`);
   await net.dispose();
   return 0;
+}
+
+/**
+ * The network of `train --init-from`: the file's, with the dataset's class
+ * count (or --classes). All weights come from the file, except fc8 when the
+ * count differs: a new fc8, drawn with the configuration's initialisation
+ * (seeded), as in the usual transfer learning.
+ */
+function fineTuned(w: LoadedWeights, file: string, train: ImageDataset, classesFlag: number | undefined, seed: number): { config: AlexNetConfig; params: HostParams } {
+  const c = w.config;
+  if (train.channels !== c.inputChannels || train.height < c.inputSize || train.width < c.inputSize) {
+    throw new Error(`--init-from ${file}: the ${c.name} net takes ${c.inputChannels} x ${c.inputSize} x ${c.inputSize} input, but ${train.name} holds ${train.channels} x ${train.height} x ${train.width} images ` +
+      `(image folders are resized to ${datasetImageSize(c)} x ${datasetImageSize(c)}; IDX and CIFAR-10 files keep their size): use an image folder`);
+  }
+  const classes = classesFlag ?? train.classes;
+  if (classes < train.classes) throw new UsageError(`--classes ${classes} is fewer than the ${train.classes} classes of ${train.name}`);
+  if (classes === c.classes) return { config: c, params: w.params };
+  const config = { ...c, classes };
+  const params: HostParams = new Map([...w.params].filter(([k]) => !k.startsWith('fc8.')));
+  for (const [k, t] of initParams(config, Rng.seeded(seed), (k) => k.startsWith('fc8.'))) params.set(k, t);
+  return { config, params };
+}
+
+/**
+ * The input convention fine-tuning keeps: the preset of the weights' source
+ * (torchvision's or Caffe's normalisation, so the pretrained features see
+ * what they were trained on), with the training set's colour PCA; or a
+ * checkpoint's own statistics and augmentation.
+ */
+function importedInput(w: LoadedWeights, c: AlexNetConfig, all: ImageDataset, trainSet: ImageDataset): { stats: DataStats; augment: AugmentOptions } {
+  if (w.preset) return presetTraining(w.preset, all.height, computeStats(trainSet), c.inputSize);
+  const ck = w.checkpoint!;
+  if (ck.stats.mean.length !== all.channels * all.height * all.width) {
+    throw new Error(`--init-from: the checkpoint's mean image is for other images (${ck.stats.mean.length} values) than the ${all.channels} x ${all.height} x ${all.width} of ${all.name}`);
+  }
+  return { stats: ck.stats, augment: ck.options.augment };
 }
 
 /** The settings of a checkpoint written before they were recorded: what its names and options tell. */

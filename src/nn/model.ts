@@ -23,11 +23,13 @@ export type HostParams = Map<string, { data: Float32Array; shape: number[] }>;
  * the paper); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0. With
  * initStd 'he', each layer's weights get std sqrt(2 / fan_in) instead (He et
  * al. 2015), which keeps activations at unit scale through a narrow net
- * where 0.01 would shrink them layer after layer.
+ * where 0.01 would shrink them layer after layer. `only` picks some tensors
+ * (a new fc8 for fine-tuning) without drawing the others.
  */
-export function initParams(c: AlexNetConfig, rng: Rng): HostParams {
+export function initParams(c: AlexNetConfig, rng: Rng, only: (name: string) => boolean = () => true): HostParams {
   const out: HostParams = new Map();
   for (const p of parameterShapes(c)) {
+    if (!only(p.name)) continue;
     const n = sizeOf(p.shape);
     const fanIn = sizeOf(p.shape.slice(1));
     const std = c.initStd === 'he' ? Math.sqrt(2 / fanIn) : c.initStd;

@@ -74,6 +74,14 @@ export interface AugmentOptions {
   pcaSigma: number;
   /** Multiplies (pixel - mean): 1 keeps the paper's 0-255 scale; 1/255 gives unit range. */
   scale: number;
+  /**
+   * Imported weights' input convention, for fine-tuning them (`train
+   * --init-from`, src/nn/data/presets.ts): the network's input channel c
+   * reads the image's channel order[c] (Caffe's BGR: [2, 1, 0]) and is
+   * multiplied by scale[c] instead of `scale` (torchvision's 1 / (255 std)).
+   * Absent: channels as stored, one scale.
+   */
+  channels?: { readonly order: readonly number[]; readonly scale: readonly number[] };
 }
 
 /**
@@ -101,6 +109,7 @@ interface View {
 function writeView(d: ImageDataset, i: number, stats: DataStats, o: AugmentOptions, v: View, out: Float32Array, offset: number): void {
   const C = d.channels, H = d.height, W = d.width, S = o.crop, size = C * H * W;
   for (let c = 0; c < C; c++) {
+    const src = o.channels ? o.channels.order[c] : c, scale = o.channels ? o.channels.scale[c] : o.scale;
     for (let y = 0; y < S; y++) {
       const sy = v.top + y - o.pad;
       for (let x = 0; x < S; x++) {
@@ -108,10 +117,10 @@ function writeView(d: ImageDataset, i: number, stats: DataStats, o: AugmentOptio
         // Padding is zero after mean subtraction (the mean image's own value), as for an average pixel.
         let val = 0;
         if (sy >= 0 && sy < H && sx >= 0 && sx < W) {
-          const at = c * H * W + sy * W + sx;
-          val = d.images[i * size + at] + v.shift[c] - stats.mean[at];
+          const at = src * H * W + sy * W + sx;
+          val = d.images[i * size + at] + v.shift[src] - stats.mean[at];
         }
-        out[offset + (c * S + y) * S + x] = val * o.scale;
+        out[offset + (c * S + y) * S + x] = val * scale;
       }
     }
   }
@@ -123,6 +132,9 @@ function checkCrop(d: ImageDataset, stats: DataStats, o: AugmentOptions): void {
   if (stats.mean.length !== d.channels * d.height * d.width) {
     throw new RangeError(`augment: ${d.name} holds ${d.channels} x ${d.height} x ${d.width} images, but the training set's mean image has ${stats.mean.length} values; ` +
       'the images must have the size and channels of the training images');
+  }
+  if (o.channels && (o.channels.order.length !== d.channels || o.channels.scale.length !== d.channels || o.channels.order.some((k) => !(k >= 0 && k < d.channels)))) {
+    throw new RangeError(`augment: the channel order [${o.channels.order.join(', ')}] and scales do not fit the ${d.channels} channels of ${d.name}`);
   }
   if (o.crop > d.height + 2 * o.pad || o.crop > d.width + 2 * o.pad) {
     throw new RangeError(`augment: crop ${o.crop} is larger than the ${d.height} x ${d.width} images of ${d.name} padded by ${o.pad}`);

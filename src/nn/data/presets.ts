@@ -12,6 +12,7 @@
 // Ten views (section 4.1, and torchvision's TenCrop): the four corner crops,
 // the centre crop, and their mirror images.
 
+import type { AugmentOptions, DataStats } from './augment.js';
 import type { ImageBytes } from './image.js';
 import { resizeBilinear } from './image.js';
 
@@ -141,4 +142,23 @@ export function presetInput(img: ImageBytes, preset: Preset, views: 1 | 10, crop
     }
   });
   return x;
+}
+
+/**
+ * What training on a preset's convention needs (fine-tuning imported weights,
+ * `alexnet train --init-from`): the preset's mean pixel as the mean image of
+ * `size` x `size` RGB images (0-255), and the channel order and per-channel
+ * scale that make augment.ts's (pixel - mean) * scale equal the preset's
+ * (pixel * scale - mean) / std; the colour PCA stays the training set's.
+ */
+export function presetTraining(preset: Preset, size: number, pca: Pick<DataStats, 'eigenvectors' | 'eigenvalues'>, crop = PRESETS[preset].crop): { stats: DataStats; augment: AugmentOptions } {
+  const p = PRESETS[preset], P = size * size;
+  const order = p.order === 'rgb' ? [0, 1, 2] : [2, 1, 0];
+  const mean = new Float32Array(3 * P);
+  // The input's channel c is (pixel[order[c]] - mean[c] / scale) * (scale / std[c]).
+  order.forEach((src, c) => mean.fill(p.mean[c] / p.scale, src * P, (src + 1) * P));
+  return {
+    stats: { mean, eigenvectors: pca.eigenvectors, eigenvalues: pca.eigenvalues },
+    augment: { crop, pad: 0, flip: true, pcaSigma: 0.1, scale: 1, channels: { order, scale: order.map((_, c) => p.scale / p.std[c]) } },
+  };
 }
