@@ -48,6 +48,12 @@ export interface Backend<T> {
   readonly name: string;
   /** A tensor holding a copy of data, with the given shape. */
   upload(data: Float32Array, shape: readonly number[]): T;
+  /**
+   * Optional: a tensor that takes data over without a copy (the caller no
+   * longer uses it), so that loading weights holds one copy of them, not
+   * two. Backends without it are given a copy through upload().
+   */
+  adopt?(data: Float32Array, shape: readonly number[]): T;
   /** The tensor's values, row-major, as a new or owned Float32Array. */
   download(t: T): Float32Array;
   /** The tensor's shape. */

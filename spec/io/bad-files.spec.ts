@@ -67,6 +67,16 @@ if (fx) {
   });
 }
 
+test('safetensors: tensors whose data_offsets overlap are refused (their values would alias each other)', () => {
+  const st = writeSafetensors(new Map([['a', { data: new Float32Array(4), shape: [4] }], ['b', { data: new Float32Array(4), shape: [4] }]]));
+  const N = Number(new DataView(st.buffer).getBigUint64(0, true));
+  const text = new TextDecoder().decode(st.subarray(8, 8 + N)).replace('"data_offsets":[16,32]', '"data_offsets":[8,24]');
+  const forged = st.slice();
+  forged.set(new TextEncoder().encode(text), 8);
+  assert.throws(() => readSafetensors(forged, 'overlap.safetensors'), /overlap\.safetensors: tensors 'a' and 'b' have overlapping data_offsets/);
+  assert.is(readSafetensors(st, 'fine.safetensors').tensors.size, 2);
+});
+
 test('headers that declare more than the file holds are refused before anything is allocated', () => {
   // safetensors: a tensor of 10^12 floats in a file of a few hundred bytes.
   const st = writeSafetensors(new Map([['w', { data: new Float32Array(4), shape: [4] }]]));

@@ -48,7 +48,7 @@ if (fx) {
       for (let i = 0; i < n; i++) {
         const png = new PNG({ width: 300, height: 260 });
         for (let p = 0; p < 300 * 260; p++) for (let c = 0; c < 4; c++) png.data[4 * p + c] = c === 3 ? 255 : c === k ? 150 + rng.int(100) : rng.int(100);
-        writeFileSync(join(data, split, cls, `${i}.png`), PNG.sync.write(png));
+        writeFileSync(join(data, split, cls, `${i}.png`), new Uint8Array(PNG.sync.write(png)));
       }
     });
   }

@@ -41,6 +41,17 @@ if (fx) {
     const p = await m.weights();
     for (const [k, t] of w.params) assert.equal(Array.from(p.get(k)!.data.subarray(0, 50)), Array.from(t.data.subarray(0, 50)), k);
     await m.dispose();
+    // alexnet() takes the prototxt as it takes the weights: a path, or bytes with bytes.
+    const bytes = (f: string) => new Uint8Array(readFileSync(join(fx.dir, f)));
+    const b = await alexnet({ weights: bytes(c.files[0]), prototxt: bytes(c.prototxt!) });
+    assert.equal(Array.from((await b.weights()).get('fc8.weight')!.data.subarray(0, 50)), Array.from(w.params.get('fc8.weight')!.data.subarray(0, 50)));
+    await b.dispose();
+    try {
+      await alexnet({ weights: bytes(c.files[0]), prototxt: join(fx.dir, c.prototxt!) });
+      assert.unreachable('a prototxt path with weights bytes');
+    } catch (e) {
+      assert.match((e as Error).message, /prototxt is a path only with weights given as a path/);
+    }
   });
 
   test('the architecture comes from the file: torchvision keys give the torchvision topology, Caffe layers the paper\'s with its conventions', async () => {

@@ -41,8 +41,8 @@ export interface AlexNetOptions {
    * .onnx, .caffemodel, an alexnet-ts checkpoint). Default: the paper's initialisation, seeded.
    */
   weights?: string | Uint8Array;
-  /** Caffe's deploy.prototxt, when the caffemodel holds a train_val net: a path (Node) or its text. */
-  prototxt?: string;
+  /** Caffe's deploy.prototxt, when the caffemodel holds a train_val net: as `weights`, a path (Node) or the file's bytes. */
+  prototxt?: string | Uint8Array;
   /** How classify() prepares a photo; default: the convention of the weights' source (torchvision or caffe). */
   preset?: Preset;
   /** 'cpu' (the reference, default), 'gpu' (WebGL through gpu.js), or a Backend object. */
@@ -242,11 +242,16 @@ function defaultClassNames(c: AlexNetConfig, ck?: Checkpoint): readonly string[]
 export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
   const seed = o.seed ?? 1;
   if (!Number.isInteger(seed)) throw new RangeError(`alexnet: seed must be an integer, got ${seed}`);
-  const isPath = (t: string) => !/[\n{]/.test(t);
+  if (o.prototxt !== undefined && typeof o.prototxt !== 'string' && !(o.prototxt instanceof Uint8Array)) {
+    throw new TypeError('alexnet: prototxt must be a path (Node) or the file\'s bytes (a Uint8Array)');
+  }
+  const prototxtText = o.prototxt instanceof Uint8Array ? new TextDecoder().decode(o.prototxt) : undefined;
+  const prototxtPath = typeof o.prototxt === 'string' ? o.prototxt : undefined;
+  if (prototxtPath !== undefined && typeof o.weights !== 'string') throw new TypeError('alexnet: prototxt is a path only with weights given as a path; pass its bytes with weights\' bytes');
   let w: LoadedWeights | undefined;
   if (o.weights === undefined) w = undefined;
-  else if (typeof o.weights === 'string') w = await readWeightsFile(o.weights, { prototxt: o.prototxt !== undefined && isPath(o.prototxt) ? o.prototxt : undefined, prototxtText: o.prototxt !== undefined && !isPath(o.prototxt) ? o.prototxt : undefined });
-  else w = decodeWeights(o.weights, 'weights', { prototxt: o.prototxt });
+  else if (typeof o.weights === 'string') w = await readWeightsFile(o.weights, { prototxt: prototxtPath, prototxtText });
+  else w = decodeWeights(o.weights, 'weights', { prototxt: prototxtText });
   const ck = w?.checkpoint;
   let config: AlexNetConfig;
   if (w) {
@@ -264,7 +269,10 @@ export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
   buildLayers(config); // checks that every layer fits its input
   const partitions = o.partitions ?? 1;
   const params = w?.params ?? initParams(config, Rng.seeded(seed));
-  const net = await makeNet(o.backend ?? 'cpu', partitions, config, params, ck?.velocity);
+  // The net keeps the decoded arrays without a copy unless they are views into bytes the caller passed (which stay the caller's).
+  const theirs = o.weights instanceof Uint8Array ? o.weights.buffer : undefined;
+  const adopt = [...params.values(), ...(ck?.velocity.values() ?? [])].every((t) => t.data.buffer !== theirs);
+  const net = await makeNet(o.backend ?? 'cpu', partitions, config, params, ck?.velocity, { adopt });
   const names = o.classNames ?? defaultClassNames(config, ck);
   if (names.length !== config.classes) throw new RangeError(`alexnet: ${names.length} class names for ${config.classes} classes`);
   const preset = o.preset ?? w?.preset ?? undefined;

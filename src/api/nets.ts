@@ -12,10 +12,11 @@ import { type DisposableBackend, backendNamed } from './backends.js';
  * A net on `backend` ('cpu', 'gpu' or a Backend) split over `partitions` (1
  * or 2) backend instances: by name, one new instance per partition (its own
  * WebGL context on the GPU), released with the net; a Backend object serves
- * both partitions and stays the caller's.
+ * both partitions and stays the caller's. `adopt`: the host arrays are the
+ * net's to keep (no copy on a backend that can adopt them, as the CPU's).
  */
 export async function makeNet(
-  backend: string | Backend<unknown>, partitions: number, c: AlexNetConfig, params: HostParams, velocity?: HostParams,
+  backend: string | Backend<unknown>, partitions: number, c: AlexNetConfig, params: HostParams, velocity?: HostParams, o: { adopt?: boolean } = {},
 ): Promise<Net> {
   if (partitions !== 1 && partitions !== 2) throw new RangeError(`partitions must be 1 or 2, got ${partitions}`);
   if (partitions === 2 && c.partitions !== 2) throw new RangeError(`configuration ${c.name} has the one-GPU layout; it cannot be split over two partitions`);
@@ -24,7 +25,7 @@ export async function makeNet(
   try {
     if (typeof backend === 'string') for (let p = 0; p < partitions; p++) owned.push(await backendNamed(backend, `gpu${p}`));
     const bes = typeof backend === 'string' ? owned : [backend, backend];
-    return partitions === 1 ? new SingleNet(bes[0], c, params, velocity, release) : new PartitionedNet([bes[0], bes[1]], c, params, velocity, release);
+    return partitions === 1 ? new SingleNet(bes[0], c, params, velocity, release, o.adopt) : new PartitionedNet([bes[0], bes[1]], c, params, velocity, release);
   } catch (e) {
     // A second context that fails to open, or weights that do not fit, must not leave the first one open.
     await release();

@@ -265,7 +265,7 @@ async function runTraining(
   const stats: DataStats = resumed?.stats ?? importedIn?.stats ?? computeStats(trainSet);
   const backend = given.has('backend') || !resumed ? v.backend : (resumed.meta.backend as string | undefined) ?? v.backend;
   const partitions = v.partitions ?? (given.has('backend') || !resumed ? undefined : resumed.meta.partitions as number | undefined) ?? (backend === 'gpu' ? 2 : 1);
-  const net: Net = await makeNet(backend, partitions, config, resumed?.params ?? importedParams ?? initParams(config, Rng.seeded(seed)), resumed?.velocity);
+  const net: Net = await makeNet(backend, partitions, config, resumed?.params ?? importedParams ?? initParams(config, Rng.seeded(seed)), resumed?.velocity, { adopt: true });
   let state: TrainerState = resumed?.trainer ?? initialTrainerState(options, seed + 1);
   const meta = { data: split.source, ...(initFrom ? { initFrom } : {}), backend, partitions, seed, train: trainSet.name, val: valSet.name, classNames: split.train.classNames, settings: s };
 

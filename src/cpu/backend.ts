@@ -33,6 +33,7 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32'): Backend<T>
   return {
     name: dtype === 'float32' ? 'cpu' : 'cpu-float64',
     upload: (data, shape) => tensor(dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), shape),
+    adopt: (data, shape) => tensor(dtype === 'float32' && data instanceof Float32Array ? data : Float64Array.from(data), shape),
     download: (t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)),
     shape: (t) => t.shape,
     reshape: (t, shape) => reshape(t, shape),

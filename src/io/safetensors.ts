@@ -32,6 +32,7 @@ export function readSafetensors(bytes: Uint8Array, source: string): { tensors: T
   const dataLen = bytes.length - 8 - N;
   const tensors: TensorMap = new Map();
   let metadata: Record<string, string> = {};
+  const ranges: [number, number, string][] = [];
   for (const [name, e] of Object.entries(header)) {
     if (name === '__metadata__') { metadata = (e ?? {}) as Record<string, string>; continue; }
     const entry = e as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -46,8 +47,14 @@ export function readSafetensors(bytes: Uint8Array, source: string): { tensors: T
     const n = checkedSize(entry.shape as unknown[], dataLen, source, what);
     check((end as number) - (begin as number) === n * item, source, `${what}: shape [${(entry.shape as number[]).join(', ')}] of ${entry.dtype} needs ${n * item} bytes, offsets give ${(end as number) - (begin as number)}`);
     const raw = bytes.subarray(8 + N + (begin as number), 8 + N + (end as number));
-    const data = entry.dtype === 'F32' ? Float32Array.from(float32From(raw)) : entry.dtype === 'F16' ? float16From(raw) : entry.dtype === 'BF16' ? bfloat16From(raw) : float64From(raw);
+    ranges.push([begin as number, end as number, name]);
+    // F32 data is a view into the file's bytes where aligned (one copy of the weights in memory, not two); the ranges must not overlap.
+    const data = entry.dtype === 'F32' ? float32From(raw) : entry.dtype === 'F16' ? float16From(raw) : entry.dtype === 'BF16' ? bfloat16From(raw) : float64From(raw);
     tensors.set(name, { data, shape: [...(entry.shape as number[])] });
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    check(ranges[i][0] >= ranges[i - 1][1] || ranges[i][0] === ranges[i][1], source, `tensors '${ranges[i - 1][2]}' and '${ranges[i][2]}' have overlapping data_offsets`);
   }
   return { tensors, metadata };
 }

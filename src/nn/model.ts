@@ -45,7 +45,7 @@ export function toHost<T>(be: Backend<T>, m: Map<string, T>): HostParams {
 }
 
 /** Uploads host parameters to a backend, checking every name and shape against the configuration. */
-export function uploadParams<T>(be: Backend<T>, c: AlexNetConfig, host: HostParams): Params<T> {
+export function uploadParams<T>(be: Backend<T>, c: AlexNetConfig, host: HostParams, adopt = false): Params<T> {
   const out: Params<T> = new Map();
   for (const p of parameterShapes(c)) {
     const h = host.get(p.name);
@@ -53,7 +53,7 @@ export function uploadParams<T>(be: Backend<T>, c: AlexNetConfig, host: HostPara
     if (h.shape.join() !== p.shape.join()) {
       throw new RangeError(`uploadParams: ${p.name} has shape ${fmtShape(h.shape)}, expected ${fmtShape(p.shape)} for configuration ${c.name}`);
     }
-    out.set(p.name, be.upload(h.data, h.shape));
+    out.set(p.name, adopt && be.adopt ? be.adopt(h.data, h.shape) : be.upload(h.data, h.shape));
   }
   return out;
 }

@@ -40,12 +40,20 @@ export function softmaxRows(logits: ArrayLike<number>, n: number, classes: numbe
 }
 
 
+/** Zero velocities of a net that has not trained yet, in the shapes of its parameters. */
+export function zeroHost(params: HostParams): HostParams {
+  return new Map([...params].map(([k, v]) => [k, { data: new Float32Array(v.data.length), shape: [...v.shape] }]));
+}
+
 /** The whole network on one backend. */
 export class SingleNet<T> implements Net {
   private readonly state: TrainState<T>;
 
-  constructor(readonly be: Backend<T>, readonly config: AlexNetConfig, params: HostParams, velocity?: HostParams, private readonly onDispose?: () => Promise<void>) {
-    this.state = createTrainState(be, config, params, velocity);
+  /** `adopt`: the backend may keep params' arrays as its tensors without a copy (the caller gives them up). */
+  constructor(
+    readonly be: Backend<T>, readonly config: AlexNetConfig, params: HostParams, velocity?: HostParams, private readonly onDispose?: () => Promise<void>, adopt = false,
+  ) {
+    this.state = createTrainState(be, config, params, velocity, adopt);
   }
 
   get description(): string {
@@ -75,7 +83,8 @@ export class SingleNet<T> implements Net {
   }
 
   exportState(): { params: HostParams; velocity: HostParams } {
-    return { params: toHost(this.be, this.state.params), velocity: toHost(this.be, this.state.velocity) };
+    const params = toHost(this.be, this.state.params);
+    return { params, velocity: this.state.velocity ? toHost(this.be, this.state.velocity) : zeroHost(params) };
   }
 
   async dispose(): Promise<void> {

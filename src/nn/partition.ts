@@ -28,7 +28,8 @@ import { softmaxCrossEntropy } from '../cpu/softmax-cross-entropy.js';
 import { fmtShape, sizeOf } from '../cpu/tensor.js';
 import { type AlexNetConfig, type LayerSpec, buildLayers, parameterShapes } from './config.js';
 import { type HostParams, type Params, type Saved, layerBackward, layerForward, toHost } from './model.js';
-import { type Net, softmaxRows } from './net.js';
+import { type Net, softmaxRows, zeroHost } from './net.js';
+import { zerosLike } from './step.js';
 
 // The partitions may run on backends of different handle types; inside this file they are handled alike.
 type AnyBackend = Backend<any>;
@@ -109,7 +110,8 @@ const doubled = (shape: readonly number[]) => [shape[0], shape[1] * 2, ...shape.
 export class PartitionedNet implements Net {
   private readonly layers: PartLayer[];
   private params: [Params<H>, Params<H>];
-  private velocity: [Params<H>, Params<H>];
+  /** Made at the first step (see TrainState in step.ts), unless given. */
+  private velocity: [Params<H>, Params<H>] | null;
   /** Bytes that crossed between the partitions in the last step (forward and backward). */
   lastCrossedBytes = 0;
 
@@ -133,8 +135,7 @@ export class PartitionedNet implements Net {
       return m;
     };
     this.params = [upload(params, 0), upload(params, 1)];
-    const zeros = (p: number) => new Map([...this.params[p]].map(([k, t]) => [k, bes[p].upload(new Float32Array(sizeOf(bes[p].shape(t))), bes[p].shape(t))]));
-    this.velocity = velocity ? [upload(velocity, 0), upload(velocity, 1)] : [zeros(0), zeros(1)];
+    this.velocity = velocity ? [upload(velocity, 0), upload(velocity, 1)] : null;
   }
 
   get description(): string {
@@ -256,12 +257,13 @@ export class PartitionedNet implements Net {
   private finishStep(f: ReturnType<PartitionedNet['forward']>, grads: [Params<H>, Params<H>], sgd: SgdParams, loss: number) {
     const bes = this.bes;
     this.release(f);
+    const velocity = (this.velocity ??= [zerosLike(bes[0], this.params[0]), zerosLike(bes[1], this.params[1])]);
     for (let p = 0; p < 2; p++) {
       const names = [...this.params[p].keys()];
-      const upd = bes[p].sgdStep(names.map((name) => ({ name, w: this.params[p].get(name), v: this.velocity[p].get(name), g: grads[p].get(name) })), sgd);
+      const upd = bes[p].sgdStep(names.map((name) => ({ name, w: this.params[p].get(name), v: velocity[p].get(name), g: grads[p].get(name) })), sgd);
       names.forEach((name, i) => {
         this.params[p].set(name, upd[i].w);
-        this.velocity[p].set(name, upd[i].v);
+        velocity[p].set(name, upd[i].v);
         bes[p].dispose(grads[p].get(name));
       });
     }
@@ -280,14 +282,13 @@ export class PartitionedNet implements Net {
   }
 
   exportState(): { params: HostParams; velocity: HostParams } {
-    return {
-      params: joinParams(toHost(this.bes[0], this.params[0]), toHost(this.bes[1], this.params[1])),
-      velocity: joinParams(toHost(this.bes[0], this.velocity[0]), toHost(this.bes[1], this.velocity[1])),
-    };
+    const params = joinParams(toHost(this.bes[0], this.params[0]), toHost(this.bes[1], this.params[1]));
+    const v = this.velocity;
+    return { params, velocity: v ? joinParams(toHost(this.bes[0], v[0]), toHost(this.bes[1], v[1])) : zeroHost(params) };
   }
 
   async dispose(): Promise<void> {
-    for (let p = 0; p < 2; p++) for (const m of [this.params[p], this.velocity[p]]) for (const t of m.values()) this.bes[p].dispose(t);
+    for (let p = 0; p < 2; p++) for (const m of [this.params[p], this.velocity?.[p]]) if (m) for (const t of m.values()) this.bes[p].dispose(t);
     await this.onDispose?.();
   }
 }

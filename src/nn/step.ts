@@ -5,44 +5,55 @@
 import type { Backend } from '../backend.js';
 import type { Rng } from '../cpu/random.js';
 import type { SgdParams } from '../cpu/sgd.js';
+import { sizeOf } from '../cpu/tensor.js';
 import type { AlexNetConfig } from './config.js';
 import { type HostParams, type Params, backward, disposeForward, forward, uploadParams } from './model.js';
 
-/** Everything a step updates: weights, velocities, and the gradient buffers it reuses. */
+/**
+ * Everything a step updates: weights, velocities, and the gradient buffers it
+ * reuses. Velocities (unless given) and gradient buffers are made at the
+ * first step: a net that only infers never holds these two more copies of
+ * its weights (488 MB for the paper's net).
+ */
 export interface TrainState<T> {
   params: Params<T>;
-  velocity: Params<T>;
-  grads: Params<T>;
+  velocity: Params<T> | null;
+  grads: Params<T> | null;
 }
 
-/** Uploads host parameters and makes zero velocities and gradient buffers beside them. */
-export function createTrainState<T>(be: Backend<T>, c: AlexNetConfig, host: HostParams, velocity?: HostParams): TrainState<T> {
-  const params = uploadParams(be, c, host);
-  const zerosLike = () => new Map([...host].map(([k, v]) => [k, be.upload(new Float32Array(v.data.length), v.shape)]));
-  return { params, velocity: velocity ? uploadParams(be, c, velocity) : zerosLike(), grads: zerosLike() };
+/** Uploads host parameters (adopted without a copy where the backend can, when `adopt`: the caller gives them up) and velocities if given. */
+export function createTrainState<T>(be: Backend<T>, c: AlexNetConfig, host: HostParams, velocity?: HostParams, adopt = false): TrainState<T> {
+  return { params: uploadParams(be, c, host, adopt), velocity: velocity ? uploadParams(be, c, velocity, adopt) : null, grads: null };
+}
+
+/** Zero tensors of the shapes of m's, on the same backend. */
+export function zerosLike<T>(be: Backend<T>, m: Params<T>): Params<T> {
+  return new Map([...m].map(([k, t]) => { const shape = be.shape(t); return [k, be.upload(new Float32Array(sizeOf(shape)), shape)]; }));
 }
 
 /** Releases every tensor of a training state. */
 export function disposeTrainState<T>(be: Backend<T>, s: TrainState<T>): void {
-  for (const m of [s.params, s.velocity, s.grads]) for (const t of m.values()) be.dispose(t);
+  for (const m of [s.params, s.velocity, s.grads]) if (m) for (const t of m.values()) be.dispose(t);
 }
 
 /** One step on a batch x [N, C, H, W] with integer labels; returns the batch's mean loss before the update. */
 export function trainStep<T>(
   be: Backend<T>, c: AlexNetConfig, s: TrainState<T>, x: T, labels: Int32Array, rng: Rng, sgd: SgdParams,
 ): number {
-  for (const [k, g] of s.grads) s.grads.set(k, be.zero(g));
+  const velocity = (s.velocity ??= zerosLike(be, s.params));
+  const grads = (s.grads ??= zerosLike(be, s.params));
+  for (const [k, g] of grads) grads.set(k, be.zero(g));
   const fwd = forward(be, c, s.params, x, { train: true, rng });
   const { loss, probs, dlogits } = be.softmaxCrossEntropy(fwd.logits, labels);
   be.dispose(probs);
-  backward(be, s.params, fwd, dlogits, s.grads);
+  backward(be, s.params, fwd, dlogits, grads);
   be.dispose(dlogits);
   disposeForward(be, fwd);
   const names = [...s.params.keys()];
-  const updated = be.sgdStep(names.map((name) => ({ name, w: s.params.get(name)!, v: s.velocity.get(name)!, g: s.grads.get(name)! })), sgd);
+  const updated = be.sgdStep(names.map((name) => ({ name, w: s.params.get(name)!, v: velocity.get(name)!, g: grads.get(name)! })), sgd);
   names.forEach((name, i) => {
     s.params.set(name, updated[i].w);
-    s.velocity.set(name, updated[i].v);
+    velocity.set(name, updated[i].v);
   });
   return loss;
 }
