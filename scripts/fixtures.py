@@ -7,7 +7,8 @@ Every net is seeded (torch.manual_seed). For each case NAME this writes the
 weights file(s), NAME.input.npy (float32 [N, 3, H, W]) and NAME.logits.npy
 (float64 logits computed by PyTorch in float64 from the same float32
 weights), and OUT_DIR/manifest.json lists the cases. Reduced-width nets keep
-the topologies; --full adds one full-size file per format (244 MB each).
+the topologies; --full writes instead one full-size file per format (244 MB
+each: torchvision-full-zip/-legacy/-st/-onnx, zoo-full, caffe-full-v2).
 
   torchvision-zip      torch.save (zip, torch >= 1.6) of a torchvision-topology state_dict
   torchvision-legacy   the same net, torch.save(..., _use_new_zipfile_serialization=False)
@@ -108,7 +109,7 @@ def case(name, files, x, logits, **extra):
     manifest.append({'name': name, 'files': files, 'input': f'{name}.input.npy', 'logits': f'{name}.logits.npy', **extra})
 
 
-def torchvision_cases(tag, c, fc, classes, batch, every=True):
+def torchvision_cases(tag, c, fc, classes, batch, sixteen=True):
     torch.manual_seed(10)
     net = randomize(tv_net(c, fc, classes))
     x = torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(11)).numpy()
@@ -118,28 +119,25 @@ def torchvision_cases(tag, c, fc, classes, batch, every=True):
     p = f'{tag}.pth'
     torch.save(sd, os.path.join(OUT, p))
     case(f'{tag}-zip', [p], x, ref, format='pytorch-zip', config='torchvision')
-    if not every:
-        return net, x, ref
     p = f'{tag}-legacy.pth'
     torch.save(sd, os.path.join(OUT, p), _use_new_zipfile_serialization=False)
     case(f'{tag}-legacy', [p], x, ref, format='pytorch-legacy', config='torchvision')
     p = f'{tag}.safetensors'
     st_write(os.path.join(OUT, p), sd)
     case(f'{tag}-st', [p], x, ref, format='safetensors', config='torchvision')
-    # F16 / BF16: the expected logits come from the rounded weights, as the reader widens them exactly.
-    p = f'{tag}-16.safetensors'
-    st_write(os.path.join(OUT, p), sd, 'mixed')
-    rounded = tv_net(c, fc, classes).eval()
-    rounded.load_state_dict({k: (v.half() if i % 2 == 0 else v.bfloat16()).float() for i, (k, v) in enumerate(sd.items())})
-    case(f'{tag}-st16', [p], x, logits64(rounded, x), format='safetensors', config='torchvision')
+    if sixteen:
+        # F16 / BF16: the expected logits come from the rounded weights, as the reader widens them exactly.
+        p = f'{tag}-16.safetensors'
+        st_write(os.path.join(OUT, p), sd, 'mixed')
+        rounded = tv_net(c, fc, classes).eval()
+        rounded.load_state_dict({k: (v.half() if i % 2 == 0 else v.bfloat16()).float() for i, (k, v) in enumerate(sd.items())})
+        case(f'{tag}-st16', [p], x, logits64(rounded, x), format='safetensors', config='torchvision')
     p = f'{tag}.onnx'
     torch.onnx.export(net, torch.from_numpy(x[:1]), os.path.join(OUT, p), opset_version=13,
                       input_names=['input'], output_names=['logits'], dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
     case(f'{tag}-onnx', [p], x, ref, format='onnx', config='torchvision')
     return net, x, ref
 
-
-torchvision_cases('torchvision', [8, 16, 24, 16, 16], [32, 32], 1000, 2)
 
 class PaperNet(nn.Module):
     """The paper's topology as Caffe's bvlc_alexnet computes it: groups 2 in conv2/4/5, LRN with k and alpha/n
@@ -228,7 +226,7 @@ def caffe_pb2():
     return pb
 
 
-def caffe_models(tag, c, fc, classes, lrn, batch):
+def caffe_models(tag, c, fc, classes, lrn, batch, every=True):
     """caffemodels of the paper net at 227: LayerParameter (deploy), V1LayerParameter (deploy), and a train_val net."""
     pb = caffe_pb2()
     net, x, ref = paper_net(c, fc, classes, lrn, 227, batch)
@@ -240,7 +238,7 @@ def caffe_models(tag, c, fc, classes, lrn, batch):
             b.num, b.channels, b.height, b.width = d
         else:
             b.shape.dim.extend(a.shape)
-        b.data.extend(a.ravel().tolist())
+        b.data.extend(a.ravel())
     def build(v1, trainval):
         m = pb.NetParameter(name=f'{tag}-{"v1" if v1 else "v2"}{"-trainval" if trainval else ""}')
         T = pb.V1LayerParameter
@@ -297,12 +295,15 @@ def caffe_models(tag, c, fc, classes, lrn, batch):
             layer('SoftmaxWithLoss', 'loss', [prev, 'label'], ['loss'])
         return m
     out = []
-    for v1, trainval in ((False, False), (True, False), (False, True)):
+    for v1, trainval in ((False, False), (True, False), (False, True)) if every else ((False, False),):
         m = build(v1, trainval)
         p = f'{m.name}.caffemodel'
         with open(os.path.join(OUT, p), 'wb') as f:
             f.write(m.SerializeToString())
         out.append(p)
+    case(f'{tag}-v2', [out[0]], x, ref, format='caffe', config='caffe')
+    if not every:
+        return
     # The deploy prototxt of the train_val net: the V2 deploy net without blobs, in protobuf's text format.
     from google.protobuf import text_format
     deploy = build(False, False)
@@ -310,18 +311,30 @@ def caffe_models(tag, c, fc, classes, lrn, batch):
         del l.blobs[:]
     with open(os.path.join(OUT, f'{tag}-deploy.prototxt'), 'w') as f:
         f.write('# deploy net of ' + tag + '\n' + text_format.MessageToString(deploy))
-    case(f'{tag}-v2', [out[0]], x, ref, format='caffe', config='caffe')
     case(f'{tag}-v1', [out[1]], x, ref, format='caffe', config='caffe')
     case(f'{tag}-trainval', [out[2]], x, ref, format='caffe', config='caffe', prototxt=f'{tag}-deploy.prototxt')
 
 
+def write_manifest():
+    with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
+        json.dump({'format': 'alexnet-ts-fixtures/1', 'torch': torch.__version__, 'full': FULL, 'cases': manifest}, f, indent=1)
+    print(f'fixtures: {len(manifest)} cases in {OUT}')
+
+
+if FULL:
+    # One full-size file per format: torchvision's 61.1 M parameters; the paper's 60.97 M with its LRN (section 3.3).
+    torchvision_cases('torchvision-full', [64, 192, 384, 256, 256], [4096, 4096], 1000, 1, sixteen=False)
+    PAPER_LRN = (5, 1e-4, 0.75, 1.0)
+    zoo_onnx('zoo-full', [96, 256, 384, 384, 256], [4096, 4096], 1000, PAPER_LRN, 1)
+    caffe_models('caffe-full', [96, 256, 384, 384, 256], [4096, 4096], 1000, PAPER_LRN, 1, every=False)
+    write_manifest()
+    sys.exit(0)
+
+torchvision_cases('torchvision', [8, 16, 24, 16, 16], [32, 32], 1000, 2)
 # LRN at alpha 0.5 in the reduced nets, so that the alpha/n convention and k change the logits far beyond the tolerance.
 SMALL_LRN = (5, 0.5, 0.75, 1.0)
 zoo_onnx('zoo-onnx', [8, 16, 24, 24, 16], [32, 32], 1000, SMALL_LRN, 2)
 caffe_models('caffe', [8, 16, 24, 24, 16], [32, 32], 1000, SMALL_LRN, 2)
-
-if FULL:
-    torchvision_cases('torchvision-full', [64, 192, 384, 256, 256], [4096, 4096], 1000, 1, every=False)
 
 # Files a reader must refuse, each for a reason its error must name.
 torch.save({'conv1.weight': torch.zeros(4, 3, 3, 3), 'fc.weight': torch.zeros(10, 4)}, os.path.join(OUT, 'bad-arch.pth'))
@@ -349,6 +362,4 @@ Image.fromarray(img).save(os.path.join(OUT, 'photo.png'))
 tf = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
 npy('photo.torchvision.npy', tf(Image.open(os.path.join(OUT, 'photo.png')).convert('RGB')).numpy()[None].astype('<f4'))
 
-with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
-    json.dump({'format': 'alexnet-ts-fixtures/1', 'torch': torch.__version__, 'cases': manifest}, f, indent=1)
-print(f'fixtures: {len(manifest)} cases in {OUT}')
+write_manifest()

@@ -5,7 +5,7 @@
 // skipped elsewhere.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readNpy } from '../../src/io/npy.js';
@@ -15,6 +15,7 @@ import type { HostTensor } from '../../src/io/tensors.js';
 export interface FixtureCase { name: string; files: string[]; input: string; logits: string; format: string; config: string; prototxt?: string }
 
 let made: { dir: string; cases: FixtureCase[] } | null | undefined;
+let madeFull: { dir: string; cases: FixtureCase[] } | null | undefined;
 
 /** Whether the fixture tools are installed (python3 with torch, onnx, protobuf and protoc). */
 export function fixtureToolsPresent(): boolean {
@@ -23,18 +24,32 @@ export function fixtureToolsPresent(): boolean {
   return r.status === 0 && p.status === 0;
 }
 
-/** The fixtures folder and its cases (made on first use), or null when the tools are missing outside CI. */
-export function fixtures(): { dir: string; cases: FixtureCase[] } | null {
-  if (made !== undefined) return made;
-  if (!fixtureToolsPresent()) {
-    if (process.env.CI) throw new Error('CI=true but /usr/bin/python3 lacks torch, torchvision, onnx or protobuf, or protoc is missing: scripts/setup.sh installs them');
-    console.warn('spec/io: python3-torch, python3-onnx, python3-protobuf or protobuf-compiler missing; weights fixtures skipped');
-    return (made = null);
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'alexnet-fixtures-'));
-  execFileSync('/usr/bin/python3', [resolve('scripts/fixtures.py'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+/** Runs scripts/fixtures.py into a new temporary folder (removed when the run ends) and reads its manifest. */
+function generate(prefix: string, args: string[]): { dir: string; cases: FixtureCase[] } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('/usr/bin/python3', [resolve('scripts/fixtures.py'), dir, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { cases: FixtureCase[] };
-  return (made = { dir, cases: m.cases });
+  return { dir, cases: m.cases };
+}
+
+function toolsOrSkip(what: string): boolean {
+  if (fixtureToolsPresent()) return true;
+  if (process.env.CI) throw new Error('CI=true but /usr/bin/python3 lacks torch, torchvision, onnx or protobuf, or protoc is missing: scripts/setup.sh installs them');
+  console.warn(`spec/io: python3-torch, python3-onnx, python3-protobuf or protobuf-compiler missing; ${what} skipped`);
+  return false;
+}
+
+/** The reduced-width fixtures folder and its cases (made on first use), or null when the tools are missing outside CI. */
+export function fixtures(): { dir: string; cases: FixtureCase[] } | null {
+  if (made === undefined) made = toolsOrSkip('weights fixtures') ? generate('alexnet-fixtures-', []) : null;
+  return made;
+}
+
+/** The full-size fixtures (one 244 MB file per format, 1.4 GB in all; made on first use), or null as fixtures(). */
+export function fullFixtures(): { dir: string; cases: FixtureCase[] } | null {
+  if (madeFull === undefined) madeFull = toolsOrSkip('full-size weights fixtures') ? generate('alexnet-fixtures-full-', ['--full']) : null;
+  return madeFull;
 }
 
 /** A .npy file of the fixtures folder. */
