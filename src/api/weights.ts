@@ -53,7 +53,11 @@ export interface LoadedWeights {
 /** Extra inputs of some formats: ONNX external data, Caffe's deploy prototxt. */
 export interface DecodeOptions extends OnnxReadOptions, CaffeReadOptions {}
 
-/** Parses weights bytes of any supported format; an error names `source` and what was wrong. Never returns a half-read model. */
+/**
+ * Parses weights bytes of any supported format; an error names `source` and
+ * what was wrong. Never returns a half-read model. Parameters may be views
+ * into `bytes` (no copy): copy them before changing either.
+ */
 export function decodeWeights(bytes: Uint8Array, source: string, o: DecodeOptions = {}): LoadedWeights {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${source}: weights must be a Uint8Array (or, in Node, a file path)`);
   const format = sniffWeights(bytes);

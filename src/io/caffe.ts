@@ -162,6 +162,7 @@ function blob(l: Layer, i: number, source: string, at: string): { data: Float32A
   const dims = b.shape?.dim ?? [b.num ?? 1, b.channels ?? 1, b.height ?? 1, b.width ?? 1];
   const n = checkedSize(dims, raw.length / item, source, `${at} blob ${i}`);
   check(n === raw.length / item, source, `${at}: blob ${i} of shape [${dims.join(', ')}] holds ${raw.length / item} values`);
-  const data = item === 4 ? Float32Array.from(float32From(raw)) : float64From(raw);
+  // A view into the file's bytes where aligned (one copy of the weights in memory, not two).
+  const data = item === 4 ? float32From(raw) : float64From(raw);
   return { data };
 }

@@ -258,9 +258,8 @@ function tensorOf(t: OnnxTensor, source: string, o: OnnxReadOptions): HostTensor
   check(n === count, source, `${what} of shape [${dims.join(', ')}] holds ${count} values, needs ${n}`);
   let data: Float32Array;
   if (raw?.length) {
+    // float32 raw_data is a view into the file's bytes where aligned (one copy of the weights in memory, not two).
     data = type === ONNX_FLOAT ? float32From(raw) : type === ONNX_FLOAT16 ? float16From(raw) : type === ONNX_BFLOAT16 ? bfloat16From(raw) : float64From(raw);
-    // A view into the file is kept only when it is the file's own float32 bytes; a copy otherwise would alias nothing.
-    if (data.buffer === raw.buffer) data = Float32Array.from(data);
   } else if (type === ONNX_FLOAT) data = Float32Array.from(t.float_data ?? []);
   else if (type === ONNX_DOUBLE) data = Float32Array.from(t.double_data ?? []);
   else throw new FormatError(`${source}: ${what}: float16 values outside raw_data are not read`);

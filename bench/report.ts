@@ -1,0 +1,52 @@
+// Where a bench's table goes besides the terminal: bench/results/NAME.json,
+// with the command, the date and the machine, from which
+// scripts/bench-tables.ts writes the tables of docs/ and the README (Node
+// only; bench/harness.ts also runs in a page and stays free of node:fs).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { markdownTable } from './harness.js';
+
+/** A measured table as bench/results/NAME.json keeps it. */
+export interface BenchResult {
+  name: string;
+  /** The command that produced it, as a user would type it. */
+  command: string;
+  date: string;
+  machine: string;
+  header: string[];
+  rows: string[][];
+  /** Lines printed under the table (targets, totals), part of the result. */
+  notes: string[];
+  /** The numbers behind the rows, for machines. */
+  data?: unknown;
+}
+
+/** This machine in words: CPU model and count, memory, Node. */
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} x ${c[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** The folder of the results. */
+export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
+
+/** Prints the table and its notes; writes bench/results/NAME.json (the docs' tables come from it). */
+export function report(name: string, command: string, header: string[], rows: string[][], notes: string[] = [], data?: unknown): BenchResult {
+  const r: BenchResult = { name, command, date: new Date().toISOString().slice(0, 10), machine: machine(), header, rows, notes, data };
+  console.log(markdownTable(header, rows));
+  for (const n of notes) console.log(`\n${n}`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(r, null, 1)}\n`);
+  process.stderr.write(`wrote ${file}; scripts/bench-tables.ts puts it in the docs\n`);
+  return r;
+}
+
+/** The command line of this bench run, as `npm run SCRIPT -- ARGS`. */
+export function commandLine(script: string): string {
+  const args = process.argv.slice(2);
+  return `npm run ${script}${args.length ? ` -- ${args.join(' ')}` : ''}`;
+}

@@ -1,0 +1,70 @@
+// Puts the measured tables of bench/results/*.json into the docs: every block
+//   <!-- bench:NAME -->
+//   ...
+//   <!-- /bench:NAME -->
+// of README.md and docs/*.md is replaced by the table of NAME.json, its notes,
+// and the command, date and machine that measured it, so that no figure in the
+// docs is pasted by hand. `--check` changes nothing and exits 1 if a block is
+// stale or names a result that does not exist (a spec runs it).
+//
+//   node --import tsx scripts/bench-tables.ts [--check]
+
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from '../bench/report.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BLOCK = /<!-- bench:([\w-]+) -->\n[\s\S]*?<!-- \/bench:\1 -->/g;
+
+/** The Markdown of one result: the table, its notes, and where it came from. */
+export function renderResult(r: BenchResult): string {
+  const table = [`| ${r.header.join(' | ')} |`, `|${r.header.map(() => '---').join('|')}|`, ...r.rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [table, ...r.notes, `Measured ${r.date} with \`${r.command}\` on ${r.machine}.`].join('\n\n');
+}
+
+/** A document with every bench block replaced by its result; `missing` collects names with no result. */
+export function renderDocument(text: string, results: ReadonlyMap<string, BenchResult>, missing: string[] = []): string {
+  return text.replace(BLOCK, (whole, name: string) => {
+    const r = results.get(name);
+    if (!r) { missing.push(name); return whole; }
+    return `<!-- bench:${name} -->\n${renderResult(r)}\n<!-- /bench:${name} -->`;
+  });
+}
+
+/** Every result in bench/results/. */
+export function readResults(dir = join(ROOT, 'bench', 'results')): Map<string, BenchResult> {
+  const out = new Map<string, BenchResult>();
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchResult;
+    if (r.name !== f.slice(0, -5)) throw new Error(`${join(dir, f)}: holds result '${r.name}', not '${f.slice(0, -5)}'`);
+    out.set(r.name, r);
+  }
+  return out;
+}
+
+/** The documents that hold bench blocks. */
+export function documents(): string[] {
+  return [join(ROOT, 'README.md'), ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f))];
+}
+
+/** Rewrites (or with check, compares) every document; returns the problems found. */
+export function updateDocs(check: boolean): string[] {
+  const results = readResults(), problems: string[] = [];
+  for (const file of documents()) {
+    const text = readFileSync(file, 'utf8'), missing: string[] = [];
+    const next = renderDocument(text, results, missing);
+    for (const m of missing) problems.push(`${relative(ROOT, file)}: block bench:${m} has no bench/results/${m}.json`);
+    if (next === text) continue;
+    if (check) problems.push(`${relative(ROOT, file)}: tables differ from bench/results (run node --import tsx scripts/bench-tables.ts)`);
+    else { writeFileSync(file, next); console.log(`updated ${relative(ROOT, file)}`); }
+  }
+  return problems;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const problems = updateDocs(process.argv.includes('--check'));
+  for (const p of problems) console.error(p);
+  process.exitCode = problems.length ? 1 : 0;
+}
