@@ -15,7 +15,8 @@ import * as esbuild from 'esbuild';
 import { startServer } from '../src/cli/web.js';
 import { launchChromium } from '../spec/browser/chromium.js';
 import type { BrowserRow } from './browser/page.js';
-import { listOption, markdownTable } from './harness.js';
+import { listOption } from './harness.js';
+import { commandLine, report } from './report.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -43,10 +44,9 @@ try {
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
   page.setDefaultTimeout(0);
   const r = await page.evaluate((o) => (window as any).runBench(o), { batch, layers, passes, maxTime, webgl }) as { renderer: string; rows: BrowserRow[] };
-  console.log(`Chromium ${browser.version()}, WebGL${webgl} on ${r.renderer}, batch ${batch}\n`);
-  console.log(markdownTable(['layer', 'pass', 'ours ms', 'tfjs-webgl ms', 'tfjs / ours'], r.rows.map((x) => [
+  report('browser', commandLine('bench:browser'), ['layer', 'pass', 'ours ms', 'tfjs-webgl ms', 'tfjs / ours'], r.rows.map((x) => [
     x.layer, x.pass, x.oursMs.toFixed(1), x.tfjsMs.toFixed(1), `${(x.tfjsMs / x.oursMs).toFixed(2)}x`,
-  ])));
+  ]), [`Chromium ${browser.version()}, WebGL${webgl} on ${r.renderer}, batch ${batch}.`], r.rows);
 } finally {
   await browser.close();
   server.close();

@@ -24,7 +24,8 @@ import { softmaxCrossEntropy } from '../src/cpu/softmax-cross-entropy.js';
 import { type Tensor, sizeOf } from '../src/cpu/tensor.js';
 import { paperConfig } from '../src/nn/config.js';
 import { backward, forward, initParams, uploadParams } from '../src/nn/model.js';
-import { listOption, markdownTable, measure } from './harness.js';
+import { listOption, measure } from './harness.js';
+import { commandLine, report } from './report.js';
 
 const argv = process.argv.slice(2);
 const batches = listOption(argv, 'batch', ['1', '8']).map(Number);
@@ -216,11 +217,10 @@ for (const B of batches) {
     }
   }
 }
-console.log(markdownTable(['layer', 'batch', 'pass', 'ours ms', 'ours GFLOP/s', 'tfjs-cpu ms', 'tfjs GFLOP/s', 'tfjs / ours'], rows));
-
+const notes: string[] = [];
 if (convRatios.length) {
   const worst = convRatios.reduce((a, b) => (b.ratio < a.ratio ? b : a));
-  console.log(`\nconv layers at batch 8: slowest speed-up over tfjs-backend-cpu ${worst.ratio.toFixed(2)}x (${worst.layer} ${worst.dir}); target >= 3x`);
+  notes.push(`conv layers at batch 8: slowest speed-up over tfjs-backend-cpu ${worst.ratio.toFixed(2)}x (${worst.layer} ${worst.dir}); target >= 3x`);
 }
 
 if (withModel) {
@@ -236,5 +236,6 @@ if (withModel) {
     const fw = forward(be, c, params, x, { train: true, rng });
     backward(be, params, fw, be.softmaxCrossEntropy(fw.logits, labels).dlogits, grads);
   }, 5);
-  console.log(`\npaper net, batch 8, CPU reference: forward ${(f.ms / 1000).toFixed(2)} s (target < 3 s), forward + backward ${(s.ms / 1000).toFixed(2)} s (${(8000 / s.ms).toFixed(2)} images/s)`);
+  notes.push(`paper net, batch 8, CPU reference: forward ${(f.ms / 1000).toFixed(2)} s (target < 3 s), forward + backward ${(s.ms / 1000).toFixed(2)} s (${(8000 / s.ms).toFixed(2)} images/s)`);
 }
+report('cpu-layers', commandLine('bench'), ['layer', 'batch', 'pass', 'ours ms', 'ours GFLOP/s', 'tfjs-cpu ms', 'tfjs GFLOP/s', 'tfjs / ours'], rows, notes);

@@ -10,7 +10,8 @@ import { Rng } from '../src/cpu/random.js';
 import { sizeOf } from '../src/cpu/tensor.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { conv2dBackward, conv2dForward } from '../src/gpu/conv2d.js';
-import { listOption, markdownTable, measure } from './harness.js';
+import { listOption, measure } from './harness.js';
+import { commandLine, report } from './report.js';
 
 const argv = process.argv.slice(2);
 const B = Number(listOption(argv, 'batch', ['8'])[0]);
@@ -42,5 +43,5 @@ for (const name of wanted) {
   }
   for (const t of [x, w, b, dy]) ctx.dispose(t);
 }
-console.log(markdownTable(['layer', 'batch', 'pass', 'one per thread (ms)', 'packed (ms)', 'speed-up'], rows));
+report('gpu-kernels', commandLine('bench:kernels'), ['layer', 'batch', 'pass', 'one per thread (ms)', 'packed (ms)', 'speed-up'], rows);
 await ctx.destroy();

@@ -18,7 +18,8 @@ import { gpuBackend } from '../src/gpu/backend.js';
 import { paperConfig } from '../src/nn/config.js';
 import { initParams } from '../src/nn/model.js';
 import { createTrainState, disposeTrainState, trainStep } from '../src/nn/step.js';
-import { listOption, markdownTable, measure } from './harness.js';
+import { listOption, measure } from './harness.js';
+import { commandLine, report } from './report.js';
 import { LAYERS, layerOps } from './layer-ops.js';
 
 const argv = process.argv.slice(2);
@@ -46,7 +47,7 @@ for (const B of batches) {
     }
   }
 }
-console.log(markdownTable(['layer', 'batch', 'pass', 'gpu ms', 'gpu GFLOP/s', 'cpu ms', 'cpu GFLOP/s', 'cpu / gpu'], rows));
+const notes: string[] = [];
 
 if (withModel) {
   const c = paperConfig();
@@ -65,6 +66,7 @@ if (withModel) {
     return t;
   };
   const tg = step(gpu, () => gpu.ctx.finish()), tc = step(cpu, () => {});
-  console.log(`\npaper net training step, batch 8: gpu ${(tg.ms / 1000).toFixed(2)} s (${(8000 / tg.ms).toFixed(2)} images/s), cpu ${(tc.ms / 1000).toFixed(2)} s (${(8000 / tc.ms).toFixed(2)} images/s), cpu / gpu ${(tc.ms / tg.ms).toFixed(2)}x`);
+  notes.push(`paper net training step, batch 8: gpu ${(tg.ms / 1000).toFixed(2)} s (${(8000 / tg.ms).toFixed(2)} images/s), cpu ${(tc.ms / 1000).toFixed(2)} s (${(8000 / tc.ms).toFixed(2)} images/s), cpu / gpu ${(tc.ms / tg.ms).toFixed(2)}x`);
 }
 await gpu.ctx.destroy();
+report('gpu-layers', commandLine('bench:gpu'), ['layer', 'batch', 'pass', 'gpu ms', 'gpu GFLOP/s', 'cpu ms', 'cpu GFLOP/s', 'cpu / gpu'], rows, notes);

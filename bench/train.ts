@@ -12,7 +12,8 @@ import { PAPER_SGD } from '../src/cpu/sgd.js';
 import { makeNet } from '../src/api/nets.js';
 import { CONFIGS } from '../src/nn/config.js';
 import { initParams } from '../src/nn/model.js';
-import { listOption, markdownTable } from './harness.js';
+import { listOption } from './harness.js';
+import { commandLine, report } from './report.js';
 
 const argv = process.argv.slice(2);
 const configs = listOption(argv, 'configs', ['small', 'paper']);
@@ -39,4 +40,4 @@ for (const name of configs) {
     rows.push([name, String(B), net.description, (s / n).toFixed(2), ips.toFixed(1), partitions === 2 ? `${(crossed / 1024).toFixed(0)} KiB` : '']);
   }
 }
-console.log(markdownTable(['config', 'batch', 'runs on', 's / step', 'images / s', 'crossed / step'], rows));
+report('train', commandLine('bench:train'), ['config', 'batch', 'runs on', 's / step', 'images / s', 'crossed / step'], rows);
