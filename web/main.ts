@@ -5,8 +5,9 @@
 import { type EpochRecord, type ImageBytes, fromRgba, shorterSideAndCentreCrop } from '../src/index.js';
 import type { CompareRow } from '../src/verify/index.js';
 import { type Ctx2D, drawPanel } from '../src/viz/charts.js';
-import { kernelMosaic } from '../src/viz/kernels.js';
+import { type KernelMosaic, kernelMosaic } from '../src/viz/kernels.js';
 import { Lab } from './lab.js';
+import { type NamedBytes, Pretrained } from './pretrained.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const FONT = { family: 'system-ui, sans-serif' };
@@ -38,15 +39,19 @@ function drawCurves(lab: Lab): void {
 }
 
 function drawKernels(lab: Lab): void {
-  const m = kernelMosaic(lab.conv1(), 2);
-  const canvas = $<HTMLCanvasElement>('kernels');
+  drawMosaic('kernels', kernelMosaic(lab.conv1(), 2), (t) => t.replace('partition', 'context'));
+}
+
+/** Puts a kernel mosaic (src/viz/kernels.ts) on a canvas, with its captions. */
+function drawMosaic(id: string, m: KernelMosaic, caption: (text: string) => string): void {
+  const canvas = $<HTMLCanvasElement>(id);
   canvas.width = m.width;
   canvas.height = m.height;
   const ctx = canvas.getContext('2d')!;
   ctx.putImageData(new ImageData(new Uint8ClampedArray(m.rgba), m.width, m.height), 0, 0);
   ctx.fillStyle = '#222';
   ctx.font = '12px system-ui, sans-serif';
-  for (const c of m.captions) ctx.fillText(c.text.replace('partition', 'context'), c.x, c.y);
+  for (const c of m.captions) ctx.fillText(caption(c.text), c.x, c.y);
 }
 
 function agreementTable(rows: readonly CompareRow[]): HTMLTableElement {
@@ -193,11 +198,87 @@ async function main(): Promise<void> {
     $('samples').append(c);
   }
 
+  const pretrained = wirePretrained();
   (window as unknown as { alexnet: unknown }).alexnet = {
     lab, describe: () => lab.describe(), train: runTraining, agreement: runAgreement, classify, save, load,
-    stop: () => lab.stop(),
+    stop: () => lab.stop(), pretrained,
   };
   document.body.dataset.ready = 'true';
+}
+
+/** Decodes a PNG or JPEG with the browser into RGBA pixels (ImageData's shape), as the library's classify() takes them. */
+async function decodeRgba(file: Blob): Promise<ImageData> {
+  const bmp = await createImageBitmap(file);
+  const c = new OffscreenCanvas(bmp.width, bmp.height);
+  const ctx = c.getContext('2d')!;
+  ctx.drawImage(bmp, 0, 0);
+  return ctx.getImageData(0, 0, bmp.width, bmp.height);
+}
+
+/** Makes a box accept dropped files. */
+function dropZone(id: string, onFiles: (files: File[]) => void): void {
+  const el = $(id);
+  el.ondragover = (e) => { e.preventDefault(); el.classList.add('over'); };
+  el.ondragleave = () => el.classList.remove('over');
+  el.ondrop = (e) => {
+    e.preventDefault();
+    el.classList.remove('over');
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    if (files.length) onFiles(files);
+  };
+}
+
+/** The real-weights section: load weights, classify photos, draw conv1 (web/pretrained.ts). */
+function wirePretrained() {
+  const p = new Pretrained();
+  const state: { info?: unknown; top?: unknown; mosaic?: { width: number; height: number; captions: string[] } } = {};
+  const info = $('winfo');
+  const loadFiles = async (files: File[]) => {
+    info.className = 'muted';
+    info.textContent = `reading ${files.map((f) => `${f.name} (${(f.size / 1e6).toFixed(1)} MB)`).join(', ')}…`;
+    delete document.body.dataset.weights;
+    // New weights: the last photo's classes are no longer theirs, and choosing the same photo again must fire 'change'.
+    delete document.body.dataset.classified;
+    $('top5').textContent = '';
+    $<HTMLInputElement>('pfile').value = '';
+    try {
+      const named: NamedBytes[] = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+      const i = await p.load(named);
+      state.info = i;
+      info.className = '';
+      info.textContent = `${i.file}: ${i.found}; configuration ${i.config}, ${i.parameters.toLocaleString('en-US')} parameters, ${i.classes} classes` +
+        `${i.preset ? `; photos prepared as ${i.preset} does` : ''}.`;
+      const m = await p.conv1();
+      // Two blocks: the kernels that fed each of the paper's GPUs (each half feeds one group of conv2).
+      drawMosaic('wkernels', m, (t) => (m.captions.length === 2 ? t.replace(/^partition (\d)/, (_, p) => `GPU ${Number(p) + 1}`) : t.replace(/^partition 0 /, '')));
+      state.mosaic = { width: m.width, height: m.height, captions: m.captions.map((c) => c.text) };
+      $<HTMLInputElement>('pfile').disabled = false;
+      document.body.dataset.weights = 'loaded';
+    } catch (e) {
+      // A bad file is the user's to fix: its named error, not a stack trace.
+      info.className = 'bad';
+      info.textContent = (e as Error).message;
+      document.body.dataset.weights = 'error';
+    }
+  };
+  const classifyFile = async (file: File) => {
+    delete document.body.dataset.classified;
+    const img = await decodeRgba(file);
+    const c = $<HTMLCanvasElement>('photo').getContext('2d')!;
+    const s = 160 / Math.max(img.width, img.height);
+    c.clearRect(0, 0, 160, 160);
+    c.drawImage(await createImageBitmap(img), 0, 0, img.width * s, img.height * s);
+    const top = await p.classify(img, 5);
+    state.top = top;
+    $('top5').innerHTML = top.map((t) =>
+      `<div>${t.index} ${t.label}: ${(100 * t.probability).toFixed(1)} % <span class="bar" style="width:${Math.round(200 * t.probability)}px"></span></div>`).join('');
+    document.body.dataset.classified = 'true';
+  };
+  $<HTMLInputElement>('wfile').onchange = (e) => { const f = Array.from((e.target as HTMLInputElement).files ?? []); if (f.length) void loadFiles(f); };
+  $<HTMLInputElement>('pfile').onchange = (e) => { const f = (e.target as HTMLInputElement).files?.[0]; if (f) void classifyFile(f).catch(fail); };
+  dropZone('wdrop', (f) => void loadFiles(f));
+  dropZone('pdrop', (f) => void classifyFile(f[0]).catch(fail));
+  return { state, model: p };
 }
 
 function fail(e: unknown): void {

@@ -22,6 +22,9 @@ import { testBatch } from '../../src/nn/data/augment.js';
 import { initParams } from '../../src/nn/model.js';
 import { SingleNet } from '../../src/nn/net.js';
 import { launchChromium } from './chromium.js';
+import { alexnet } from '../../src/api/model.js';
+import { fixtures } from '../io/fixtures.js';
+import { readFileSync } from 'node:fs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = join(root, 'runs/browser');
@@ -148,6 +151,39 @@ for (const webgl of [2, 1] as const) {
     assert.ok(expected.some((p, k) => Math.abs(p - inNode[k]) > 1e-3), 'the loaded weights should predict differently from the trained ones');
     await page.close();
   });
+
+  if (webgl === 2) {
+    t('real weights chosen in the page: the same top-5 as Node for a photo; conv1 in one block (torchvision) or two (Caffe\'s grouped net); a bad file shows its error', async () => {
+      const fx = fixtures();
+      if (!fx) return;
+      const page = await openPage(webgl);
+      const at = (f: string) => join(fx.dir, f);
+      const png = PNG.sync.read(readFileSync(at('photo.png')));
+      const photo = { data: new Uint8Array(png.data), width: png.width, height: png.height };
+      for (const [files, blocks] of [[['torchvision.pth'], 1], [['caffe-v2-trainval.caffemodel', 'caffe-deploy.prototxt'], 2]] as const) {
+        await page.setInputFiles('#wfile', files.map(at));
+        await page.waitForFunction(() => document.body.dataset.weights !== undefined, null, { timeout: 60_000 });
+        assert.is(await page.evaluate(() => document.body.dataset.weights), 'loaded', await page.textContent('#winfo') ?? '');
+        await page.setInputFiles('#pfile', at('photo.png'));
+        await page.waitForFunction(() => document.body.dataset.classified === 'true', null, { timeout: 60_000 });
+        const st = await page.evaluate(() => (window as any).alexnet.pretrained.state) as { top: { index: number; probability: number }[]; mosaic: { captions: string[] } };
+        const model = await alexnet({ weights: at(files[0]), prototxt: files[1] ? at(files[1]) : undefined });
+        const want = await model.classify(photo, { top: 5 });
+        await model.dispose();
+        assert.equal(st.top.map((r) => r.index), want.map((r) => r.index), files[0]);
+        // The same float32 code on the same WebAssembly tile; only exp() may differ in its last bits between V8 builds.
+        st.top.forEach((r, i) => assert.ok(Math.abs(r.probability - want[i].probability) < 1e-6, `${files[0]} #${i}: page ${r.probability}, Node ${want[i].probability}`));
+        assert.is(st.mosaic.captions.length, blocks, files[0]);
+        assert.match(await page.textContent('#top5') ?? '', new RegExp(`^${want[0].index} `));
+      }
+      await page.screenshot({ path: join(shots, 'pretrained.png'), fullPage: true });
+      await page.setInputFiles('#wfile', at('bad-arch.pth'));
+      await page.waitForFunction(() => document.body.dataset.weights !== undefined, null, { timeout: 60_000 });
+      assert.is(await page.evaluate(() => document.body.dataset.weights), 'error');
+      assert.match(await page.textContent('#winfo') ?? '', /bad-arch\.pth: .*expected/);
+      await page.close();
+    });
+  }
 
   t.run();
 }

@@ -41,6 +41,8 @@ export interface AlexNetOptions {
    * .onnx, .caffemodel, an alexnet-ts checkpoint). Default: the paper's initialisation, seeded.
    */
   weights?: string | Uint8Array;
+  /** What errors call weights given as bytes (their file name, say); default 'weights'. */
+  name?: string;
   /** Caffe's deploy.prototxt, when the caffemodel holds a train_val net: as `weights`, a path (Node) or the file's bytes. */
   prototxt?: string | Uint8Array;
   /** How classify() prepares a photo; default: the convention of the weights' source (torchvision or caffe). */
@@ -114,6 +116,8 @@ export class AlexNetModel {
     private readonly preprocessing: Preprocessing,
     private readonly from: Checkpoint | undefined,
     seed: number,
+    /** What the weights file held: its format, a description, and the input convention of its source; undefined for new weights. */
+    readonly source?: { readonly format: LoadedWeights['format']; readonly found: string; readonly preset: Preset | null },
   ) {
     this.rng = Rng.seeded(seed);
     this.trainOptions = from?.options ?? { ...DEFAULT_TRAIN, augment: preprocessing.augment };
@@ -251,7 +255,7 @@ export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
   let w: LoadedWeights | undefined;
   if (o.weights === undefined) w = undefined;
   else if (typeof o.weights === 'string') w = await readWeightsFile(o.weights, { prototxt: prototxtPath, prototxtText });
-  else w = decodeWeights(o.weights, 'weights', { prototxt: prototxtText });
+  else w = decodeWeights(o.weights, o.name ?? 'weights', { prototxt: prototxtText });
   const ck = w?.checkpoint;
   let config: AlexNetConfig;
   if (w) {
@@ -278,5 +282,5 @@ export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
   const preset = o.preset ?? w?.preset ?? undefined;
   if (preset !== undefined && preset !== 'torchvision' && preset !== 'caffe') throw new RangeError(`alexnet: preset must be 'torchvision' or 'caffe', got ${String(preset)}`);
   const prep: Preprocessing = ck && !o.preset ? { stats: ck.stats, augment: ck.options.augment } : { ...neutralPreprocessing(config), preset };
-  return new AlexNetModel(net, config, names, prep, ck, seed);
+  return new AlexNetModel(net, config, names, prep, ck, seed, w && { format: w.format, found: w.found, preset: w.preset });
 }

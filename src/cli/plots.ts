@@ -33,8 +33,8 @@ export async function writeCurvesPng(history: readonly EpochRecord[], path: stri
 }
 
 /** The conv1 kernels [Cout, Cin, k, k] as a PNG, one block of rows per partition (src/viz/kernels.ts). */
-export async function writeKernelsPng(w: { data: Float32Array; shape: number[] }, partitions: number, path: string): Promise<void> {
-  const m = kernelMosaic(w, partitions);
+export async function writeKernelsPng(w: { data: Float32Array; shape: number[] }, partitions: number, path: string, order: 'rgb' | 'bgr' = 'rgb'): Promise<void> {
+  const m = kernelMosaic(w, partitions, order);
   const img = PImage.make(m.width, m.height);
   for (let y = 0; y < m.height; y++) for (let x = 0; x < m.width; x++) {
     const i = (y * m.width + x) * 4;

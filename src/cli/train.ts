@@ -25,6 +25,7 @@ import { folderOptions, loadDataset } from './datasets.js';
 import { type CommandSpec, type Parsed, UsageError } from './options.js';
 import { WEIGHTS_OPTIONS } from './weights.js';
 import { writeCurvesPng, writeKernelsPng } from './plots.js';
+import { kernelBlocks } from '../viz/kernels.js';
 
 /** Writes bytes to path atomically: a temporary file in the same folder, flushed, then renamed over path. */
 export function writeAtomic(path: string, bytes: Uint8Array): void {
@@ -315,7 +316,8 @@ async function runTraining(
   writeFileSync(join(out, 'result.json'), JSON.stringify({ test, epochs: state.epoch, history: state.history, meta }, null, 2));
   const { params } = net.exportState();
   await writeCurvesPng(state.history, join(out, 'curves.png'), `${config.name} on ${trainSet.name}, ${net.description}`);
-  await writeKernelsPng(params.get('conv1.weight')!, config.partitions, join(out, 'conv1.png'));
+  // Caffe's weights take BGR (their input channel 0 is blue): drawn in their true colours.
+  await writeKernelsPng(params.get('conv1.weight')!, kernelBlocks(config), join(out, 'conv1.png'), options.augment.channels?.order[0] === 2 ? 'bgr' : 'rgb');
   say(`wrote ${join(out, 'curves.png')}, ${join(out, 'conv1.png')}, ${logPath}, ${ckptPath}`);
   await net.dispose();
   return 0;

@@ -15,8 +15,9 @@ export interface KernelMosaic {
  * Lays out conv1 weights [Cout, Cin, k, k]: partition p's kernels
  * (Cout / partitions of them, in order) in rows of at most 16. Each kernel is
  * stretched to 0-255 on its own; 3 input channels draw in colour, 1 in grey.
+ * `order` 'bgr' draws the kernels of a net fed BGR images (Caffe's) in their true colours.
  */
-export function kernelMosaic(w: { data: ArrayLike<number>; shape: readonly number[] }, partitions: number): KernelMosaic {
+export function kernelMosaic(w: { data: ArrayLike<number>; shape: readonly number[] }, partitions: number, order: 'rgb' | 'bgr' = 'rgb'): KernelMosaic {
   if (w.shape.length !== 4 || w.shape[2] !== w.shape[3]) throw new RangeError(`kernelMosaic: w has shape [${w.shape.join(', ')}], expected [Cout, Cin, k, k]`);
   const [Cout, Cin, k] = w.shape;
   if (Cout % partitions !== 0) throw new RangeError(`kernelMosaic: ${Cout} kernels do not split into ${partitions} partitions`);
@@ -36,7 +37,7 @@ export function kernelMosaic(w: { data: ArrayLike<number>; shape: readonly numbe
     const norm = (v: number) => Math.round(255 * (hi > lo ? (v - lo) / (hi - lo) : 0.5));
     for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) {
       const ch = (c: number) => norm(w.data[o * size + (Math.min(c, Cin - 1) * k + y) * k + x]);
-      const rgb = [ch(0), ch(1), ch(2)];
+      const rgb = order === 'bgr' && Cin === 3 ? [ch(2), ch(1), ch(0)] : [ch(0), ch(1), ch(2)];
       for (let dy = 0; dy < zoom; dy++) for (let dx = 0; dx < zoom; dx++) {
         const at = ((y0 + y * zoom + dy) * width + x0 + x * zoom + dx) * 4;
         rgba[at] = rgb[0]; rgba[at + 1] = rgb[1]; rgba[at + 2] = rgb[2]; rgba[at + 3] = 255;
@@ -47,4 +48,14 @@ export function kernelMosaic(w: { data: ArrayLike<number>; shape: readonly numbe
     text: `partition ${p} (conv1 kernels ${p * per}-${(p + 1) * per - 1})`, x: 6, y: 4 + p * (rowsPer * cell + gap) + 12,
   }));
   return { width, height, rgba, captions };
+}
+
+/**
+ * How many blocks conv1's kernels fall into as the paper's Figure 3 shows
+ * them: two when the net has the two-GPU layout, or when conv2 is grouped
+ * in two (Caffe's bvlc_alexnet keeps the groups on one GPU: kernels 0-47
+ * feed conv2's first group, 48-95 its second, as on GPU 1 and GPU 2); else one.
+ */
+export function kernelBlocks(c: { partitions: number; conv: readonly { groups: number; out: number }[] }): number {
+  return c.partitions === 2 || (c.conv[1].groups === 2 && c.conv[0].out % 2 === 0) ? 2 : 1;
 }
