@@ -24,6 +24,7 @@ each: torchvision-full-zip/-legacy/-st/-onnx, zoo-full, caffe-full-v2).
                        alexnet-ts reads, numbered as in BVLC caffe.proto)
   caffe-trainval       a train_val caffemodel (Data, Dropout, SoftmaxWithLoss, Accuracy)
                        with a deploy.prototxt beside it
+  caffe-mean           a mean image, as BlobProto (.binaryproto) and as .npy (not a case)
 """
 import json, os, struct, subprocess, sys
 import numpy as np
@@ -216,6 +217,20 @@ def zoo_onnx(tag, c, fc, classes, lrn, batch):
     p = f'{tag}.onnx'
     onnx.save(model, os.path.join(OUT, p))
     case(tag, [p], x, ref, format='onnx', config='caffe')
+    if FULL:
+        return
+    # The same graph with its initializers in an external data file beside it (onnx's save_as_external_data).
+    ext = onnx.load(os.path.join(OUT, p))
+    onnx.save_model(ext, os.path.join(OUT, f'{tag}-external.onnx'), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=f'{tag}-external.data', size_threshold=0)
+    case(f'{tag}-external', [f'{tag}-external.onnx', f'{tag}-external.data'], x, ref, format='onnx', config='caffe')
+    # A graph whose external data claims to live outside the model's folder: a reader must refuse it, never read it.
+    bad = onnx.load(os.path.join(OUT, f'{tag}-external.onnx'), load_external_data=False)
+    for e in bad.graph.initializer[0].external_data:
+        if e.key == 'location':
+            e.value = '../outside.data'
+    with open(os.path.join(OUT, 'bad-external.onnx'), 'wb') as f:
+        f.write(bad.SerializeToString())
 
 
 def caffe_pb2():
@@ -311,6 +326,15 @@ def caffe_models(tag, c, fc, classes, lrn, batch, every=True):
         del l.blobs[:]
     with open(os.path.join(OUT, f'{tag}-deploy.prototxt'), 'w') as f:
         f.write('# deploy net of ' + tag + '\n' + text_format.MessageToString(deploy))
+    # A mean image as Caffe's compute_image_mean writes it (BlobProto [1, 3, 256, 256], BGR) and as the .npy its Python tools load.
+    rs = np.random.RandomState(7)
+    mean = (np.array([104.0, 117.0, 123.0])[:, None, None] + rs.uniform(-20, 20, (3, 256, 256))).astype('<f4')
+    mb = pb.BlobProto()
+    mb.shape.dim.extend([1, 3, 256, 256])
+    mb.data.extend(mean.ravel())
+    with open(os.path.join(OUT, f'{tag}-mean.binaryproto'), 'wb') as f:
+        f.write(mb.SerializeToString())
+    npy(f'{tag}-mean.npy', mean)
     case(f'{tag}-v1', [out[1]], x, ref, format='caffe', config='caffe')
     case(f'{tag}-trainval', [out[2]], x, ref, format='caffe', config='caffe', prototxt=f'{tag}-deploy.prototxt')
 
@@ -361,5 +385,9 @@ img = np.clip(img + rs.normal(0, 20, img.shape), 0, 255).astype(np.uint8)
 Image.fromarray(img).save(os.path.join(OUT, 'photo.png'))
 tf = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
 npy('photo.torchvision.npy', tf(Image.open(os.path.join(OUT, 'photo.png')).convert('RGB')).numpy()[None].astype('<f4'))
+# TenCrop: the four corners and the centre, then the same five of the mirrored image.
+norm = T.Compose([T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+ten = T.Compose([T.Resize(256), T.TenCrop(224), T.Lambda(lambda crops: torch.stack([norm(c) for c in crops]))])
+npy('photo.torchvision-tencrop.npy', ten(Image.open(os.path.join(OUT, 'photo.png')).convert('RGB')).numpy().astype('<f4'))
 
 write_manifest()

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeWeights } from '../../src/api/weights.js';
+import { decodeWeights, readWeightsFile } from '../../src/api/weights.js';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { FormatError } from '../../src/io/tensors.js';
@@ -30,6 +30,18 @@ function refuses(bytes: Uint8Array, name: string, pattern: RegExp): void {
 if (fx) {
   const read = (f: string) => new Uint8Array(readFileSync(join(fx.dir, f)));
   const cut = (b: Uint8Array, n: number) => b.slice(0, n);
+
+  test('ONNX external data that points outside the model\'s folder is refused, never read', async () => {
+    try {
+      await readWeightsFile(join(fx.dir, 'bad-external.onnx'));
+      assert.unreachable('bad-external.onnx was read');
+    } catch (e) {
+      assert.instance(e, FormatError);
+      assert.match((e as Error).message, /bad-external\.onnx: external data location '\.\.\/outside\.data' points outside the model's folder/);
+    }
+    // Bytes without a folder (a page): external data cannot be read, and the error says so.
+    refuses(read('zoo-onnx-external.onnx'), 'zoo-onnx-external.onnx', /is stored in the external file 'zoo-onnx-external\.data'; pass that file's bytes too/);
+  });
 
   test('truncated files of every format are refused', () => {
     refuses(cut(read('torchvision.pth'), 100_000), 'cut.pth', /zip|truncated|missing/);

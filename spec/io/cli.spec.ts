@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { PNG } from 'pngjs';
+import { alexnet } from '../../src/api/model.js';
 import { fixtures, npyAt, relToMax } from './fixtures.js';
 
 const fx = fixtures();
@@ -52,6 +54,32 @@ if (fx) {
       assert.ok(relToMax(npyAt(tmp, `${file}.npy`).data, npyAt(fx.dir, 'zoo-onnx.logits.npy').data) < 1e-4, file);
     }
     assert.is(cli('export', '--weights', at('zoo-onnx.onnx')).status, 2, 'no output named: a usage error');
+  });
+
+  test('alexnet predict --weights: the top classes of the library\'s classify, as text and --json; --ten-crop, --mean, --top checked', async () => {
+    const photo = at('photo.png');
+    const png = PNG.sync.read(readFileSync(photo));
+    const image = { data: new Uint8Array(png.data), width: png.width, height: png.height };
+    const model = await alexnet({ weights: at('torchvision.pth') });
+    const want = await model.classify(image, { top: 3 }), wantTen = await model.classify(image, { top: 3, tenCrop: true });
+    await model.dispose();
+    const text = cli('predict', photo, '--weights', at('torchvision.pth'), '--top', '3');
+    assert.is(text.status, 0, text.stderr);
+    assert.ok(text.stdout.startsWith(`${photo}: ${want.map((t) => `${t.label} (${t.index}) ${(100 * t.probability).toFixed(1)} %`).join(', ')}`), text.stdout);
+    const json = JSON.parse(cli('predict', photo, '--weights', at('torchvision.pth'), '--top', '3', '--ten-crop', '--json').stdout);
+    assert.is(json.views, 10);
+    assert.equal(json.results[0].top.map((t: { index: number }) => t.index), wantTen.map((t) => t.index));
+    json.results[0].top.forEach((t: { probability: number }, i: number) => assert.ok(Math.abs(t.probability - wantTen[i].probability) < 1e-6));
+    // Caffe weights: the mean pixel by default; --mean subtracts the mean image instead, which changes the probabilities.
+    const caffe = (...extra: string[]) => JSON.parse(cli('predict', photo, '--weights', at('caffe-v2.caffemodel'), '--json', ...extra).stdout).results[0].top as { probability: number }[];
+    const pixel = caffe(), image2 = caffe('--mean', at('caffe-mean.binaryproto'));
+    assert.ok(Math.abs(pixel[0].probability - image2[0].probability) > 1e-6, 'the mean image changes the input');
+    const bad = cli('predict', photo, '--weights', at('torchvision.pth'), '--mean', at('caffe-mean.npy'));
+    assert.is(bad.status, 1);
+    assert.match(bad.stderr, /a mean image goes with the caffe preset; the preset here is torchvision/);
+    const zero = cli('predict', photo, '--weights', at('torchvision.pth'), '--top', '0');
+    assert.is(zero.status, 2);
+    assert.match(zero.stderr, /--top/);
   });
 
   test('alexnet summary --weights prints what the file holds and its configuration', () => {

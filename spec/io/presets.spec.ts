@@ -12,6 +12,8 @@ import { topKAccuracy } from '../../src/cpu/metrics.js';
 import { loadImage } from '../../src/cli/images.js';
 import { rgbaToImage } from '../../src/nn/data/preprocess.js';
 import { PRESETS, presetInput } from '../../src/nn/data/presets.js';
+import { readCaffeMean } from '../../src/io/caffe.js';
+import { readFileSync } from 'node:fs';
 import { fixtures, npyAt } from './fixtures.js';
 
 const fx = fixtures();
@@ -26,6 +28,44 @@ if (fx) {
     let worst = 0;
     for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - ref.data[i]) * std[Math.floor(i / (224 * 224))]);
     assert.ok(worst <= 1 / 255 + 1e-6, `largest difference ${(worst * 255).toFixed(3)} grey levels`);
+  });
+
+  test('the torchvision preset\'s ten views are torchvision\'s TenCrop within 1/255', () => {
+    const img = rgbaToImage(loadImage(join(fx.dir, 'photo.png')), 3);
+    const ours = presetInput(img, 'torchvision', 10);
+    const ref = npyAt(fx.dir, 'photo.torchvision-tencrop.npy');
+    assert.equal(ref.shape, [10, 3, 224, 224]);
+    // Ours: corners tl, tr, bl, br, centre, then each mirrored. TenCrop's second five are the corners of the mirrored
+    // image, so its tl is the mirror of our tr: the same ten views in another order.
+    const theirs = [0, 1, 2, 3, 4, 6, 5, 8, 7, 9];
+    const V = 3 * 224 * 224, { std } = PRESETS.torchvision;
+    for (let v = 0; v < 10; v++) {
+      let worst = 0;
+      for (let i = 0; i < V; i++) worst = Math.max(worst, Math.abs(ours[v * V + i] - ref.data[theirs[v] * V + i]) * std[Math.floor(i / (224 * 224))]);
+      assert.ok(worst <= 1 / 255 + 1e-6, `view ${v}: largest difference ${(worst * 255).toFixed(3)} grey levels`);
+    }
+  });
+
+  test('a Caffe mean file (BlobProto written by protobuf, and its .npy) is subtracted pixel by pixel before mirroring', () => {
+    const read = (f: string) => new Uint8Array(readFileSync(join(fx.dir, f)));
+    const mean = readCaffeMean(read('caffe-mean.binaryproto'), 'caffe-mean.binaryproto');
+    assert.equal(mean.shape, [3, 256, 256]);
+    assert.equal(Array.from(readCaffeMean(read('caffe-mean.npy'), 'caffe-mean.npy').data), Array.from(mean.data));
+    const img = rgbaToImage(loadImage(join(fx.dir, 'photo.png')), 3);
+    const plain = presetInput(img, 'caffe', 10), withMean = presetInput(img, 'caffe', 10, 227, mean);
+    // Views start at (0, 0), (0, 29), (29, 0), (29, 29), (14, 14) of the 256 x 256 image; views 5-9 mirror them.
+    const starts = [[0, 0], [0, 29], [29, 0], [29, 29], [14, 14]], S = 227, pixel = PRESETS.caffe.mean;
+    let worst = 0;
+    for (let v = 0; v < 10; v++) {
+      const [top, left] = starts[v % 5];
+      for (let c = 0; c < 3; c++) for (let y = 0; y < S; y += 7) for (let x = 0; x < S; x += 5) {
+        const sx = v < 5 ? left + x : left + S - 1 - x;
+        const i = ((v * 3 + c) * S + y) * S + x;
+        worst = Math.max(worst, Math.abs(withMean[i] - (plain[i] + pixel[c] - mean.data[(c * 256 + top + y) * 256 + sx])));
+      }
+    }
+    assert.ok(worst < 1e-4, `largest difference ${worst}`);
+    assert.throws(() => readCaffeMean(read('caffe-v2.input.npy'), 'caffe-v2.input.npy'), /caffe-v2\.input\.npy: a mean image of shape \[2, 3, 227, 227\]; expected \[3, H, W\]/);
   });
 }
 

@@ -27,7 +27,9 @@ import { DEFAULT_TRAIN, type TrainOptions, type TrainerState, initialTrainerStat
 import { summaryText } from '../report/summary.js';
 import { makeNet } from './nets.js';
 import { type LoadedWeights, decodeWeights, readWeightsFile } from './weights.js';
-import type { Preset } from '../nn/data/presets.js';
+import type { MeanImage, Preset } from '../nn/data/presets.js';
+import { readCaffeMean } from '../io/caffe.js';
+import { FormatError } from '../io/tensors.js';
 
 /** The names of the built-in configurations. */
 export type ConfigName = 'paper' | 'torchvision' | 'caffe' | 'small' | 'small-32' | 'tiny';
@@ -47,6 +49,11 @@ export interface AlexNetOptions {
   prototxt?: string | Uint8Array;
   /** How classify() prepares a photo; default: the convention of the weights' source (torchvision or caffe). */
   preset?: Preset;
+  /**
+   * With the caffe preset: a mean image to subtract instead of its mean pixel, as Caffe's
+   * mean_file; a path (Node) or the bytes of ilsvrc_2012_mean.binaryproto or its .npy ([3, 256, 256], BGR).
+   */
+  mean?: string | Uint8Array;
   /** 'cpu' (the reference, default), 'gpu' (WebGL through gpu.js), or a Backend object. */
   backend?: 'cpu' | 'gpu' | Backend<unknown>;
   /** 1 (default) or 2: the paper's two-GPU split over two backend instances. */
@@ -242,6 +249,16 @@ function defaultClassNames(c: AlexNetConfig, ck?: Checkpoint): readonly string[]
   return Array.from({ length: c.classes }, (_, k) => `class ${k}`);
 }
 
+/** A Caffe mean image from a path (Node) or bytes. */
+async function readMean(m: string | Uint8Array): Promise<MeanImage> {
+  if (m instanceof Uint8Array) return readCaffeMean(m, 'mean');
+  if (typeof m !== 'string') throw new TypeError('alexnet: mean must be a path (Node) or the file\'s bytes (a Uint8Array)');
+  const { readFile } = await import('node:fs/promises');
+  let b: Buffer;
+  try { b = await readFile(m); } catch (e) { throw new FormatError(`${m}: cannot read the mean file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
+  return readCaffeMean(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), m);
+}
+
 /** Builds an AlexNet: a configuration, weights (a file or new seeded ones), on a backend. */
 export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
   const seed = o.seed ?? 1;
@@ -282,5 +299,17 @@ export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
   const preset = o.preset ?? w?.preset ?? undefined;
   if (preset !== undefined && preset !== 'torchvision' && preset !== 'caffe') throw new RangeError(`alexnet: preset must be 'torchvision' or 'caffe', got ${String(preset)}`);
   const prep: Preprocessing = ck && !o.preset ? { stats: ck.stats, augment: ck.options.augment } : { ...neutralPreprocessing(config), preset };
+  if (o.mean !== undefined) {
+    if (prep.preset !== 'caffe') {
+      await net.dispose();
+      throw new RangeError(`alexnet: a mean image goes with the caffe preset; the preset here is ${prep.preset ?? 'none (a checkpoint\'s own statistics)'}`);
+    }
+    try {
+      prep.meanImage = await readMean(o.mean);
+    } catch (e) {
+      await net.dispose();
+      throw e;
+    }
+  }
   return new AlexNetModel(net, config, names, prep, ck, seed, w && { format: w.format, found: w.found, preset: w.preset });
 }

@@ -41,6 +41,7 @@ export const PREDICT_COMMAND = {
     top: { type: 'int', min: 1, default: 5, help: 'how many classes to print per image' },
     ...WEIGHTS_OPTIONS,
     preset: { type: 'enum', values: ['torchvision', 'caffe'], help: 'input convention (default: that of the weights\' source)' },
+    mean: { type: 'string', arg: 'FILE', help: 'with the caffe preset: a mean image (ilsvrc_2012_mean.binaryproto or .npy) instead of the mean pixel' },
   },
 } as const satisfies CommandSpec<Record<string, OptionSpec>>;
 
@@ -73,7 +74,7 @@ export async function evalCommand({ values: v }: Parsed<typeof EVAL_COMMAND.opti
 export async function predictCommand({ values: v, positionals }: Parsed<typeof PREDICT_COMMAND.options>): Promise<number> {
   const images = positionals.map((file) => ({ file, image: loadImage(file) }));
   const weights = v.weights ?? v.checkpoint;
-  const model = await alexnet({ weights, prototxt: v.prototxt, preset: v.preset as 'torchvision' | 'caffe' | undefined, backend: v.backend as 'cpu' | 'gpu', partitions: v.partitions as 1 | 2 });
+  const model = await alexnet({ weights, prototxt: v.prototxt, preset: v.preset as 'torchvision' | 'caffe' | undefined, mean: v.mean, backend: v.backend as 'cpu' | 'gpu', partitions: v.partitions as 1 | 2 });
   try {
     const results = [];
     for (const { file, image } of images) {

@@ -119,3 +119,9 @@ export function netParameter(): protobuf.Type {
   root ??= protobuf.parse(CAFFE_PROTO, { keepCase: true }).root;
   return root.lookupType('caffe.NetParameter');
 }
+
+/** caffe.BlobProto: what a mean file (ilsvrc_2012_mean.binaryproto) holds. */
+export function blobProto(): protobuf.Type {
+  root ??= protobuf.parse(CAFFE_PROTO, { keepCase: true }).root;
+  return root.lookupType('caffe.BlobProto');
+}

@@ -15,8 +15,9 @@
 import type { AlexNetConfig } from '../nn/config.js';
 import type { HostParams } from '../nn/model.js';
 import { type ImportedLayer, fromLayers } from './architecture.js';
-import { netParameter } from './caffe-schema.js';
+import { blobProto, netParameter } from './caffe-schema.js';
 import { parseTextMessage } from './prototxt.js';
+import { readNpy } from './npy.js';
 import { FormatError, check, checkedSize, float32From, float64From, transpose2d } from './tensors.js';
 
 /** The deploy prototxt's text, when the caffemodel holds a train_val net. */
@@ -165,4 +166,36 @@ function blob(l: Layer, i: number, source: string, at: string): { data: Float32A
   // A view into the file's bytes where aligned (one copy of the weights in memory, not two).
   const data = item === 4 ? float32From(raw) : float64From(raw);
   return { data };
+}
+
+/**
+ * A Caffe mean image: a BlobProto file (`ilsvrc_2012_mean.binaryproto`, [1,
+ * 3, H, W]) or the .npy Caffe's Python tools load (`ilsvrc_2012_mean.npy`,
+ * [3, H, W]), in the network's channel order (BGR) and 0-255 scale. Caffe's
+ * data layer subtracts it before cropping (transform_param mean_file).
+ */
+export function readCaffeMean(bytes: Uint8Array, source: string): { data: Float32Array; shape: [number, number, number] } {
+  let t: { data: Float32Array; shape: number[] };
+  if (bytes.length >= 6 && bytes[0] === 0x93 && String.fromCharCode(...bytes.subarray(1, 6)) === 'NUMPY') t = readNpy(bytes, source);
+  else {
+    const T = blobProto();
+    let b: { data?: Uint8Array; double_data?: Uint8Array; shape?: { dim?: number[] }; num?: number; channels?: number; height?: number; width?: number };
+    try {
+      b = T.toObject(T.decode(bytes), { longs: Number, arrays: true }) as typeof b;
+    } catch (e) {
+      throw new FormatError(`${source}: neither a .npy file nor a readable Caffe BlobProto (${(e as Error).message})`);
+    }
+    const raw = b.data?.length ? b.data : b.double_data;
+    const item = b.data?.length ? 4 : 8;
+    check(raw?.length && raw.length % item === 0, source, 'a BlobProto without float data: not a mean file');
+    const dims = b.shape?.dim?.length ? b.shape.dim : [b.num ?? 1, b.channels ?? 1, b.height ?? 1, b.width ?? 1];
+    const n = checkedSize(dims, raw.length / item, source, 'the mean blob');
+    check(n === raw.length / item, source, `the mean blob of shape [${dims.join(', ')}] holds ${raw.length / item} values`);
+    t = { data: item === 4 ? Float32Array.from(float32From(raw)) : float64From(raw), shape: dims };
+  }
+  const dims = t.shape.length === 4 && t.shape[0] === 1 ? t.shape.slice(1) : t.shape;
+  check(dims.length === 3 && dims[0] === 3, source, `a mean image of shape [${t.shape.join(', ')}]; expected [3, H, W] or [1, 3, H, W] (BGR)`);
+  const bad = t.data.findIndex((v) => !Number.isFinite(v));
+  check(bad < 0, source, `mean value ${bad} is not finite`);
+  return { data: t.data, shape: [dims[0], dims[1], dims[2]] };
 }

@@ -110,7 +110,7 @@ export function readOnnx(bytes: Uint8Array, source: string, o: OnnxReadOptions =
         const parts = node.output ?? [];
         const lrnNodes = nodes.slice(ni + 1, ni + 1 + parts.length), concat = nodes[ni + 1 + parts.length];
         const same = (a: OnnxNode, b: OnnxNode) => JSON.stringify(a.attribute) === JSON.stringify(b.attribute);
-        const sizes = node.input?.[1] ? int64s(inits.get(node.input[1]) ?? constants.get(node.input[1]), source, where) : [];
+        const sizes = node.input?.[1] ? int64s(inits.get(node.input[1]) ?? constants.get(node.input[1]), source, where, o) : [];
         check(int(node, 'axis', 0) === 1 && parts.length >= 2 && sizes.every((v) => v === sizes[0])
           && lrnNodes.every((n, i) => n.op_type === 'LRN' && n.input?.[0] === parts[i] && same(n, lrnNodes[0]))
           && concat?.op_type === 'Concat' && int(concat, 'axis', 0) === 1 && concat.input?.join() === lrnNodes.map((n) => n.output?.[0]).join(), source,
@@ -175,7 +175,7 @@ export function readOnnx(bytes: Uint8Array, source: string, o: OnnxReadOptions =
         break;
       case 'Reshape': {
         known(['allowzero']);
-        const shape = int64s(inits.get(node.input![1]) ?? constants.get(node.input![1]), source, where);
+        const shape = int64s(inits.get(node.input![1]) ?? constants.get(node.input![1]), source, where, o);
         check(shape.length === 2 && (shape[0] === 0 || shape[0] === -1 || shape[0] === 1) && shape[1] !== 0, source,
           `${where}: target shape [${shape}]; alexnet-ts maps a Reshape to [N, features] (a flatten) only`);
         layers.push({ kind: 'flatten', name });
@@ -267,10 +267,11 @@ function tensorOf(t: OnnxTensor, source: string, o: OnnxReadOptions): HostTensor
 }
 
 /** An int64 initializer (a Reshape's target shape). */
-function int64s(t: OnnxTensor | undefined, source: string, where: string): number[] {
+function int64s(t: OnnxTensor | undefined, source: string, where: string, o: OnnxReadOptions): number[] {
   check(t && t.data_type === ONNX_INT64, source, `${where}: its shape input is not an int64 constant`);
   if (t.int64_data?.length) return t.int64_data;
-  const raw = t.raw_data ?? new Uint8Array(0);
+  // Inline, or in the external data file with the weights (onnx's save_as_external_data moves every initializer there).
+  const raw = rawBytes(t, source, o) ?? new Uint8Array(0);
   check(raw.length % 8 === 0 && raw.length <= 64, source, `${where}: a shape constant of ${raw.length} bytes`);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   return Array.from({ length: raw.length / 8 }, (_, i) => Number(dv.getBigInt64(8 * i, true)));

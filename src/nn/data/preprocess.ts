@@ -8,7 +8,7 @@ import type { AlexNetConfig } from '../config.js';
 import { type AugmentOptions, type DataStats, defaultAugment, testBatch } from './augment.js';
 import type { ImageDataset } from './dataset.js';
 import { type ImageBytes, fromRgba, shorterSideAndCentreCrop } from './image.js';
-import { type Preset, presetInput } from './presets.js';
+import { type MeanImage, type Preset, presetInput } from './presets.js';
 
 /**
  * The square size images are stored at for a configuration: the input size
@@ -30,6 +30,8 @@ export interface Preprocessing {
   stats: DataStats;
   augment: AugmentOptions;
   preset?: Preset;
+  /** With a preset: a mean image to subtract instead of its mean pixel (Caffe's ilsvrc_2012_mean). */
+  meanImage?: MeanImage;
 }
 
 /**
@@ -67,7 +69,7 @@ export function rgbaToImage(img: RgbaImage, channels: number, what = 'image'): I
 
 /** One image's test views as network input [views, C, S, S]: resized and centre-cropped, mean subtracted. */
 export function imageInput(img: ImageBytes, c: AlexNetConfig, prep: Preprocessing, views: 1 | 10, name = 'image'): Float32Array {
-  if (prep.preset) return presetInput(img, prep.preset, views, c.inputSize);
+  if (prep.preset) return presetInput(img, prep.preset, views, c.inputSize, prep.meanImage);
   const size = datasetImageSize(c);
   const square = shorterSideAndCentreCrop(img, size);
   const d: ImageDataset = { name, n: 1, channels: square.channels, height: size, width: size, images: square.data, labels: new Uint16Array(1), classes: c.classes };

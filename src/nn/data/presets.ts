@@ -16,6 +16,12 @@ import type { AugmentOptions, DataStats } from './augment.js';
 import type { ImageBytes } from './image.js';
 import { resizeBilinear } from './image.js';
 
+/** A per-pixel mean [3, H, W] in the network's channel order, subtracted instead of the preset's mean pixel (Caffe's mean file). */
+export interface MeanImage {
+  readonly data: Float32Array;
+  readonly shape: readonly [number, number, number];
+}
+
 /** A weights source's input convention. */
 export type Preset = 'torchvision' | 'caffe';
 
@@ -116,11 +122,14 @@ export function presetResize(img: ImageBytes, p: PresetSpec): ImageBytes {
  * crop] under a preset; `crop` defaults to the preset's and follows the
  * network's input size otherwise (the ONNX zoo's Caffe net takes 224).
  */
-export function presetInput(img: ImageBytes, preset: Preset, views: 1 | 10, crop = PRESETS[preset].crop): Float32Array {
+export function presetInput(img: ImageBytes, preset: Preset, views: 1 | 10, crop = PRESETS[preset].crop, meanImage?: MeanImage): Float32Array {
   if (img.channels !== 3) throw new RangeError(`preset ${preset}: needs an RGB image, got ${img.channels} channel(s)`);
   const p = PRESETS[preset];
   const r = presetResize(img, p);
   const S = crop, { height: H, width: W } = r;
+  if (meanImage && (meanImage.shape[1] !== H || meanImage.shape[2] !== W)) {
+    throw new RangeError(`preset ${preset}: the mean image is ${meanImage.shape[2]} x ${meanImage.shape[1]}; the resized image it is subtracted from is ${W} x ${H}`);
+  }
   if (H < S || W < S) throw new RangeError(`preset ${preset}: the resized image ${W} x ${H} is smaller than the ${S} crop`);
   // torchvision's CenterCrop rounds the offset: int(round((H - S) / 2)); Caffe's classifier truncates.
   const off = (n: number) => (preset === 'torchvision' ? Math.round((n - S) / 2) : Math.floor((n - S) / 2));
@@ -136,7 +145,9 @@ export function presetInput(img: ImageBytes, preset: Preset, views: 1 | 10, crop
         for (let xx = 0; xx < S; xx++) {
           const sx = v.mirror ? v.left + S - 1 - xx : v.left + xx;
           const pix = r.data[(src * H + v.top + y) * W + sx];
-          x[o + y * S + xx] = (pix * p.scale - p.mean[c]) / p.std[c];
+          // A mean image (Caffe's mean_file, in the input's channel order) is subtracted at the source pixel, before mirroring, as Caffe's DataTransformer does.
+          const m = meanImage ? meanImage.data[(c * H + v.top + y) * W + sx] : p.mean[c];
+          x[o + y * S + xx] = (pix * p.scale - m) / p.std[c];
         }
       }
     }
