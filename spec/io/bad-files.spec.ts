@@ -43,6 +43,18 @@ if (fx) {
     refuses(read('zoo-onnx-external.onnx'), 'zoo-onnx-external.onnx', /is stored in the external file 'zoo-onnx-external\.data'; pass that file's bytes too/);
   });
 
+  test('a legacy .pth whose storage list names a storage the pickle does not: refused (its element size would be a guess)', () => {
+    const bytes = read('torchvision-legacy.pth');
+    // The first storage's key appears in its persistent id and again in the storage list after the pickle: change the last one.
+    const text = new TextDecoder('latin1').decode(bytes);
+    const key = /FloatStorage\nq\x05X.\x00\x00\x00(\d+)q/.exec(text)![1];
+    const at = text.lastIndexOf(key);
+    assert.ok(at > text.indexOf(key));
+    const forged = bytes.slice();
+    forged[at] = forged[at] === 0x31 ? 0x32 : 0x31;
+    refuses(forged, 'forged-legacy.pth', /storage \d+ is in the file's storage list but the pickle never names it/);
+  });
+
   test('truncated files of every format are refused', () => {
     refuses(cut(read('torchvision.pth'), 100_000), 'cut.pth', /zip|truncated|missing/);
     refuses(cut(read('torchvision-legacy.pth'), 100_000), 'cut-legacy.pth', /truncated|corrupt/);

@@ -75,7 +75,8 @@ function storageName(t: unknown, source: string): string {
   return name;
 }
 
-function parser(source: string, legacy: boolean): Parser {
+/** An unpickler for torch.save's pickles; every storage a persistent id names is recorded in `seen` (by key). */
+function parser(source: string, legacy: boolean, seen: Map<string, StorageRef> = new Map()): Parser {
   return new Parser({
     nameResolver: new AllowList(source),
     unpicklingTypeOfDictionary: 'Map',
@@ -86,7 +87,11 @@ function parser(source: string, legacy: boolean): Parser {
         check(!legacy || p[5] === null || p[5] === undefined, source, 'a storage view (legacy torch.save of a tensor view) is not supported');
         const numel = Number(p[4]);
         check(Number.isSafeInteger(numel) && numel >= 0, source, `storage ${String(p[2])} declares ${String(p[4])} elements`);
-        return { type: storageName(p[1], source), key: String(p[2]), numel };
+        const ref = { type: storageName(p[1], source), key: String(p[2]), numel };
+        const before = seen.get(ref.key);
+        check(!before || (before.type === ref.type && before.numel === ref.numel), source, `storage ${ref.key} is named twice with different types or sizes`);
+        seen.set(ref.key, ref);
+        return ref;
       },
     },
   });
@@ -193,7 +198,8 @@ function readLegacy(bytes: Uint8Array, source: string): PthContents {
   check(MAGIC.every((b, i) => bytes[i] === b), source, 'a pickle, but not torch.save\'s legacy format (no magic number 0x1950a86a20f9469cfc6c)');
   const reader = new BufferReader(bytes);
   reader.skip(MAGIC.length);
-  const p = parser(source, true);
+  const byKey = new Map<string, StorageRef>();
+  const p = parser(source, true, byKey);
   const next = <T>(): T => unpickle(() => p.read<T>(reader), source);
   const protocol = next<unknown>();
   check(protocol === 1001, source, `legacy torch.save protocol ${String(protocol)}; expected 1001`);
@@ -202,17 +208,17 @@ function readLegacy(bytes: Uint8Array, source: string): PthContents {
   const refs = stateDict(next<unknown>(), source);
   const keys = next<unknown[]>();
   check(Array.isArray(keys), source, 'the storage key list is missing');
-  const byKey = new Map<string, StorageRef>();
-  for (const t of refs.values()) byKey.set(t.storage.key, t.storage);
   const data = new Map<string, Uint8Array>();
   let at = reader.position;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const k of keys.map(String)) {
     check(at + 8 <= bytes.length, source, `truncated: storage ${k} is missing`);
     const numel = Number(dv.getBigInt64(at, true));
+    // Every storage's element size comes from the persistent id that named it in the pickle: never guessed.
     const s = byKey.get(k);
-    const item = s ? STORAGES[s.type].item : 4;
-    check(s === undefined || numel === s.numel, source, `storage ${k} holds ${numel} elements; its tensors declared ${s?.numel}`);
+    check(s, source, `storage ${k} is in the file's storage list but the pickle never names it, so its element size is unknown`);
+    const item = STORAGES[s.type].item;
+    check(numel === s.numel, source, `storage ${k} holds ${numel} elements; its tensors declared ${s.numel}`);
     check(numel >= 0 && at + 8 + numel * item <= bytes.length, source, `truncated: storage ${k} needs ${numel * item} bytes, ${bytes.length - at - 8} remain`);
     data.set(k, Uint8Array.prototype.slice.call(bytes, at + 8, at + 8 + numel * item));
     at += 8 + numel * item;
