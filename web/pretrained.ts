@@ -31,9 +31,14 @@ export class Pretrained {
   /** Loads weights from the files given (a .prototxt among them goes with a caffemodel); replaces the model held. */
   async load(files: readonly NamedBytes[]): Promise<PretrainedInfo> {
     const prototxt = files.find((f) => f.name.toLowerCase().endsWith('.prototxt'));
-    const weights = files.filter((f) => f !== prototxt);
-    if (weights.length !== 1) throw new Error(`give one weights file (and a deploy .prototxt for a train_val caffemodel); got ${files.map((f) => f.name).join(', ') || 'none'}`);
-    const model = await alexnet({ weights: weights[0].bytes, name: weights[0].name, prototxt: prototxt?.bytes, backend: 'cpu' });
+    // One file: the weights. More: an .onnx model and its external data files (whose bytes may start like anything).
+    const rest = files.filter((f) => f !== prototxt);
+    const weights = rest.length === 1 ? rest : rest.filter((f) => f.name.toLowerCase().endsWith('.onnx'));
+    if (weights.length !== 1) {
+      throw new Error(`give one weights file (with a deploy .prototxt for a train_val caffemodel, or an ONNX model's external data files); got ${files.map((f) => f.name).join(', ') || 'none'}`);
+    }
+    const externalData = Object.fromEntries(files.filter((f) => f !== prototxt && f !== weights[0]).map((f) => [f.name, f.bytes]));
+    const model = await alexnet({ weights: weights[0].bytes, name: weights[0].name, prototxt: prototxt?.bytes, externalData, backend: 'cpu' });
     await this.model?.dispose();
     this.model = model;
     return {

@@ -160,14 +160,14 @@ for (const webgl of [2, 1] as const) {
       const at = (f: string) => join(fx.dir, f);
       const png = PNG.sync.read(readFileSync(at('photo.png')));
       const photo = { data: new Uint8Array(png.data), width: png.width, height: png.height };
-      for (const [files, blocks] of [[['torchvision.pth'], 1], [['caffe-v2-trainval.caffemodel', 'caffe-deploy.prototxt'], 2]] as const) {
+      for (const [files, blocks] of [[['torchvision.pth'], 1], [['caffe-v2-trainval.caffemodel', 'caffe-deploy.prototxt'], 2], [['zoo-onnx-external.onnx', 'zoo-onnx-external.data'], 2]] as const) {
         await page.setInputFiles('#wfile', files.map(at));
         await page.waitForFunction(() => document.body.dataset.weights !== undefined, null, { timeout: 60_000 });
         assert.is(await page.evaluate(() => document.body.dataset.weights), 'loaded', await page.textContent('#winfo') ?? '');
         await page.setInputFiles('#pfile', at('photo.png'));
         await page.waitForFunction(() => document.body.dataset.classified === 'true', null, { timeout: 60_000 });
         const st = await page.evaluate(() => (window as any).alexnet.pretrained.state) as { top: { index: number; probability: number }[]; mosaic: { captions: string[] } };
-        const model = await alexnet({ weights: at(files[0]), prototxt: files[1] ? at(files[1]) : undefined });
+        const model = await alexnet({ weights: at(files[0]), prototxt: files[1]?.endsWith('.prototxt') ? at(files[1]) : undefined });
         const want = await model.classify(photo, { top: 5 });
         await model.dispose();
         assert.equal(st.top.map((r) => r.index), want.map((r) => r.index), files[0]);

@@ -45,6 +45,8 @@ export interface AlexNetOptions {
   weights?: string | Uint8Array;
   /** What errors call weights given as bytes (their file name, say); default 'weights'. */
   name?: string;
+  /** With weights as bytes: an ONNX model's external data files by their location (file name); a path finds them beside the model. */
+  externalData?: Readonly<Record<string, Uint8Array>>;
   /** Caffe's deploy.prototxt, when the caffemodel holds a train_val net: as `weights`, a path (Node) or the file's bytes. */
   prototxt?: string | Uint8Array;
   /** How classify() prepares a photo; default: the convention of the weights' source (torchvision or caffe). */
@@ -272,7 +274,15 @@ export async function alexnet(o: AlexNetOptions = {}): Promise<AlexNetModel> {
   let w: LoadedWeights | undefined;
   if (o.weights === undefined) w = undefined;
   else if (typeof o.weights === 'string') w = await readWeightsFile(o.weights, { prototxt: prototxtPath, prototxtText });
-  else w = decodeWeights(o.weights, o.name ?? 'weights', { prototxt: prototxtText });
+  else {
+    const files = o.externalData ?? {};
+    const external = (location: string): Uint8Array => {
+      const b = Object.hasOwn(files, location) ? files[location] : undefined;
+      if (!(b instanceof Uint8Array)) throw new FormatError(`${o.name ?? 'weights'}: its external data file '${location}' was not given (externalData holds ${Object.keys(files).join(', ') || 'nothing'})`);
+      return b;
+    };
+    w = decodeWeights(o.weights, o.name ?? 'weights', { prototxt: prototxtText, ...(o.externalData ? { external } : {}) });
+  }
   const ck = w?.checkpoint;
   let config: AlexNetConfig;
   if (w) {
