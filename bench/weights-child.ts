@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { alexnet } from '../src/index.js';
 import { readNpy } from '../src/io/npy.js';
+import { peakRssMB } from '../src/cli/weights.js';
 
 const [engine, file, inputFile] = process.argv.slice(2);
 const b = readFileSync(inputFile);
@@ -32,5 +33,5 @@ const first = performance.now();
 for (let i = 0; i < STEADY; i++) await forward();
 const end = performance.now();
 console.log(JSON.stringify({
-  loadSeconds: (loaded - t0) / 1000, firstMs: first - loaded, steadyMs: (end - first) / STEADY, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  loadSeconds: (loaded - t0) / 1000, firstMs: first - loaded, steadyMs: (end - first) / STEADY, peakRssMB: peakRssMB(),
 }));

@@ -1,11 +1,14 @@
-// Classify a photo in a page, with the same library as Node. Bundle it with any
-// bundler, for example: npx esbuild main.js --bundle --format=esm --external:node:* --outfile=bundle.js
+// Classify a photo in a page, with the same library as Node, on its CPU backend.
+// Bundle it with any bundler that splits dynamic imports into chunks (the WebGL
+// backend and its optional packages load on demand only), for example:
+// npx esbuild main.js --bundle --splitting --format=esm --outdir=dist --external:node:* --external:gpu.js --external:gl
 import { alexnet } from 'alexnet-ts';
 
 const $ = (id) => document.getElementById(id);
 let model;
 $('weights').onchange = async (e) => {
-  model = await alexnet({ weights: new Uint8Array(await e.target.files[0].arrayBuffer()), backend: 'cpu' });
+  const file = e.target.files[0];
+  model = await alexnet({ weights: new Uint8Array(await file.arrayBuffer()), name: file.name, backend: 'cpu' });
   $('out').textContent = `loaded a ${model.config.name} net; now a photo`;
 };
 $('photo').onchange = async (e) => {

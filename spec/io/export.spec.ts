@@ -39,7 +39,10 @@ function softmaxRows(z: ArrayLike<number>, C: number): Float64Array {
 if (fx) {
   for (const c of fx.cases) {
     test(`${c.name}: exported to ONNX, onnxruntime gives PyTorch's logits`, async () => {
-      const w = decodeWeights(new Uint8Array(readFileSync(join(fx.dir, c.files[0]))), c.files[0], c.prototxt ? { prototxt: readFileSync(join(fx.dir, c.prototxt), 'utf8') } : {});
+      const w = decodeWeights(new Uint8Array(readFileSync(join(fx.dir, c.files[0]))), c.files[0], {
+        ...(c.prototxt ? { prototxt: readFileSync(join(fx.dir, c.prototxt), 'utf8') } : {}),
+        external: (location) => new Uint8Array(readFileSync(join(fx.dir, location))),
+      });
       const x = npyAt(fx.dir, c.input), ref = npyAt(fx.dir, c.logits);
       const onnx = writeOnnx(w.config, w.params, { preset: w.preset });
       const y = await ortRun(onnx, x.data, x.shape);

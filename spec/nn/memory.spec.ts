@@ -2,6 +2,8 @@
 // velocities or gradient buffers until it trains), weights read from a file
 // are adopted without a copy, and bytes the caller passed are never written.
 
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { alexnet } from '../../src/api/model.js';
@@ -63,6 +65,14 @@ test('alexnet({ weights: bytes }): training never writes into the caller\'s byte
   assert.ok((await model.weights()).get('conv1.weight')!.data.some((v, i) => v !== params.get('conv1.weight')!.data[i]), 'the step changed the weights');
   assert.ok(bytes.every((b, i) => b === before[i]), 'the caller\'s bytes are unchanged');
   await model.dispose();
+});
+
+test('peakRssMB measures the process itself, not the large parent it was forked from (getrusage\'s maxrss would)', () => {
+  const big = Buffer.alloc(800 * 2 ** 20, 1); // 800 MB resident in this process
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { peakRssMB } from ${JSON.stringify(resolve('dist/cli/weights.js'))}; console.log(peakRssMB())`], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(big[12345] === 1);
+  assert.ok(Number(r.stdout) < 300, `a small child reported ${r.stdout.trim()} MB`);
 });
 
 test.run();

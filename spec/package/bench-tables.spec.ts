@@ -5,6 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BenchResult } from '../../bench/report.js';
 import { renderDocument, updateDocs } from '../../scripts/bench-tables.js';
+import { runTable } from '../../scripts/run-table.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const result: BenchResult = { name: 'demo', command: 'npm run bench:demo', date: '2026-12-02', machine: '2 x CPU', header: ['a', 'b'], rows: [['1', '2']], notes: ['a note'] };
 
@@ -20,6 +24,17 @@ test('renderDocument replaces a block by its result (table, notes, command, date
 
 test('every bench block of README.md and docs/ matches bench/results (npm run bench:tables regenerates them)', () => {
   assert.equal(updateDocs(true), []);
+});
+
+test('runTable: a run folder\'s log.jsonl and result.json as the epoch table, lr cuts marked, the test result and total time as notes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alexnet-run-table-'));
+  const epoch = (e: number, lr: number) => ({ epoch: e, lr, trainLoss: 0.5 / e, valLoss: 0.6 / e, valTop1: 0.8 + e / 100, valTop5: 0.99, seconds: 100 + e, imagesPerSecond: 500, crossedBytesPerStep: 0 });
+  writeFileSync(join(dir, 'log.jsonl'), [epoch(1, 0.03), epoch(2, 0.03), epoch(3, 0.03 / 10)].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(join(dir, 'result.json'), JSON.stringify({ test: { top1: 0.8986, top5: 0.9986, loss: 0.3 } }));
+  const t = runTable(dir);
+  assert.equal(t.rows.map((r) => [r[0], r[1], r[4]]), [['1', '0.03', '81.00 %'], ['2', '0.03', '82.00 % (lr / 10)'], ['3', '0.003', '83.00 %']]);
+  assert.equal(t.notes, ['Test: top-1 89.86 %, top-5 99.86 %.', '3 epochs, 306 s of training (5 min).']);
+  assert.throws(() => runTable(join(dir, 'none')), /no log\.jsonl/);
 });
 
 test.run();

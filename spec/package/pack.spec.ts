@@ -3,14 +3,17 @@
 // CPU forward pass, and a strict TypeScript consumer checked against the
 // shipped declarations. A CPU-only install must bring no native addon and no
 // browser driver (gl, gpu.js, playwright-core, esbuild are not dependencies).
+// examples/page is bundled there with the command its header gives and run in Chromium.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { startServer } from '../../src/cli/web.js';
+import { launchChromium } from '../browser/chromium.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -113,6 +116,42 @@ writeFileSync('photo.png', PNG.sync.write(png));
   const r = spawnSync(process.execPath, ['classify.mjs', 'tiny.ckpt', 'photo.png'], { cwd: app, encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /^( *[\d.]+ %  class \d\n){5}$/);
+});
+
+test('installed: examples/page bundles against the installed package and classifies a photo in Chromium', async () => {
+  assert.ok(app, 'the install test ran');
+  assert.ok(existsSync(join(app, 'tiny.ckpt')), 'the classify.mjs test made the weights and the photo');
+  const page = join(app, 'page');
+  mkdirSync(page, { recursive: true });
+  for (const f of ['index.html', 'main.js']) copyFileSync(join(root, 'examples/page', f), join(page, f));
+  // The bundling command the example's header gives, run as written but with the project's esbuild (the consumer has none).
+  const command = /^\/\/ npx esbuild (.*)$/m.exec(readFileSync(join(page, 'main.js'), 'utf8'));
+  assert.ok(command, 'the example names its esbuild command');
+  const b = spawnSync(join(root, 'node_modules/.bin/esbuild'), [...command[1].trim().split(/\s+/), '--log-level=warning'], { cwd: page, encoding: 'utf8' });
+  assert.is(b.status, 0, b.stderr);
+  const { url, server } = await startServer(page, 0);
+  const browser = await launchChromium({ llvmpipe: false });
+  try {
+    const p = await browser.newPage();
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    // Every file the page asks for is served (the browser's own favicon.ico request aside).
+    p.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(`${r.status()} ${r.url()}`); });
+    p.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
+    await p.goto(url);
+    await p.setInputFiles('#weights', join(app, 'tiny.ckpt'));
+    await p.waitForFunction(() => document.getElementById('out')!.textContent!.startsWith('loaded'), null, { timeout: 60_000 }).catch((e) => {
+      throw new Error(`${(e as Error).message}; page errors: ${errors.join('; ')}`);
+    });
+    assert.match(await p.textContent('#out') ?? '', /^loaded a tiny net/);
+    await p.setInputFiles('#photo', join(app, 'photo.png'));
+    await p.waitForFunction(() => document.getElementById('out')!.textContent!.includes('%'), null, { timeout: 60_000 });
+    assert.match(await p.textContent('#out') ?? '', /^( *[\d.]+ %  class \d\n?){5}$/);
+    assert.equal(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
 });
 
 test.run();

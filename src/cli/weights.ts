@@ -61,7 +61,17 @@ function writeOutput(path: string, bytes: Uint8Array, overwrite: boolean, flag: 
 }
 
 /** Peak resident memory of this process so far, in MB. */
-function peakRssMB(): number {
+/**
+ * This process's peak resident memory in MB: VmHWM of /proc/self/status, the
+ * high-water mark of this program's own address space (reset by exec); else
+ * getrusage's maxrss, which on Linux keeps the high-water mark across exec, so
+ * that a child forked from a large parent reports the parent's size.
+ */
+export function peakRssMB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Math.round(Number(m[1]) / 1024);
+  } catch { /* not Linux: getrusage below */ }
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
