@@ -22,6 +22,8 @@ export interface BenchResult {
   notes: string[];
   /** The numbers behind the rows, for machines. */
   data?: unknown;
+  /** For a table made from the code rather than measured: where it comes from (then command, date and machine are empty). */
+  generatedFrom?: string;
 }
 
 /** This machine in words: CPU model and count, memory, Node. */

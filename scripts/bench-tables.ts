@@ -13,6 +13,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../bench/report.js';
+import { OP_CHECKS } from '../src/verify/ops.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BLOCK = /<!-- bench:([\w-]+) -->\n[\s\S]*?<!-- \/bench:\1 -->/g;
@@ -20,7 +21,7 @@ const BLOCK = /<!-- bench:([\w-]+) -->\n[\s\S]*?<!-- \/bench:\1 -->/g;
 /** The Markdown of one result: the table, its notes, and where it came from. */
 export function renderResult(r: BenchResult): string {
   const table = [`| ${r.header.join(' | ')} |`, `|${r.header.map(() => '---').join('|')}|`, ...r.rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
-  return [table, ...r.notes, `Measured ${r.date} with \`${r.command}\` on ${r.machine}.`].join('\n\n');
+  return [table, ...r.notes, r.generatedFrom ? `Generated from ${r.generatedFrom}.` : `Measured ${r.date} with \`${r.command}\` on ${r.machine}.`].join('\n\n');
 }
 
 /** A document with every bench block replaced by its result; `missing` collects names with no result. */
@@ -32,9 +33,18 @@ export function renderDocument(text: string, results: ReadonlyMap<string, BenchR
   });
 }
 
-/** Every result in bench/results/. */
+/** Tables made from the code itself: the verification kit's ops, their cases and tolerances (src/verify/ops.ts). */
+export function generatedResults(): BenchResult[] {
+  return [{
+    name: 'verify-ops', command: '', date: '', machine: '', notes: [], generatedFrom: '`OP_CHECKS` in src/verify/ops.ts',
+    header: ['op', 'Backend methods', 'what the generated cases cover', 'tolerance (of the expected max)'],
+    rows: OP_CHECKS.map((c) => [c.op, c.methods.join(', '), c.covers, c.tolerance.toExponential(0)]),
+  }];
+}
+
+/** Every result in bench/results/, and the generated tables. */
 export function readResults(dir = join(ROOT, 'bench', 'results')): Map<string, BenchResult> {
-  const out = new Map<string, BenchResult>();
+  const out = new Map<string, BenchResult>(generatedResults().map((r) => [r.name, r]));
   if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchResult;

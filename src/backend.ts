@@ -88,3 +88,22 @@ export interface Backend<T> {
   /** One paper-form momentum step; returns the new weights and velocities in slot order. */
   sgdStep(slots: readonly BackendSgdSlot<T>[], p: SgdParams): { w: T; v: T }[];
 }
+
+/** The ops a backend implements, as the verification kit names them (src/verify/ops.ts): each is a forward and backward pair of methods, or the loss, or the update. */
+export type BackendOp = 'conv2d' | 'relu' | 'tanh' | 'lrn' | 'maxpool' | 'dropout' | 'linear' | 'softmax-xent' | 'sgd';
+
+/**
+ * A Backend whose methods may return Promises (a WebGPU device, a worker, ONNX
+ * Runtime): what the verification kit accepts. Optional members may be
+ * missing: an op whose methods are absent is reported as not implemented, and
+ * `ops`, when present, names the ops the backend declares it implements.
+ */
+export type AsyncBackend<T> = {
+  [K in keyof Backend<T>]?: Backend<T>[K] extends (...a: infer A) => infer R ? (...a: A) => R | Promise<R> : Backend<T>[K];
+} & Pick<Backend<T>, 'name'> & {
+  upload(data: Float32Array, shape: readonly number[]): T | Promise<T>;
+  download(t: T): Float32Array | Promise<Float32Array>;
+  shape(t: T): readonly number[] | Promise<readonly number[]>;
+  dispose(t: T): void | Promise<void>;
+  readonly ops?: readonly BackendOp[];
+};

@@ -13,7 +13,7 @@ import { VERSION } from '../version.js';
 import { EVAL_COMMAND, PREDICT_COMMAND, evalCommand, predictCommand } from './evaluate.js';
 import { type CommandSpec, type OptionSpec, UsageError, helpText, parseCommand, usageLine } from './options.js';
 import { TRAIN_COMMAND, trainCommand } from './train.js';
-import { compareCommand, verifyGoldens } from './verify.js';
+import { compareCommand, kitCommand, loadBackendModule, parseOps, parseTolerances, verifyGoldens } from './verify.js';
 import { EXPORT_COMMAND, RUN_COMMAND, WEIGHTS_OPTIONS, exportCommand, runCommand } from './weights.js';
 import { readWeightsFile } from '../api/weights.js';
 
@@ -38,11 +38,15 @@ const VERIFY_COMMAND = {
     'or, with --compare A,B, one seeded forward and backward on two backends, every tensor compared.',
   options: {
     goldens: { type: 'string', arg: 'DIR[,DIR...]', help: 'folders of alexnet-golden/1 files (default: the goldens shipped with alexnet-ts)' },
-    backend: { type: 'enum', values: ['cpu', 'gpu'], default: 'cpu', help: 'the backend the goldens run on' },
+    backend: { type: 'string', arg: 'cpu|gpu|MODULE', default: 'cpu', help: 'cpu, gpu, or an ES module (path or package) whose default export is a Backend, a function returning one, or a Promise of one' },
+    ops: { type: 'string', arg: 'OP[,OP...]|all', help: 'run the op properties against the CPU reference for these ops (default for a MODULE: all)' },
+    runs: { type: 'int', min: 1, default: 40, help: 'generated cases per op' },
+    seed: { type: 'int', min: 0, help: 'fast-check seed of the op properties (default: from the clock, printed), or of --compare (default 1)' },
+    path: { type: 'string', arg: 'PATH', help: 'with --seed: the path a failure printed, to replay its shrunk case' },
+    tolerance: { type: 'string', arg: 'OP=X[,...]', help: 'tolerances of the op properties, relative to the expected max (defaults: docs/verification.md)' },
     compare: { type: 'string', arg: 'A,B', help: 'two backends to compare instead, as in cpu,gpu' },
     config: { type: 'enum', values: Object.keys(CONFIGS), default: 'paper', help: 'configuration of --compare' },
     batch: { type: 'int', min: 1, default: 2, help: 'batch of --compare' },
-    seed: { type: 'int', min: 0, default: 1, help: 'seed of --compare' },
     json: { type: 'boolean', help: 'print one JSON object instead of the tables' },
     quiet: { type: 'boolean', help: 'list failing tensors only' },
   },
@@ -78,7 +82,17 @@ const COMMANDS: Record<string, Command> = {
       if (v.compare !== undefined) {
         const names = v.compare.split(',');
         if (names.length !== 2 || names.some((n) => n !== 'cpu' && n !== 'gpu')) throw new UsageError(`--compare takes two backends of cpu, gpu, as in --compare cpu,gpu; got '${v.compare}'`);
-        return compareCommand(await backendNamed(names[0]), await backendNamed(names[1]), CONFIGS[v.config](), v.batch, v.seed, console.log, v);
+        return compareCommand(await backendNamed(names[0]), await backendNamed(names[1]), CONFIGS[v.config](), v.batch, v.seed ?? 1, console.log, v);
+      }
+      const named = v.backend === 'cpu' || v.backend === 'gpu';
+      if (v.ops !== undefined || !named) {
+        const ops = parseOps(v.ops ?? 'all');
+        const be = named ? await backendNamed(v.backend) : await loadBackendModule(v.backend);
+        try {
+          return await kitCommand(be, { ops, runs: v.runs, seed: v.seed, path: v.path, tolerance: parseTolerances(v.tolerance), json: v.json, quiet: v.quiet, backendArg: v.backend });
+        } finally {
+          if (named) await (be as { destroy?: () => Promise<void> }).destroy?.();
+        }
       }
       const dirs = v.goldens === undefined ? [BUNDLED_GOLDENS] : v.goldens.split(',').filter(Boolean);
       if (dirs.length === 0) throw new UsageError('--goldens needs a folder');

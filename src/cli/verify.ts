@@ -1,4 +1,5 @@
-// `alexnet verify`: runs golden cases through a backend and prints a table.
+// `alexnet verify`: runs golden cases through a backend and prints a table;
+// with --ops or --backend MODULE, the op properties of the kit (src/verify/).
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -7,6 +8,10 @@ import { type CaseResult, GOLDEN_SCHEMA, GOLDEN_TOLERANCE, type GoldenFile, runG
 import type { AlexNetConfig } from '../nn/config.js';
 import { COMPARE_LIMIT, LAYER_LIMIT, compareBackends } from '../nn/compare.js';
 import { formatTable, sci } from '../report/table.js';
+import type { AsyncBackend, BackendOp } from '../backend.js';
+import { type OpReport, type VerifyOptions, verifyBackend } from '../verify/kit.js';
+import { OP_CHECKS } from '../verify/ops.js';
+import { UsageError } from './options.js';
 
 /** A golden file of a folder: parsed, or the reason it cannot be run (reported as one failed row). */
 export interface GoldenDirEntry {
@@ -118,4 +123,79 @@ export function compareCommand<A, B>(
   const judged = rows.filter((r) => r.judged), bad = judged.filter((r) => !r.ok).length;
   log(`\n${judged.length - bad} passed, ${bad} failed`);
   return bad === 0 ? 0 : 1;
+}
+
+/**
+ * Loads the backend of `alexnet verify --backend MODULE`: a path (relative to
+ * the working folder) or a package name of an ES module whose default export
+ * is a Backend, a function returning one, or a Promise of one.
+ */
+export async function loadBackendModule(spec: string): Promise<AsyncBackend<unknown>> {
+  const { existsSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  const { pathToFileURL } = await import('node:url');
+  const local = spec.startsWith('.') || spec.startsWith('/') || existsSync(spec);
+  let mod: { default?: unknown };
+  try {
+    mod = await import(local ? pathToFileURL(resolve(spec)).href : spec);
+  } catch (e) {
+    throw new Error(`--backend ${spec}: cannot import the module (${(e as Error).message})`);
+  }
+  let b: unknown = mod.default;
+  if (typeof b === 'function') b = await (b as () => unknown)();
+  b = await b;
+  if (!b || typeof b !== 'object' || typeof (b as { name?: unknown }).name !== 'string' || typeof (b as { upload?: unknown }).upload !== 'function') {
+    throw new Error(`--backend ${spec}: the module's default export is not a Backend (an object with name, upload, download, ...), a function returning one, or a Promise of one`);
+  }
+  return b as AsyncBackend<unknown>;
+}
+
+/** Parses --tolerance op=x,op=y. */
+export function parseTolerances(s: string | undefined): Partial<Record<BackendOp, number>> {
+  if (s === undefined) return {};
+  const known = OP_CHECKS.map((c) => c.op) as string[];
+  const out: Partial<Record<BackendOp, number>> = {};
+  for (const part of s.split(',').filter(Boolean)) {
+    const [op, v] = part.split('=');
+    const x = Number(v);
+    if (!known.includes(op) || !(x >= 0) || !Number.isFinite(x)) throw new UsageError(`--tolerance takes op=number pairs of the ops ${known.join(', ')}; got '${part}'`);
+    out[op as BackendOp] = x;
+  }
+  return out;
+}
+
+/** Parses --ops a,b (or all). */
+export function parseOps(s: string): BackendOp[] | undefined {
+  if (s === 'all') return undefined;
+  const known = OP_CHECKS.map((c) => c.op) as string[];
+  const ops = s.split(',').filter(Boolean);
+  const bad = ops.filter((o) => !known.includes(o));
+  if (bad.length || ops.length === 0) throw new UsageError(`--ops takes a list of ${known.join(', ')} (or all); got '${s}'`);
+  return ops as BackendOp[];
+}
+
+/** `alexnet verify --ops ...` or `--backend MODULE`: the op properties against the CPU reference; prints the table or JSON; returns the exit code. */
+export async function kitCommand(be: AsyncBackend<unknown>, o: VerifyOptions & { json?: boolean; quiet?: boolean; backendArg?: string }, log: (s: string) => void = console.log): Promise<number> {
+  const t0 = Date.now();
+  const progress = o.json || o.quiet ? undefined : (r: OpReport) => process.stderr.write(`  ${r.op}: ${r.status} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  const rep = await verifyBackend(be, { ...o, onOp: progress });
+  if (o.json) {
+    log(JSON.stringify(rep));
+    return rep.ok ? 0 : 1;
+  }
+  log(`backend ${rep.backend} against the CPU reference: ${rep.runs} generated cases per op, seed ${rep.seed}\n`);
+  log(formatTable(['op', 'result', 'cases', 'worst error / max', 'tolerance'], rep.ops.map((r) => [
+    r.op, r.status === 'not implemented' ? `not implemented (${r.missing!.join(', ')})` : r.status === 'pass' ? 'pass' : 'FAIL',
+    String(r.cases), Number.isNaN(r.worst) ? '' : sci(r.worst), sci(r.tolerance),
+  ]), [2, 3, 4]));
+  for (const r of rep.ops.filter((x) => x.status === 'fail')) {
+    const c = r.counterexample!, m = c.mismatch;
+    log(`\n${r.op} FAILS. Smallest case found: ${JSON.stringify(c.case)}`);
+    if (c.error) log(`  the backend threw: ${c.error}`);
+    else if (m) log(`  ${m.output} [${m.shape.join(', ')}]${m.index >= 0 ? ` at element ${m.index}: got ${m.got}, expected ${m.want}` : `: ${m.reason}`}; error ${sci(m.relError)} of the expected max, tolerance ${sci(m.tolerance)}`);
+    log(`  replay: alexnet verify --backend ${o.backendArg ?? rep.backend} --ops ${r.op} --seed ${c.seed} --path ${c.path}`);
+  }
+  const failed = rep.ops.filter((r) => r.status === 'fail').length, passed = rep.ops.filter((r) => r.status === 'pass').length;
+  log(`\n${passed} passed, ${failed} failed${rep.ops.length - passed - failed ? `, ${rep.ops.length - passed - failed} not implemented` : ''}`);
+  return rep.ok ? 0 : 1;
 }

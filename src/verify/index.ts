@@ -1,9 +1,13 @@
 // `alexnet-ts/verify`: what the project checks its own backends with, for
-// anyone's Backend: the PyTorch golden cases (format in docs/golden-format.md)
-// and the seeded forward-and-backward comparison of two backends.
+// anyone's Backend: the PyTorch golden cases (format in docs/golden-format.md),
+// the seeded forward-and-backward comparison of two backends, and the op
+// properties of verifyBackend (kit.ts), for any Backend, synchronous or not.
 
 export {
   type CaseResult, type GoldenCase, type GoldenFile, type GoldenTensor, type TensorCheck, type Tolerance,
   GOLDEN_SCHEMA, GOLDEN_TOLERANCE, GoldenFileError, compareTensor, runGoldenCase, runGoldenFile, validateGoldenFile,
 } from '../nn/golden.js';
 export { COMPARE_LIMIT, LAYER_LIMIT, type CompareRow, compareBackends } from '../nn/compare.js';
+export { type KitReport, type Mismatch, type OpReport, type VerifyOptions, compareOutputs, verifyBackend } from './kit.js';
+export { OP_CHECKS, type OpCheck, type Outputs } from './ops.js';
+export type { AsyncBackend, BackendOp } from '../backend.js';

@@ -1,0 +1,147 @@
+// verifyBackend: the project's op properties (ops.ts) run against any
+// Backend, synchronous or asynchronous, with the CPU reference as the
+// expected side, the way TensorFlow.js runs one op suite against every
+// backend. Each op is checked over fast-check's generated cases; a failure
+// is shrunk to the smallest case that still disagrees and reported with the
+// two values at its worst element and the seed and path that replay it.
+
+import * as fc from 'fast-check';
+import type { AsyncBackend, BackendOp } from '../backend.js';
+import { cpuBackend } from '../cpu/backend.js';
+import { type FullBackend, OP_CHECKS, type Outputs } from './ops.js';
+
+/** How verifyBackend runs. */
+export interface VerifyOptions {
+  /** The ops to check (default: all of OP_CHECKS). */
+  ops?: readonly BackendOp[];
+  /** Generated cases per op (default 40). */
+  runs?: number;
+  /** fast-check's seed (default: drawn from the clock, and reported, so a failure can be replayed). */
+  seed?: number;
+  /** With seed: the path fast-check reported, to replay one shrunk counterexample directly. */
+  path?: string;
+  /** Per-op tolerance relative to each expected tensor's max, overriding the defaults of ops.ts. */
+  tolerance?: Partial<Record<BackendOp, number>>;
+  /** The expected side (default: the CPU reference in float32, whose sums run in double precision). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  reference?: AsyncBackend<any>;
+  /** Called as each op's report is ready (progress). */
+  onOp?: (r: OpReport) => void;
+}
+
+/** Where a case's outputs disagree most: the output, the element, the two values. */
+export interface Mismatch {
+  output: string;
+  shape: number[];
+  /** Flat index of the worst element (row-major), or -1 when the output is missing or has another shape. */
+  index: number;
+  got: number;
+  want: number;
+  /** max |got - want| / max |want| of the output. */
+  relError: number;
+  tolerance: number;
+  /** What is wrong when it is not a number: a missing output, another shape, a non-finite value. */
+  reason?: string;
+}
+
+/** One op's result. */
+export interface OpReport {
+  op: BackendOp;
+  status: 'pass' | 'fail' | 'not implemented';
+  /** Generated cases run (shrinking not counted). */
+  cases: number;
+  /** The largest relative error over the cases run (for a failure: the shrunk counterexample's). */
+  worst: number;
+  tolerance: number;
+  covers: string;
+  /** For 'not implemented': the Backend methods that are missing, or that the backend's `ops` leaves the op out. */
+  missing?: string[];
+  /** For 'fail': the shrunk case, where it disagrees (or the error the backend threw), and how to replay it. */
+  counterexample?: { case: unknown; mismatch?: Mismatch; error?: string; seed: number; path: string };
+}
+
+/** What verifyBackend found. */
+export interface KitReport {
+  backend: string;
+  ok: boolean;
+  seed: number;
+  runs: number;
+  ops: OpReport[];
+}
+
+/** The worst element of each output of `got` against `want`; the first output beyond its tolerance, or the worst overall. */
+export function compareOutputs(want: Outputs, got: Outputs, tolerance: number): { worst: Mismatch | undefined; failed: boolean } {
+  let worst: Mismatch | undefined;
+  for (const [name, w] of Object.entries(want)) {
+    const g = got[name];
+    if (!g || g.data.length !== w.data.length || g.shape.join() !== w.shape.join()) {
+      return { worst: { output: name, shape: w.shape, index: -1, got: NaN, want: NaN, relError: Infinity, tolerance, reason: g ? `shape [${g.shape.join(', ')}], expected [${w.shape.join(', ')}]` : 'missing' }, failed: true };
+    }
+    let scale = 0, err = 0, at = 0;
+    for (let i = 0; i < w.data.length; i++) {
+      scale = Math.max(scale, Math.abs(w.data[i]));
+      const e = Math.abs(g.data[i] - w.data[i]);
+      if (!(e <= err)) { err = Number.isNaN(e) ? Infinity : e; at = i; }
+      if (err === Infinity) break;
+    }
+    const rel = err === 0 ? 0 : scale === 0 ? Infinity : err / scale;
+    const m: Mismatch = { output: name, shape: w.shape, index: at, got: g.data[at], want: w.data[at], relError: rel, tolerance, ...(Number.isFinite(g.data[at]) ? {} : { reason: 'not finite' }) };
+    if (rel > tolerance) return { worst: m, failed: true };
+    if (!worst || rel > worst.relError) worst = m;
+  }
+  return { worst, failed: false };
+}
+
+/** The Backend methods every op needs besides its own. */
+const BASICS = ['upload', 'download', 'shape', 'dispose', 'disposeCache'] as const;
+
+/** Checks every op of `backend` against the CPU reference; see VerifyOptions and OpReport. */
+export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOptions = {}): Promise<KitReport> {
+  const missingBasics = BASICS.filter((m) => typeof (backend as unknown as Record<string, unknown>)?.[m] !== 'function');
+  if (missingBasics.length) throw new TypeError(`verifyBackend: the backend lacks ${missingBasics.join(', ')}; every Backend needs upload, download, shape, dispose and disposeCache`);
+  const known = OP_CHECKS.map((c) => c.op);
+  for (const op of o.ops ?? []) if (!known.includes(op)) throw new RangeError(`verifyBackend: unknown op '${op}'; the ops are ${known.join(', ')}`);
+  const runs = o.runs ?? 40;
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`verifyBackend: runs must be a positive integer, got ${runs}`);
+  const seed = o.seed ?? (Date.now() % 2 ** 31);
+  const ref = (o.reference ?? cpuBackend('float32')) as unknown as FullBackend, be = backend as unknown as FullBackend;
+  const reports: OpReport[] = [];
+  for (const check of OP_CHECKS.filter((c) => !o.ops || o.ops.includes(c.op))) {
+    const tolerance = o.tolerance?.[check.op] ?? check.tolerance;
+    const base = { op: check.op, tolerance, covers: check.covers };
+    const missing = check.methods.filter((m) => typeof (backend as unknown as Record<string, unknown>)[m] !== 'function');
+    if (backend.ops && !backend.ops.includes(check.op)) missing.push(`(not in the backend's ops)`);
+    if (missing.length) {
+      reports.push({ ...base, status: 'not implemented', cases: 0, worst: NaN, missing });
+      o.onOp?.(reports[reports.length - 1]);
+      continue;
+    }
+    let worst = 0, cases = 0, shrinking = false;
+    const property = fc.asyncProperty(check.arbitrary, async (c) => {
+      const want = await check.scenario(ref, c);
+      const got = await check.scenario(be, c);
+      const r = compareOutputs(want, got, tolerance);
+      if (!shrinking) { cases++; worst = Math.max(worst, r.worst?.relError ?? 0); }
+      if (r.failed) shrinking = true;
+      return !r.failed;
+    });
+    const details = await fc.check(property, { numRuns: runs, seed, ...(o.path ? { path: o.path } : {}) });
+    if (!details.failed) {
+      reports.push({ ...base, status: 'pass', cases, worst });
+    } else {
+      const shrunk = details.counterexample?.[0];
+      let mismatch: Mismatch | undefined, error: string | undefined;
+      try {
+        mismatch = compareOutputs(await check.scenario(ref, shrunk), await check.scenario(be, shrunk), tolerance).worst;
+      } catch (e) {
+        error = (e as Error)?.message ?? String(e);
+      }
+      reports.push({
+        ...base, status: 'fail', cases, worst: mismatch?.relError ?? NaN,
+        counterexample: { case: shrunk, mismatch, error, seed: details.seed, path: details.counterexamplePath ?? '' },
+      });
+    }
+    o.onOp?.(reports[reports.length - 1]);
+  }
+  return { backend: backend.name, ok: reports.every((r) => r.status !== 'fail'), seed, runs, ops: reports };
+}
