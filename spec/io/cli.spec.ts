@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PNG } from 'pngjs';
+import * as ort from 'onnxruntime-node';
 import { alexnet } from '../../src/api/model.js';
 import { fixtures, npyAt, relToMax } from './fixtures.js';
 
@@ -89,5 +90,22 @@ if (fx) {
     assert.match(r.stdout, /16 kernels 5x5x4, stride 1, pad 2, groups 2/);
   });
 }
+
+test('alexnet export --checkpoint: a checkpoint the project wrote exports to ONNX that onnxruntime runs to the model\'s logits', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alexnet-export-ck-'));
+  const model = await alexnet({ config: 'tiny', seed: 6 });
+  writeFileSync(join(dir, 'tiny.ckpt'), await model.save());
+  const c = model.config, shape = [2, c.inputChannels, c.inputSize, c.inputSize];
+  const x = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i));
+  const want = await model.forward(x, shape);
+  await model.dispose();
+  const r = cli('export', '--checkpoint', join(dir, 'tiny.ckpt'), '--onnx', join(dir, 'tiny.onnx'));
+  assert.is(r.status, 0, r.stderr);
+  const session = await ort.InferenceSession.create(join(dir, 'tiny.onnx'));
+  const got = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, shape) }))[session.outputNames[0]].data as Float32Array;
+  await session.release();
+  // float32 engines on both sides, sums in other orders: the export spec's 1e-4 of the logits' max.
+  assert.ok(relToMax(got, want) < 1e-4, String(relToMax(got, want)));
+});
 
 test.run();
