@@ -78,6 +78,10 @@ test('the CPU reference passes every op, also as an asynchronous backend; a miss
   assert.ok(sync.ok);
   assert.equal(sync.ops.map((r) => r.status), sync.ops.map(() => 'pass'));
   assert.ok(sync.ops.every((r) => r.worst === 0 && r.cases === 10), 'the reference against itself: identical');
+  assert.equal(sync.models.map((m) => `${m.config} ${m.status}`), ['tiny pass', 'small pass'], 'whole models, forward and backward');
+  const asyncRep = await verifyBackend(asyncOf(cpu), { runs: 5, seed, ops: ['relu', 'linear'] });
+  assert.ok(asyncRep.ok && asyncRep.ops.every((o) => o.status === 'pass'), 'the same ops behind Promises');
+  assert.ok(asyncRep.models.every((m) => m.status === 'skipped' && /synchronous/.test(m.reason!)));
   const { tanhForward: _f, tanhBackward: _b, ...noTanh } = asyncOf(cpu) as Record<string, unknown>;
   const r = await verifyBackend(noTanh as unknown as AsyncBackend<CpuTensor>, { runs: 10, seed });
   assert.ok(r.ok, 'a missing op is not a failure');
@@ -124,13 +128,17 @@ export default async () => ({ ...cpuBackend(), name: 'lazy', ops: ['relu', 'line
   assert.match(r.stdout, /\nlrn\s+FAIL/);
   assert.match(r.stdout, /lrn FAILS\. Smallest case found: \{/);
   assert.ok(r.stdout.includes(`replay: alexnet verify --backend ${join(dir, 'lrn.mjs')} --ops lrn --seed 7 --path `), r.stdout);
-  assert.match(r.stdout, /\n8 passed, 1 failed\n$/);
+  // The LRN goldens catch it too; the models, which normalise, wait for LRN to pass.
+  assert.match(r.stdout, /PyTorch goldens: \d+ cases passed, [1-9]\d* failed; first failure \S+\.json: /);
+  assert.match(r.stdout, /small\s+skipped: needs lrn to pass first/);
+  assert.match(r.stdout, /\n8 passed, 2 failed, 2 not implemented or skipped\n$/);
   const j = JSON.parse(cli('--backend', join(dir, 'lrn.mjs'), '--runs', '15', '--seed', '7', '--ops', 'lrn,relu', '--json').stdout);
   assert.equal([j.ok, j.ops.map((o: { op: string; status: string }) => `${o.op} ${o.status}`)], [false, ['relu pass', 'lrn fail']]);
   const lazy = cli('--backend', join(dir, 'lazy.mjs'), '--runs', '5', '--quiet');
   assert.is(lazy.status, 0, lazy.stdout + lazy.stderr);
   assert.match(lazy.stdout, /conv2d\s+not implemented \(\(not in the backend's ops\)\)/);
-  assert.match(lazy.stdout, /\n2 passed, 0 failed, 7 not implemented\n$/);
+  assert.match(lazy.stdout, /PyTorch goldens: skipped \(the golden cases need every op; not implemented: conv2d, tanh, lrn, maxpool, dropout, softmax-xent, sgd\)/);
+  assert.match(lazy.stdout, /\n2 passed, 0 failed, 10 not implemented or skipped\n$/);
   const none = cli('--backend', join(dir, 'nothing.mjs'));
   assert.is(none.status, 1);
   assert.match(none.stderr, /nothing\.mjs: the module's default export is not a Backend/);

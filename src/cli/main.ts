@@ -13,7 +13,7 @@ import { VERSION } from '../version.js';
 import { EVAL_COMMAND, PREDICT_COMMAND, evalCommand, predictCommand } from './evaluate.js';
 import { type CommandSpec, type OptionSpec, UsageError, helpText, parseCommand, usageLine } from './options.js';
 import { TRAIN_COMMAND, trainCommand } from './train.js';
-import { compareCommand, kitCommand, loadBackendModule, parseOps, parseTolerances, verifyGoldens } from './verify.js';
+import { compareCommand, kitCommand, loadBackendModule, parseOps, parseTolerances, readGoldenDir, verifyGoldens } from './verify.js';
 import { EXPORT_COMMAND, RUN_COMMAND, WEIGHTS_OPTIONS, exportCommand, runCommand } from './weights.js';
 import { readWeightsFile } from '../api/weights.js';
 
@@ -44,6 +44,7 @@ const VERIFY_COMMAND = {
     seed: { type: 'int', min: 0, help: 'fast-check seed of the op properties (default: from the clock, printed), or of --compare (default 1)' },
     path: { type: 'string', arg: 'PATH', help: 'with --seed: the path a failure printed, to replay its shrunk case' },
     tolerance: { type: 'string', arg: 'OP=X[,...]', help: 'tolerances of the op properties, relative to the expected max (defaults: docs/verification.md)' },
+    models: { type: 'string', arg: 'CONFIG[,...]', default: 'tiny,small', help: 'with the op properties: configurations compared whole, forward and backward (none: no model)' },
     compare: { type: 'string', arg: 'A,B', help: 'two backends to compare instead, as in cpu,gpu' },
     config: { type: 'enum', values: Object.keys(CONFIGS), default: 'paper', help: 'configuration of --compare' },
     batch: { type: 'int', min: 1, default: 2, help: 'batch of --compare' },
@@ -86,10 +87,16 @@ const COMMANDS: Record<string, Command> = {
       }
       const named = v.backend === 'cpu' || v.backend === 'gpu';
       if (v.ops !== undefined || !named) {
-        const ops = parseOps(v.ops ?? 'all');
+        const ops = parseOps(v.ops ?? 'all'), tolerance = parseTolerances(v.tolerance);
+        const models = v.models === 'none' ? [] : v.models.split(',').filter(Boolean);
+        for (const m of models) if (!CONFIGS[m]) throw new UsageError(`--models takes configurations of ${Object.keys(CONFIGS).join(', ')} (or none); got '${m}'`);
         const be = named ? await backendNamed(v.backend) : await loadBackendModule(v.backend);
         try {
-          return await kitCommand(be, { ops, runs: v.runs, seed: v.seed, path: v.path, tolerance: parseTolerances(v.tolerance), json: v.json, quiet: v.quiet, backendArg: v.backend });
+          const entries = (v.goldens === undefined ? [BUNDLED_GOLDENS] : v.goldens.split(',').filter(Boolean)).flatMap(readGoldenDir);
+          for (const e of entries.filter((x) => x.error)) console.error(`verify: ${e.error}`);
+          const goldens = entries.filter((e) => e.golden).map((e) => ({ file: e.file, golden: e.golden! }));
+          const code = await kitCommand(be, { ops, runs: v.runs, seed: v.seed, path: v.path, tolerance, models, goldens, json: v.json, quiet: v.quiet, backendArg: v.backend });
+          return entries.some((x) => x.error) ? 1 : code;
         } finally {
           if (named) await (be as { destroy?: () => Promise<void> }).destroy?.();
         }

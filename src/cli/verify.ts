@@ -195,7 +195,19 @@ export async function kitCommand(be: AsyncBackend<unknown>, o: VerifyOptions & {
     else if (m) log(`  ${m.output} [${m.shape.join(', ')}]${m.index >= 0 ? ` at element ${m.index}: got ${m.got}, expected ${m.want}` : `: ${m.reason}`}; error ${sci(m.relError)} of the expected max, tolerance ${sci(m.tolerance)}`);
     log(`  replay: alexnet verify --backend ${o.backendArg ?? rep.backend} --ops ${r.op} --seed ${c.seed} --path ${c.path}`);
   }
-  const failed = rep.ops.filter((r) => r.status === 'fail').length, passed = rep.ops.filter((r) => r.status === 'pass').length;
-  log(`\n${passed} passed, ${failed} failed${rep.ops.length - passed - failed ? `, ${rep.ops.length - passed - failed} not implemented` : ''}`);
+  if (rep.models.length) {
+    log('\nWhole models against the reference (seeded weights, batch 2, forward and backward; src/nn/compare.ts):\n');
+    log(formatTable(['configuration', 'result', 'tensors judged', 'worst (table, tensor, difference / max)'], rep.models.map((m) => [
+      m.config, m.status === 'skipped' ? `skipped: ${m.reason}` : m.status === 'pass' ? 'pass' : 'FAIL', String(m.judged),
+      m.worst ? `${m.worst.table} ${m.worst.name} ${m.worst.kind}: ${sci(m.worst.relDiff)} (limit ${sci(m.worst.limit)})` : '',
+    ]), [2]));
+  }
+  if (rep.goldens) {
+    const g = rep.goldens;
+    log(`\nPyTorch goldens: ${g.status === 'skipped' ? `skipped (${g.reason})` : `${g.passed} cases passed, ${g.failed} failed${g.firstFailure ? `; first failure ${g.firstFailure}` : ''}`}`);
+  }
+  const rows = [...rep.ops.map((r) => r.status), ...rep.models.map((m) => m.status), ...(rep.goldens ? [rep.goldens.status] : [])];
+  const failed = rows.filter((r) => r === 'fail').length, passed = rows.filter((r) => r === 'pass').length;
+  log(`\n${passed} passed, ${failed} failed${rows.length - passed - failed ? `, ${rows.length - passed - failed} not implemented or skipped` : ''}`);
   return rep.ok ? 0 : 1;
 }

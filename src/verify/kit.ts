@@ -8,6 +8,10 @@
 import * as fc from 'fast-check';
 import type { AsyncBackend, BackendOp } from '../backend.js';
 import { cpuBackend } from '../cpu/backend.js';
+import type { Backend } from '../backend.js';
+import { COMPARE_LIMIT, LAYER_LIMIT, compareBackends } from '../nn/compare.js';
+import { CONFIGS } from '../nn/config.js';
+import { type GoldenFile, runGoldenFile } from '../nn/golden.js';
 import { type FullBackend, OP_CHECKS, type Outputs } from './ops.js';
 
 /** How verifyBackend runs. */
@@ -27,6 +31,35 @@ export interface VerifyOptions {
   reference?: AsyncBackend<any>;
   /** Called as each op's report is ready (progress). */
   onOp?: (r: OpReport) => void;
+  /** PyTorch golden files (docs/golden-format.md) to run on the backend as well (a synchronous one). */
+  goldens?: readonly { file: string; golden: GoldenFile }[];
+  /**
+   * Configurations whose whole forward and backward (seeded weights, input,
+   * labels, dropout masks) are compared layer by layer with the reference
+   * (src/nn/compare.ts), when every op they use passes and the backend is
+   * synchronous; default ['tiny', 'small'].
+   */
+  models?: readonly string[];
+}
+
+/** A whole-model comparison: its configuration, the tensors judged, and the worst one. */
+export interface ModelReport {
+  config: string;
+  status: 'pass' | 'fail' | 'skipped';
+  judged: number;
+  /** The worst judged tensor (name, kind, relative difference), or why it was skipped. */
+  worst?: { name: string; kind: string; table: string; relDiff: number; limit: number };
+  reason?: string;
+}
+
+/** The golden cases run on the backend. */
+export interface GoldenReport {
+  status: 'pass' | 'fail' | 'skipped';
+  passed: number;
+  failed: number;
+  /** The first failing case and tensor, or why the goldens were skipped. */
+  firstFailure?: string;
+  reason?: string;
 }
 
 /** Where a case's outputs disagree most: the output, the element, the two values. */
@@ -67,6 +100,8 @@ export interface KitReport {
   seed: number;
   runs: number;
   ops: OpReport[];
+  models: ModelReport[];
+  goldens?: GoldenReport;
 }
 
 /** The worst element of each output of `got` against `want`; the first output beyond its tolerance, or the worst overall. */
@@ -143,5 +178,57 @@ export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOption
     }
     o.onOp?.(reports[reports.length - 1]);
   }
-  return { backend: backend.name, ok: reports.every((r) => r.status !== 'fail'), seed, runs, ops: reports };
+  // The whole suite beyond the ops: goldens and whole models, which run through the synchronous model code.
+  const sync = await isSynchronous(be);
+  const passed = new Set(reports.filter((r) => r.status === 'pass').map((r) => r.op));
+  const models: ModelReport[] = [];
+  for (const name of o.models ?? ['tiny', 'small']) {
+    const make = CONFIGS[name];
+    if (!make) throw new RangeError(`verifyBackend: unknown configuration '${name}'; known: ${Object.keys(CONFIGS).join(', ')}`);
+    const c = make();
+    const needs: BackendOp[] = ['conv2d', c.activation, 'maxpool', 'dropout', 'linear', 'softmax-xent', ...(c.lrn ? ['lrn' as const] : [])];
+    const missing = needs.filter((op) => !passed.has(op));
+    if (!sync || missing.length) {
+      models.push({ config: name, status: 'skipped', judged: 0, reason: !sync ? 'the model code needs a synchronous backend' : `needs ${missing.join(', ')} to pass first` });
+      continue;
+    }
+    const rows = compareBackends(ref as unknown as Backend<unknown>, be as unknown as Backend<unknown>, c, 2, seed);
+    const judged = rows.filter((r) => r.judged);
+    const bad = judged.filter((r) => !r.ok);
+    const w = (bad.length ? bad : judged).reduce((a, b) => (b.relDiff > a.relDiff ? b : a), judged[0]);
+    models.push({
+      config: name, status: bad.length ? 'fail' : 'pass', judged: judged.length,
+      worst: w && { name: w.name, kind: w.kind, table: w.table, relDiff: w.relDiff, limit: w.table === 'layer' ? LAYER_LIMIT : COMPARE_LIMIT },
+    });
+  }
+  let goldens: GoldenReport | undefined;
+  if (o.goldens) {
+    const absent = reports.filter((r) => r.status === 'not implemented').map((r) => r.op);
+    if (!sync) goldens = { status: 'skipped', passed: 0, failed: 0, reason: 'the golden runner needs a synchronous backend' };
+    else if (absent.length) goldens = { status: 'skipped', passed: 0, failed: 0, reason: `the golden cases need every op; not implemented: ${absent.join(', ')}` };
+    else {
+      let ok = 0, failed = 0, firstFailure: string | undefined;
+      for (const g of o.goldens) {
+        for (const r of runGoldenFile(be as unknown as Backend<unknown>, g.golden, undefined, g.file)) {
+          if (r.pass) ok++;
+          else {
+            failed++;
+            const bad = r.checks.filter((k) => !k.pass);
+            firstFailure ??= `${g.file}: ${r.id} (${r.op}): ${r.error ?? bad.slice(0, 3).map((k) => `${k.tensor} ${k.relErr.toExponential(2)}`).join(', ') + (bad.length > 3 ? ` and ${bad.length - 3} more tensors` : '')}`;
+          }
+        }
+      }
+      goldens = { status: failed ? 'fail' : ok ? 'pass' : 'skipped', passed: ok, failed, firstFailure, ...(ok + failed ? {} : { reason: 'no golden case' }) };
+    }
+  }
+  const ok = reports.every((r) => r.status !== 'fail') && models.every((m) => m.status !== 'fail') && goldens?.status !== 'fail';
+  return { backend: backend.name, ok, seed, runs, ops: reports, models, goldens };
+}
+
+/** Whether a backend answers synchronously: its upload returns a tensor, not a Promise. */
+async function isSynchronous(be: FullBackend): Promise<boolean> {
+  const t = be.upload(Float32Array.of(0), [1]);
+  const thenable = typeof (t as { then?: unknown })?.then === 'function';
+  await be.dispose(await t);
+  return !thenable;
 }
