@@ -91,6 +91,21 @@ test('the CPU reference passes every op, also as an asynchronous backend; a miss
   assert.ok(r.ops.filter((o) => o.op !== 'tanh').every((o) => o.status === 'pass'));
 });
 
+test('a forward-only backend (no backward methods, as an inference engine) is checked on the forward outputs, and caught there', async () => {
+  const backwardMethods = ['conv2dBackward', 'conv2dBackwardWeights', 'reluBackward', 'tanhBackward', 'lrnBackward', 'maxpoolBackward', 'dropoutBackward', 'linearBackward'];
+  const forwardOnly = Object.fromEntries(Object.entries(asyncOf(cpu)).filter(([k]) => !backwardMethods.includes(k))) as unknown as AsyncBackend<CpuTensor>;
+  const r = await verifyBackend(forwardOnly, { runs: 10, seed });
+  assert.ok(r.ok);
+  const conv = r.ops.find((o) => o.op === 'conv2d')!;
+  assert.equal([conv.status, conv.forwardOnly, conv.missing], ['pass', true, ['conv2dBackward', 'conv2dBackwardWeights']]);
+  assert.ok(r.ops.filter((o) => o.op === 'softmax-xent' || o.op === 'sgd').every((o) => o.status === 'pass' && !o.forwardOnly));
+  assert.ok(r.models.every((m) => m.status === 'skipped'), 'no whole-model check without the backward passes');
+  // Wrong in the forward pass: LRN in the other convention, without any backward method.
+  const bad = { ...(forwardOnly as object), name: 'fwd-lrn', lrnForward: (x: CpuTensor, p: Parameters<typeof cpu.lrnForward>[1]) => cpu.lrnForward(x, { ...p, convention: p.convention === 'paper' ? 'alpha/n' : 'paper' }) } as unknown as AsyncBackend<CpuTensor>;
+  const rb = await verifyBackend(bad, { runs: 20, seed, models: [] });
+  assert.equal(rb.ops.filter((o) => o.status === 'fail').map((o) => `${o.op} ${o.counterexample!.mismatch!.output}`), ['lrn y']);
+});
+
 for (const [op, what, be] of BROKEN) {
   test(`a backend with ${what} fails on ${op} and only there, with a shrunk counterexample`, async () => {
     const r = await verifyBackend(be, { runs: RUNS, seed });

@@ -185,7 +185,7 @@ export async function kitCommand(be: AsyncBackend<unknown>, o: VerifyOptions & {
   }
   log(`backend ${rep.backend} against the CPU reference: ${rep.runs} generated cases per op, seed ${rep.seed}\n`);
   log(formatTable(['op', 'result', 'cases', 'worst error / max', 'tolerance'], rep.ops.map((r) => [
-    r.op, r.status === 'not implemented' ? `not implemented (${r.missing!.join(', ')})` : r.status === 'pass' ? 'pass' : 'FAIL',
+    r.op, r.status === 'not implemented' ? `not implemented (${r.missing!.join(', ')})` : `${r.status === 'pass' ? 'pass' : 'FAIL'}${r.forwardOnly ? ' (forward only)' : ''}`,
     String(r.cases), Number.isNaN(r.worst) ? '' : sci(r.worst), sci(r.tolerance),
   ]), [2, 3, 4]));
   for (const r of rep.ops.filter((x) => x.status === 'fail')) {

@@ -87,8 +87,10 @@ export interface OpReport {
   worst: number;
   tolerance: number;
   covers: string;
-  /** For 'not implemented': the Backend methods that are missing, or that the backend's `ops` leaves the op out. */
+  /** For 'not implemented': the Backend methods that are missing, or that the backend's `ops` leaves the op out; for a forward-only pass, the backward methods missing. */
   missing?: string[];
+  /** Only the forward outputs were checked: the backend has the op's forward method(s) but not its backward ones. */
+  forwardOnly?: boolean;
   /** For 'fail': the shrunk case, where it disagrees (or the error the backend threw), and how to replay it. */
   counterexample?: { case: unknown; mismatch?: Mismatch; error?: string; seed: number; path: string };
 }
@@ -144,17 +146,21 @@ export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOption
   for (const check of OP_CHECKS.filter((c) => !o.ops || o.ops.includes(c.op))) {
     const tolerance = o.tolerance?.[check.op] ?? check.tolerance;
     const base = { op: check.op, tolerance, covers: check.covers };
-    const missing = check.methods.filter((m) => typeof (backend as unknown as Record<string, unknown>)[m] !== 'function');
-    if (backend.ops && !backend.ops.includes(check.op)) missing.push(`(not in the backend's ops)`);
-    if (missing.length) {
+    const has = (m: string) => typeof (backend as unknown as Record<string, unknown>)[m] === 'function';
+    const missing = check.methods.filter((m) => !has(m));
+    const declaredOut = backend.ops !== undefined && !backend.ops.includes(check.op);
+    // A forward-only engine (ONNX Runtime, say) is checked on what it has: the forward outputs.
+    const forwardOnly = !declaredOut && missing.length > 0 && check.forward.every(has);
+    if (declaredOut) missing.push(`(not in the backend's ops)`);
+    if (missing.length && !forwardOnly) {
       reports.push({ ...base, status: 'not implemented', cases: 0, worst: NaN, missing });
       o.onOp?.(reports[reports.length - 1]);
       continue;
     }
     let worst = 0, cases = 0, shrinking = false;
     const property = fc.asyncProperty(check.arbitrary, async (c) => {
-      const want = await check.scenario(ref, c);
-      const got = await check.scenario(be, c);
+      const want = await check.scenario(ref, c, !forwardOnly);
+      const got = await check.scenario(be, c, !forwardOnly);
       const r = compareOutputs(want, got, tolerance);
       if (!shrinking) { cases++; worst = Math.max(worst, r.worst?.relError ?? 0); }
       if (r.failed) shrinking = true;
@@ -162,17 +168,17 @@ export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOption
     });
     const details = await fc.check(property, { numRuns: runs, seed, ...(o.path ? { path: o.path } : {}) });
     if (!details.failed) {
-      reports.push({ ...base, status: 'pass', cases, worst });
+      reports.push({ ...base, status: 'pass', cases, worst, ...(forwardOnly ? { forwardOnly, missing } : {}) });
     } else {
       const shrunk = details.counterexample?.[0];
       let mismatch: Mismatch | undefined, error: string | undefined;
       try {
-        mismatch = compareOutputs(await check.scenario(ref, shrunk), await check.scenario(be, shrunk), tolerance).worst;
+        mismatch = compareOutputs(await check.scenario(ref, shrunk, !forwardOnly), await check.scenario(be, shrunk, !forwardOnly), tolerance).worst;
       } catch (e) {
         error = (e as Error)?.message ?? String(e);
       }
       reports.push({
-        ...base, status: 'fail', cases, worst: mismatch?.relError ?? NaN,
+        ...base, status: 'fail', cases, worst: mismatch?.relError ?? NaN, ...(forwardOnly ? { forwardOnly, missing } : {}),
         counterexample: { case: shrunk, mismatch, error, seed: details.seed, path: details.counterexamplePath ?? '' },
       });
     }
@@ -180,7 +186,7 @@ export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOption
   }
   // The whole suite beyond the ops: goldens and whole models, which run through the synchronous model code.
   const sync = await isSynchronous(be);
-  const passed = new Set(reports.filter((r) => r.status === 'pass').map((r) => r.op));
+  const passed = new Set(reports.filter((r) => r.status === 'pass' && !r.forwardOnly).map((r) => r.op));
   const models: ModelReport[] = [];
   for (const name of o.models ?? ['tiny', 'small']) {
     const make = CONFIGS[name];
@@ -203,7 +209,7 @@ export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOption
   }
   let goldens: GoldenReport | undefined;
   if (o.goldens) {
-    const absent = reports.filter((r) => r.status === 'not implemented').map((r) => r.op);
+    const absent = reports.filter((r) => r.status === 'not implemented' || r.forwardOnly).map((r) => r.op);
     if (!sync) goldens = { status: 'skipped', passed: 0, failed: 0, reason: 'the golden runner needs a synchronous backend' };
     else if (absent.length) goldens = { status: 'skipped', passed: 0, failed: 0, reason: `the golden cases need every op; not implemented: ${absent.join(', ')}` };
     else {
