@@ -102,3 +102,43 @@ export function writeOnnx(config: AlexNetConfig, params: HostParams, o: { preset
   });
   return T.encode(msg).finish();
 }
+
+/** A node of onnxGraph: op type, input and output names, attributes by kind. */
+export interface OnnxNodeSpec {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  ints?: Record<string, number[]>;
+  int?: Record<string, number>;
+  float?: Record<string, number>;
+}
+
+/**
+ * A small ONNX model (opset 13, IR 7) from nodes, float32 inputs and outputs
+ * (shapes optional on outputs) and float32 initializers: one op's graph, as
+ * the onnxruntime backend of examples/backends/ runs each op.
+ */
+export function onnxGraph(g: {
+  name: string; nodes: OnnxNodeSpec[]; inputs: { name: string; shape: readonly number[] }[]; outputs: { name: string; shape?: readonly number[] }[];
+  initializers?: { name: string; data: Float32Array; shape: readonly number[] }[];
+}): Uint8Array {
+  const valueInfo = (name: string, shape?: readonly number[]) => ({
+    name, type: { tensor_type: { elem_type: ONNX_FLOAT, ...(shape ? { shape: { dim: shape.map((d) => ({ dim_value: d })) } } : {}) } },
+  });
+  const node = g.nodes.map((n, i) => ({
+    op_type: n.op, name: `${n.op}_${i}`, input: n.inputs, output: n.outputs,
+    attribute: [
+      ...Object.entries(n.ints ?? {}).map(([name, v]) => ({ name, type: ATTR.INTS, ints: v })),
+      ...Object.entries(n.int ?? {}).map(([name, v]) => ({ name, type: ATTR.INT, i: v })),
+      ...Object.entries(n.float ?? {}).map(([name, v]) => ({ name, type: ATTR.FLOAT, f: v })),
+    ],
+  }));
+  const T = modelProto();
+  return T.encode(T.fromObject({
+    ir_version: 7, opset_import: [{ domain: '', version: 13 }], producer_name: 'alexnet-ts',
+    graph: {
+      name: g.name, node, input: g.inputs.map((x) => valueInfo(x.name, x.shape)), output: g.outputs.map((x) => valueInfo(x.name, x.shape)),
+      initializer: (g.initializers ?? []).map((t) => ({ name: t.name, dims: [...t.shape], data_type: ONNX_FLOAT, raw_data: f32bytes(t.data) })),
+    },
+  })).finish();
+}

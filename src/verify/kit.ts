@@ -195,7 +195,10 @@ export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOption
     const needs: BackendOp[] = ['conv2d', c.activation, 'maxpool', 'dropout', 'linear', 'softmax-xent', ...(c.lrn ? ['lrn' as const] : [])];
     const missing = needs.filter((op) => !passed.has(op));
     if (!sync || missing.length) {
-      models.push({ config: name, status: 'skipped', judged: 0, reason: !sync ? 'the model code needs a synchronous backend' : `needs ${missing.join(', ')} to pass first` });
+      const fwd = missing.filter((op) => reports.some((r) => r.op === op && r.forwardOnly && r.status === 'pass'));
+      const reason = !sync ? 'the model code needs a synchronous backend'
+        : fwd.length === missing.length ? `needs the backward passes of ${missing.join(', ')}` : `needs ${missing.join(', ')} to pass first`;
+      models.push({ config: name, status: 'skipped', judged: 0, reason });
       continue;
     }
     const rows = compareBackends(ref as unknown as Backend<unknown>, be as unknown as Backend<unknown>, c, 2, seed);
