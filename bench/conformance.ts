@@ -23,7 +23,7 @@ const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '');
 const rows = r.ops.map((o) => [
   o.op, o.status === 'not implemented' ? `not implemented (${o.missing!.join(', ')})` : `${o.status}${o.forwardOnly ? ' (forward only)' : ''}`,
   String(o.cases), sci(o.worst), sci(o.tolerance),
-  o.counterexample ? `${JSON.stringify(o.counterexample.case)}: ${o.counterexample.error ?? `${o.counterexample.mismatch!.output} got ${o.counterexample.mismatch!.got}, expected ${o.counterexample.mismatch!.want}`}`.replace(/\|/g, '\\|').replace(/\s+/g, ' ') : '',
+  o.counterexample ? `${JSON.stringify(o.counterexample.case)}: ${o.counterexample.error ?? (o.counterexample.mismatch!.reason && o.counterexample.mismatch!.index < 0 ? `${o.counterexample.mismatch!.output}: ${o.counterexample.mismatch!.reason}` : `${o.counterexample.mismatch!.output} got ${o.counterexample.mismatch!.got}, expected ${o.counterexample.mismatch!.want}`)}`.replace(/\|/g, '\\|').replace(/\s+/g, ' ') : '',
 ]);
 const notes = [
   ...r.models.map((m) => `Whole ${m.config} net: ${m.status}${m.reason ? ` (${m.reason})` : ''}.`),
