@@ -47,7 +47,8 @@ if (fx) {
     const bytes = read('torchvision-legacy.pth');
     // The first storage's key appears in its persistent id and again in the storage list after the pickle: change the last one.
     const text = new TextDecoder('latin1').decode(bytes);
-    const key = /FloatStorage\nq\x05X.\x00\x00\x00(\d+)q/.exec(text)![1];
+    // The key's length byte may itself be 0x0a (a ten-digit key): [\s\S], not '.'.
+    const key = /FloatStorage\nq\x05X[\s\S]\x00\x00\x00(\d+)q/.exec(text)![1];
     const at = text.lastIndexOf(key);
     assert.ok(at > text.indexOf(key));
     const forged = bytes.slice();
