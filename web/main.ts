@@ -68,11 +68,8 @@ function agreementTable(rows: readonly CompareRow[]): HTMLTableElement {
 
 /** Decodes an image file with the browser and brings it to the net's input: grey, shorter side and centre crop. */
 async function decodeImage(file: Blob, size: number): Promise<ImageBytes> {
-  const bmp = await createImageBitmap(file);
-  const c = new OffscreenCanvas(bmp.width, bmp.height);
-  const ctx = c.getContext('2d')!;
-  ctx.drawImage(bmp, 0, 0);
-  const img = shorterSideAndCentreCrop(fromRgba(ctx.getImageData(0, 0, bmp.width, bmp.height).data, bmp.width, bmp.height, 1), size);
+  const rgba = await decodeRgba(file);
+  const img = shorterSideAndCentreCrop(fromRgba(rgba.data, rgba.width, rgba.height, 1), size);
   // Fashion-MNIST garments are light on black: invert pictures whose border is mostly light (a photo on white).
   let border = 0, count = 0;
   for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) if (y === 0 || x === 0 || y === size - 1 || x === size - 1) { border += img.data[y * size + x]; count++; }

@@ -26,7 +26,7 @@ import type { Net } from '../nn/net.js';
 import { DEFAULT_TRAIN, type TrainOptions, type TrainerState, initialTrainerState } from '../nn/trainer.js';
 import { summaryText } from '../report/summary.js';
 import { makeNet } from './nets.js';
-import { type LoadedWeights, decodeWeights, readWeightsFile } from './weights.js';
+import { type LoadedWeights, decodeWeights, readFileBytes, readWeightsFile } from './weights.js';
 import type { MeanImage, Preset } from '../nn/data/presets.js';
 import { readCaffeMean } from '../io/caffe.js';
 import { FormatError } from '../io/tensors.js';
@@ -255,10 +255,7 @@ function defaultClassNames(c: AlexNetConfig, ck?: Checkpoint): readonly string[]
 async function readMean(m: string | Uint8Array): Promise<MeanImage> {
   if (m instanceof Uint8Array) return readCaffeMean(m, 'mean');
   if (typeof m !== 'string') throw new TypeError('alexnet: mean must be a path (Node) or the file\'s bytes (a Uint8Array)');
-  const { readFile } = await import('node:fs/promises');
-  let b: Buffer;
-  try { b = await readFile(m); } catch (e) { throw new FormatError(`${m}: cannot read the mean file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
-  return readCaffeMean(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), m);
+  return readCaffeMean(await readFileBytes(m, 'mean file'), m);
 }
 
 /** Builds an AlexNet: a configuration, weights (a file or new seeded ones), on a backend. */

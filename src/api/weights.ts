@@ -110,19 +110,22 @@ function fromSafetensors(tensors: HostParams, metadata: Record<string, string>, 
   return { config, params: tensors, preset: preset === 'torchvision' || preset === 'caffe' ? preset : null };
 }
 
-/** Reads a weights file in Node (the library's `weights: path`); node:fs is loaded only here, so a page never needs it. */
-export async function readWeightsFile(path: string, o: { prototxt?: string; prototxtText?: string } = {}): Promise<LoadedWeights> {
+/** A file's bytes in Node (node:fs loaded on demand, so a page never needs it); a failure names the file and what it was for. */
+export async function readFileBytes(p: string, what: string): Promise<Uint8Array> {
   const { readFile } = await import('node:fs/promises');
+  try {
+    const buf = await readFile(p);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (e) {
+    throw new FormatError(`${p}: cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Reads a weights file in Node (the library's `weights: path`). */
+export async function readWeightsFile(path: string, o: { prototxt?: string; prototxtText?: string } = {}): Promise<LoadedWeights> {
   const { readFileSync } = await import('node:fs');
   const { dirname, join, isAbsolute, normalize } = await import('node:path');
-  const read = async (p: string, what: string): Promise<Uint8Array> => {
-    try {
-      const buf = await readFile(p);
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    } catch (e) {
-      throw new FormatError(`${p}: cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  };
+  const read = readFileBytes;
   const bytes = await read(path, 'weights file');
   const prototxt = o.prototxt === undefined ? o.prototxtText : new TextDecoder().decode(await read(o.prototxt, 'prototxt'));
   return decodeWeights(bytes, path, {
