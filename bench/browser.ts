@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { startServer } from '../src/cli/web.js';
+import { startServer } from '../src/cli/server.js';
 import { launchChromium } from '../spec/browser/chromium.js';
 import type { BrowserRow } from './browser/page.js';
 import { listOption } from './harness.js';

@@ -1,5 +1,5 @@
 // Bundles the browser page (web/main.ts and the src/ it imports) with
-// esbuild into dist/page: app.js, its source map and index.html. Run by
+// esbuild into dist/page: app.js, its source map, index.html and style.css. Run by
 // `npm run build`; `alexnet serve` copies the result next to its data.
 
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -16,6 +16,6 @@ const r = await esbuild.build({
   external: ['node:*'],
   outfile: join(out, 'app.js'), sourcemap: true, logLevel: 'warning', metafile: true,
 });
-copyFileSync(join(root, 'web/index.html'), join(out, 'index.html'));
+for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'web', f), join(out, f));
 const bytes = Object.values(r.metafile!.outputs).reduce((s, f) => s + f.bytes, 0);
 console.log(`build-page: ${out} (${(bytes / 1e6).toFixed(1)} MB with the source map)`);

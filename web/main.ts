@@ -84,6 +84,22 @@ function greyImageData(img: ImageBytes): ImageData {
   return new ImageData(rgba, img.width, img.height);
 }
 
+/**
+ * Probabilities as rows of text and a bar, built as DOM nodes: a label can come from a loaded file, so it is
+ * text, never HTML, and the bar's width is set through CSSOM, which the page's Content-Security-Policy allows
+ * (an inline style attribute it refuses: src/cli/web.ts).
+ */
+function barRows(el: HTMLElement, rows: readonly { text: string; p: number }[]): void {
+  el.replaceChildren(...rows.map((r) => {
+    const div = document.createElement('div'), bar = document.createElement('span');
+    div.textContent = `${r.text}: ${(100 * r.p).toFixed(1)} % `;
+    bar.className = 'bar';
+    bar.style.width = `${Math.round(200 * r.p)}px`;
+    div.append(bar);
+    return div;
+  }));
+}
+
 function showPrediction(lab: Lab, img: ImageBytes): { label: number; name: string; p: number }[] {
   const preview = $<HTMLCanvasElement>('preview').getContext('2d')!;
   const tmp = new OffscreenCanvas(img.width, img.height);
@@ -91,8 +107,7 @@ function showPrediction(lab: Lab, img: ImageBytes): { label: number; name: strin
   preview.imageSmoothingEnabled = false;
   preview.drawImage(tmp, 0, 0, 84, 84);
   const top = lab.classify(img);
-  $('prediction').innerHTML = top.slice(0, 3).map((t) =>
-    `<div>${t.name}: ${(100 * t.p).toFixed(1)} % <span class="bar" style="width:${Math.round(200 * t.p)}px"></span></div>`).join('');
+  barRows($('prediction'), top.slice(0, 3).map((t) => ({ text: t.name, p: t.p })));
   return top;
 }
 
@@ -267,8 +282,7 @@ function wirePretrained() {
     c.drawImage(await createImageBitmap(img), 0, 0, img.width * s, img.height * s);
     const top = await p.classify(img, 5);
     state.top = top;
-    $('top5').innerHTML = top.map((t) =>
-      `<div>${t.index} ${t.label}: ${(100 * t.probability).toFixed(1)} % <span class="bar" style="width:${Math.round(200 * t.probability)}px"></span></div>`).join('');
+    barRows($('top5'), top.map((t) => ({ text: `${t.index} ${t.label}`, p: t.probability })));
     document.body.dataset.classified = 'true';
   };
   $<HTMLInputElement>('wfile').onchange = (e) => { const f = Array.from((e.target as HTMLInputElement).files ?? []); if (f.length) void loadFiles(f); };

@@ -16,7 +16,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpuBackend } from '../../src/cpu/backend.js';
 import { Rng } from '../../src/cpu/random.js';
-import { buildWeb, startServer } from '../../src/cli/web.js';
+import { startServer } from '../../src/cli/server.js';
+import { buildWeb } from '../../src/cli/web.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.js';
 import { testBatch } from '../../src/nn/data/augment.js';
 import { initParams } from '../../src/nn/model.js';
@@ -41,11 +42,24 @@ async function openPage(webgl: 1 | 2): Promise<Page> {
   const page = await ctx.browser!.newPage({ viewport: { width: 1000, height: 1400 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // The server's Content-Security-Policy (src/cli/server.ts) must allow all the page does: every violation is recorded.
+  await page.addInitScript(() => {
+    const w = window as unknown as { cspViolations: string[] };
+    w.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
   await page.goto(`${ctx.url}?webgl=${webgl}`);
   await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.error !== undefined, null, { timeout: 120_000 });
   const err = await page.evaluate(() => document.body.dataset.error);
   assert.is(err, undefined, `page failed to start: ${err} ${errors.join('; ')}`);
   return page;
+}
+
+/** Closes a page after checking that nothing it did was refused by the Content-Security-Policy. */
+async function closePage(page: Page): Promise<void> {
+  const violations = await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
+  assert.equal(violations, [], 'the Content-Security-Policy refused nothing the page did');
+  await page.close();
 }
 
 /** A validation image of the page's slice, and the probabilities Node's CPU reference gives it with the given checkpoint bytes. */
@@ -95,7 +109,7 @@ for (const webgl of [2, 1] as const) {
     assert.equal(r.bad, []);
     assert.ok(r.ok);
     assert.match(await page.textContent('#agreement') ?? '', /agree within the limits/);
-    await page.close();
+    await closePage(page);
   });
 
   t(`trains across two WebGL${webgl} contexts: the loss falls`, async () => {
@@ -109,7 +123,7 @@ for (const webgl of [2, 1] as const) {
     const first = mean(losses.slice(0, 10)), last = mean(losses.slice(-10));
     assert.ok(last < first - 0.1, `loss did not fall: first ten ${first.toFixed(3)}, last ten ${last.toFixed(3)} (${losses.map((l) => l.toFixed(2)).join(' ')})`);
     await page.screenshot({ path: join(shots, `webgl${webgl}.png`), fullPage: true });
-    await page.close();
+    await closePage(page);
   });
 
   t(`WebGL${webgl}: a dropped PNG is classified; checkpoints go both ways between the page and Node`, async () => {
@@ -149,7 +163,7 @@ for (const webgl of [2, 1] as const) {
     const expected = cpuProbs(other, image);
     expected.forEach((p, k) => assert.ok(Math.abs(p - after[k]) <= PROB_TOL, `after load, class ${k}: page ${after[k]}, Node ${p}`));
     assert.ok(expected.some((p, k) => Math.abs(p - inNode[k]) > 1e-3), 'the loaded weights should predict differently from the trained ones');
-    await page.close();
+    await closePage(page);
   });
 
   if (webgl === 2) {
@@ -181,7 +195,7 @@ for (const webgl of [2, 1] as const) {
       await page.waitForFunction(() => document.body.dataset.weights !== undefined, null, { timeout: 60_000 });
       assert.is(await page.evaluate(() => document.body.dataset.weights), 'error');
       assert.match(await page.textContent('#winfo') ?? '', /bad-arch\.pth: .*expected/);
-      await page.close();
+      await closePage(page);
     });
   }
 

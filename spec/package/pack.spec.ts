@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startServer } from '../../src/cli/web.js';
+import { startServer } from '../../src/cli/server.js';
 import { launchChromium } from '../browser/chromium.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -5,16 +5,16 @@
 // dist/page (scripts/build-page.ts). `alexnet serve` copies that page to a
 // folder with the page's data: the first images of Fashion-MNIST's training
 // set as IDX files (real data from the Debian package, not random numbers),
-// and serves the folder on 127.0.0.1 only.
+// and serves the folder on 127.0.0.1 only (src/cli/server.ts).
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from './datasets.js';
+import { startServer } from './server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** Where `npm run build` puts the bundled page (scripts/build-page.ts): app.js, its map, index.html. */
+/** Where `npm run build` puts the bundled page (scripts/build-page.ts): app.js, its map, index.html, style.css. */
 export const PAGE_DIR = join(ROOT, 'dist/page');
 /** Training images written for the page by default: 6000 to train and 1000 to validate (web/lab.ts). */
 export const DEFAULT_SLICE = 7000;
@@ -35,7 +35,7 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
 /** Writes the page into `outDir`: the bundle built with the package (app.js, index.html) and `slice` Fashion-MNIST training images under data/. */
 export async function buildWeb(o: { outDir: string; data?: string; slice?: number }): Promise<{ outDir: string; bytes: number; images: number }> {
   const outDir = resolve(o.outDir);
-  const files = ['app.js', 'app.js.map', 'index.html'];
+  const files = ['app.js', 'app.js.map', 'index.html', 'style.css'];
   const missing = files.filter((f) => !existsSync(join(PAGE_DIR, f)));
   if (missing.length) throw new Error(`the page is not built (${missing.map((f) => join(PAGE_DIR, f)).join(', ')} missing): run npm run build`);
   mkdirSync(join(outDir, 'data'), { recursive: true });
@@ -51,31 +51,6 @@ export async function buildWeb(o: { outDir: string; data?: string; slice?: numbe
   writeFileSync(join(outDir, 'data/train-images-idx3-ubyte'), encodeIdx([n, 28, 28], t.images.subarray(0, n * 784)));
   writeFileSync(join(outDir, 'data/train-labels-idx1-ubyte'), encodeIdx([n], Uint8Array.from(t.labels.subarray(0, n))));
   return { outDir, bytes, images: n };
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json', '.png': 'image/png',
-};
-
-/** Serves the files of `dir` on 127.0.0.1 (port 0: any free port); resolves when listening. */
-export function startServer(dir: string, port: number): Promise<{ url: string; server: Server }> {
-  const root = resolve(dir);
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(root, path === '/' ? 'index.html' : path));
-    if (!(file === root || file.startsWith(root + sep)) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(readFileSync(file) as unknown as Uint8Array);
-  });
-  return new Promise((ok, fail) => {
-    server.once('error', (e) => fail(new Error(`serve: cannot listen on 127.0.0.1:${port} (${(e as Error).message})`)));
-    server.listen(port, '127.0.0.1', () => {
-      const a = server.address();
-      ok({ url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : port}/`, server });
-    });
-  });
 }
 
 /** `alexnet serve`: writes the page and its data to --out and serves it until interrupted. */
