@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../bench/report.js';
 import { listOption } from '../bench/harness.js';
 import { report } from '../bench/report.js';
+import { readJsonLines } from '../src/cli/files.js';
 import type { EpochRecord } from '../src/nn/trainer.js';
 
 /** The lr as people write it (0.0003, not 0.00030000000000000003). */
@@ -21,9 +22,7 @@ const lr = (x: number) => String(Number(x.toPrecision(12)));
 export function runTable(dir: string): Pick<BenchResult, 'header' | 'rows' | 'notes'> {
   const logFile = join(dir, 'log.jsonl'), resultFile = join(dir, 'result.json');
   if (!existsSync(logFile)) throw new Error(`${dir}: no log.jsonl (is it a folder alexnet train wrote?)`);
-  const epochs = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
-    try { return JSON.parse(l) as EpochRecord; } catch { throw new Error(`${logFile}: line ${i + 1} is not JSON`); }
-  });
+  const epochs = readJsonLines<EpochRecord>(logFile, (s) => console.error(s));
   if (epochs.length === 0) throw new Error(`${logFile}: no epoch was logged`);
   const rows = epochs.map((r, i) => {
     const next = epochs[i + 1];

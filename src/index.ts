@@ -39,7 +39,7 @@ export { type Net, SingleNet } from './nn/net.js';
 export { PartitionedNet } from './nn/partition.js';
 export {
   type BatchProgress, type EpochRecord, type TrainOptions, type TrainerState,
-  DEFAULT_TRAIN, NonFiniteLossError, evaluate, initialTrainerState, train,
+  DEFAULT_TRAIN, DIVERGENCE_FACTOR, DivergedError, NonFiniteLossError, evaluate, initialTrainerState, train,
 } from './nn/trainer.js';
 export { summaryText } from './report/summary.js';
 export { VERSION } from './version.js';

@@ -20,11 +20,21 @@ test('alexnet train (CPU, two partitions) writes checkpoint, log, curves, kernel
   for (const f of ['checkpoint.bin', 'log.jsonl', 'curves.png', 'conv1.png', 'result.json']) assert.ok(existsSync(join(out, f)), f);
   const png = readFileSync(join(out, 'conv1.png'));
   assert.equal([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'conv1.png is a PNG');
+  // A crash as the run ends leaves: a checkpoint write killed midway (its temporary file, of a process now gone),
+  // and a log whose epoch-1 line never made it, with a half-written line instead.
+  const dead = spawnSync('true').pid!;
+  writeFileSync(join(out, `checkpoint.bin.tmp-${dead}`), 'half a checkpoint');
+  writeFileSync(join(out, 'log.jsonl'), '{"epoch":1,"lr":0.0');
   const r2 = alexnet('train', '--resume', '--epochs', '2', '--out', out, ...quick);
   assert.is(r2.status, 0, r2.stdout + r2.stderr);
   assert.match(r2.stdout, /resuming after epoch 1/);
+  assert.not.ok(existsSync(join(out, `checkpoint.bin.tmp-${dead}`)), 'the killed write\'s temporary file is removed');
+  assert.match(r2.stderr, new RegExp(`removed 1 temporary file of an interrupted write in .*: checkpoint\\.bin\\.tmp-${dead}`));
+  assert.match(r2.stderr, /log\.jsonl: line 1 is incomplete \(a write cut short by a crash\?\); ignored/);
+  assert.match(r2.stderr, /log\.jsonl: 1 epoch restored from the checkpoint/);
   const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(log.map((l) => l.epoch), [1, 2]);
+  assert.is(typeof log[0].valLoss, 'number', 'epoch 1 restored whole from the checkpoint\'s history');
 });
 
 test('widths, fc widths and dropout are parameters of alexnet train', () => {

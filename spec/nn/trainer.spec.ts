@@ -8,7 +8,7 @@ import { computeStats } from '../../src/nn/data/augment.js';
 import type { ImageDataset } from '../../src/nn/data/dataset.js';
 import { initParams } from '../../src/nn/model.js';
 import { type Net, SingleNet } from '../../src/nn/net.js';
-import { DEFAULT_TRAIN, NonFiniteLossError, type TrainOptions, initialTrainerState, train } from '../../src/nn/trainer.js';
+import { DEFAULT_TRAIN, DIVERGENCE_FACTOR, DivergedError, NonFiniteLossError, type TrainOptions, initialTrainerState, train } from '../../src/nn/trainer.js';
 import { throwsWith } from '../helpers.js';
 
 const c = { ...smallConfig(), conv: smallConfig().conv.map((s) => ({ ...s, out: s.out / 2 })) as unknown as ReturnType<typeof smallConfig>['conv'], fc: [16, 16] as const };
@@ -41,7 +41,7 @@ test('a checkpoint round-trips: configuration, trainer state, options, statistic
   for (const [k, v] of params) assert.equal(back.params.get(k)!.data, v.data, k);
   for (const [k, v] of velocity) assert.equal(back.velocity.get(k)!.data, v.data, k);
   const bytes = encodeCheckpoint(ck);
-  throwsWith(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 10), 'ck.bin'), /ck\.bin: truncated checkpoint/);
+  throwsWith(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 10), 'ck.bin'), /ck\.bin: corrupt checkpoint: its CRC32/);
   throwsWith(() => decodeCheckpoint(new Uint8Array(20), 'zero.bin'), /zero\.bin: not an alexnet-ts checkpoint/);
 });
 
@@ -159,6 +159,41 @@ test('a validation loss that is not finite stops training before the epoch\'s ch
   assert.match((err as Error).message, /epoch 2: the validation loss is NaN/);
   assert.equal(epochs, [1], 'only the finite epoch reached onEpoch (which writes the checkpoint)');
   assert.is(calls, 1);
+});
+
+test('a finite loss that grows past 100 times the first stops training, also with one batch per epoch; a resumed run measures against epoch 1', async () => {
+  const oneBatch = { ...opts, batchSize: trainSet.n, epochs: 20 };
+  // The loss multiplies by 10 each step: finite all the way (as a too-large lr gives, 1e32 and on).
+  const growing = (start: number): { net: Net; steps: () => number } => {
+    let loss = start, steps = 0;
+    return {
+      steps: () => steps,
+      net: {
+        config: c, description: 'growing', step: () => { steps++; const l = loss; loss *= 10; return { loss: l, crossedBytes: 0 }; },
+        logits: (_x, n) => new Float32Array(n * 10), predict: (_x, n) => new Float32Array(n * 10).fill(0.1),
+        exportState: () => ({ params: new Map(), velocity: new Map() }), dispose: async () => {},
+      },
+    };
+  };
+  const g = growing(2);
+  const epochs: number[] = [];
+  let err: unknown;
+  try {
+    await train(g.net, { train: trainSet, val: valSet, stats }, oneBatch, initialTrainerState(oneBatch, 1), { onEpoch: (r) => { epochs.push(r.epoch); } });
+  } catch (e) { err = e; }
+  assert.instance(err, DivergedError, String(err));
+  assert.instance(err, NonFiniteLossError, 'the same stop as a NaN loss');
+  assert.match((err as Error).message, /^epoch 4, batch 1: the loss is 2000, more than 100 times the run's first \(2\.000\): the run diverged/);
+  assert.is(g.steps(), 4, 'stopped at the first step past the bound (2, 20, 200 pass; 2000 does not)');
+  assert.equal(epochs, [1, 2, 3], 'the epochs before it were written');
+  // Resumed after epoch 1 (mean loss 2): the bound stays 100 times that, not the resumed run's first batch.
+  const h = growing(50);
+  const resumed = { ...initialTrainerState(oneBatch, 1), epoch: 1, history: [{ epoch: 1, lr: 0.01, trainLoss: 2, valLoss: 2, valTop1: 0.1, valTop5: 0.5, seconds: 1, imagesPerSecond: 1, crossedBytesPerStep: 0 }] };
+  err = undefined;
+  try { await train(h.net, { train: trainSet, val: valSet, stats }, oneBatch, resumed); } catch (e) { err = e; }
+  assert.instance(err, DivergedError);
+  assert.match((err as Error).message, /^epoch 3, batch 1: the loss is 500\.0, more than 100 times the run's first \(2\.000\)/);
+  assert.is(DIVERGENCE_FACTOR, 100);
 });
 
 test.run();

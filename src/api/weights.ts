@@ -19,7 +19,7 @@ import { FormatError, firstNonFinite } from '../io/tensors.js';
 export type WeightsFormat = 'checkpoint' | 'pytorch-zip' | 'pytorch-legacy' | 'safetensors' | 'onnx' | 'caffe' | 'unknown';
 
 /**
- * The format of a weights file from its signature: "ALEXNET1" (a
+ * The format of a weights file from its signature: "ALEXNET2" or "ALEXNET1" (a
  * checkpoint), "PK\x03\x04" (a zip: torch.save since 1.6), 0x80 followed by
  * a pickle protocol number (torch.save's legacy format), a little-endian
  * header length followed by '{' (safetensors), or a protobuf whose first
@@ -28,7 +28,7 @@ export type WeightsFormat = 'checkpoint' | 'pytorch-zip' | 'pytorch-legacy' | 's
  */
 export function sniffWeights(bytes: Uint8Array): WeightsFormat {
   const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
-  if (bytes.length >= 8 && ascii(0, 8) === 'ALEXNET1') return 'checkpoint';
+  if (bytes.length >= 8 && (ascii(0, 8) === 'ALEXNET2' || ascii(0, 8) === 'ALEXNET1')) return 'checkpoint';
   if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4) return 'pytorch-zip';
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return 'pytorch-legacy';
   if (bytes.length >= 9 && bytes[8] === 0x7b && bytes[6] === 0 && bytes[7] === 0) return 'safetensors';

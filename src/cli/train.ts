@@ -4,7 +4,7 @@
 // and an atomic checkpoint per epoch, and at the end draws the curves and
 // the conv1 kernels and reports test accuracy.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -26,18 +26,23 @@ import { type CommandSpec, type Parsed, UsageError } from './options.js';
 import { WEIGHTS_OPTIONS } from './weights.js';
 import { writeCurvesPng, writeKernelsPng } from './plots.js';
 import { kernelBlocks } from '../viz/kernels.js';
+import { appendJsonLine, readJsonLines, removeStaleTemps, writeAtomic } from './files.js';
 
-/** Writes bytes to path atomically: a temporary file in the same folder, flushed, then renamed over path. */
-export function writeAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+/**
+ * Brings a resumed run's log.jsonl in line with its checkpoint: the epochs the
+ * checkpoint holds, each once. A line cut short by a crash is dropped (with a
+ * notice), lines past the checkpoint's epoch are dropped (an epoch whose
+ * checkpoint was never written), and an epoch the checkpoint holds but the log
+ * lost (a crash between the two writes) is restored from the checkpoint's
+ * history. Rewritten atomically, so that appends start on a whole line.
+ */
+function repairLog(path: string, trainer: TrainerState, notice: (s: string) => void): void {
+  const logged = existsSync(path) ? readJsonLines<EpochRecord & { time?: string }>(path, notice) : [];
+  const byEpoch = new Map(logged.filter((r) => r.epoch <= trainer.epoch).map((r) => [r.epoch, r]));
+  const lines = trainer.history.map((h) => byEpoch.get(h.epoch) ?? h);
+  const restored = trainer.history.filter((h) => !byEpoch.has(h.epoch)).length, dropped = logged.length - byEpoch.size;
+  if (restored || dropped) notice(`${path}: ${restored ? `${restored} epoch${restored > 1 ? 's' : ''} restored from the checkpoint` : ''}${restored && dropped ? ', ' : ''}${dropped ? `${dropped} line${dropped > 1 ? 's' : ''} past its epoch ${trainer.epoch} dropped` : ''}`);
+  writeAtomic(path, lines.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
 
 /** Reads a checkpoint file. */
@@ -128,6 +133,10 @@ function sameValue(a: unknown, b: unknown): boolean {
 function takeLock(out: string, log: (s: string) => void): () => void {
   const path = join(out, '.lock');
   const me = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+  // Interrupted: exit as the signal would (128 + its number), through 'exit', which releases the lock
+  // (without a handler a signal ends the process without the 'exit' event). Installed before the lock file
+  // exists, so that no signal can arrive between the two and leave the lock behind.
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(sig, () => process.exit(code));
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
@@ -140,9 +149,6 @@ function takeLock(out: string, log: (s: string) => void): () => void {
         try { unlinkSync(path); } catch { /* already gone */ }
       };
       process.once('exit', release);
-      // Interrupted: exit as the signal would (128 + its number), through 'exit', which releases the lock
-      // (without a handler a signal ends the process without the 'exit' event).
-      for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(sig, () => process.exit(code));
       return release;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${path}: cannot create the lock file (${(e as Error).message})`);
@@ -176,6 +182,8 @@ export async function trainCommand({ values: v, given }: TrainParsed): Promise<n
   mkdirSync(out, { recursive: true });
   const release = takeLock(out, (s) => console.error(s));
   try {
+    // The lock is ours: a temporary file left here is a write that was killed (its process is gone).
+    removeStaleTemps(out, (s) => console.error(s));
     return await runTraining(v, given, resumed, out, ckptPath, logPath, say);
   } finally {
     release();
@@ -273,7 +281,8 @@ async function runTraining(
   console.log(`alexnet train: ${config.name} (${parameterCount(config).toLocaleString('en-US')} parameters) on ${net.description}; ` +
     `${trainSet.n} training and ${valSet.n} validation images of ${split.source}; batch ${options.batchSize}, lr ${fmtLr(state.lr)}, ` +
     `${options.epochs} epochs${resumed ? `, resuming after epoch ${state.epoch}` : ''}; writing to ${out}`);
-  if (!resumed) writeFileSync(logPath, '');
+  if (resumed) repairLog(logPath, resumed.trainer, (m) => console.error(m));
+  else writeAtomic(logPath, '');
   const bar = v['no-progress'] || v.quiet ? undefined : new cliProgress.SingleBar({
     format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches | loss {loss} | {ips} img/s | ETA {eta_formatted}',
     noTTYOutput: true, notTTYSchedule: 15000, hideCursor: true,
@@ -297,7 +306,7 @@ async function runTraining(
         barEpoch = -1;
         const { params, velocity } = net.exportState();
         writeAtomic(ckptPath, encodeCheckpoint({ config, trainer: st, options, stats, params, velocity, meta }));
-        writeFileSync(logPath, `${JSON.stringify({ ...r, time: new Date().toISOString() })}\n`, { flag: 'a' });
+        appendJsonLine(logPath, { ...r, time: new Date().toISOString() });
         console.log(`epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, val loss ${r.valLoss.toFixed(4)}, val top-1 ${(100 * r.valTop1).toFixed(2)} %, ` +
           `top-5 ${(100 * r.valTop5).toFixed(2)} %, lr ${fmtLr(r.lr)}${st.lr !== r.lr ? ` -> ${fmtLr(st.lr)}` : ''}, ${r.seconds.toFixed(0)} s, ${r.imagesPerSecond.toFixed(0)} img/s` +
           (partitions > 1 ? `, ${(r.crossedBytesPerStep / 1024).toFixed(0)} KiB crossed per step` : ''));
@@ -313,7 +322,7 @@ async function runTraining(
   const testSet = nTest < split.test.n ? sliceDataset(split.test, 0, nTest, `${split.test.name}[0:${nTest}]`) : split.test;
   const test = evaluate(net, testSet, stats, options.augment, options.testViews);
   console.log(`test (${testSet.name}, ${testSet.n} images${options.testViews === 10 ? ', ten crops' : ''}): top-1 ${(100 * test.top1).toFixed(2)} %, top-5 ${(100 * test.top5).toFixed(2)} %`);
-  writeFileSync(join(out, 'result.json'), JSON.stringify({ test, epochs: state.epoch, history: state.history, meta }, null, 2));
+  writeAtomic(join(out, 'result.json'), JSON.stringify({ test, epochs: state.epoch, history: state.history, meta }, null, 2));
   const { params } = net.exportState();
   await writeCurvesPng(state.history, join(out, 'curves.png'), `${config.name} on ${trainSet.name}, ${net.description}`);
   // Caffe's weights take BGR (their input channel 0 is blue): drawn in their true colours.

@@ -2,7 +2,7 @@
 // project reads (src/io/), run on a NumPy batch or written back out as ONNX
 // or safetensors.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { alexnet } from '../api/model.js';
 import { SAFETENSORS_CONFIG_KEY, SAFETENSORS_PRESET_KEY, readWeightsFile } from '../api/weights.js';
 import { TORCHVISION_KEYS } from '../io/architecture.js';
@@ -11,6 +11,7 @@ import { writeOnnx } from '../io/onnx-write.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import type { TensorMap } from '../io/tensors.js';
 import { VERSION } from '../version.js';
+import { writeAtomic } from './files.js';
 import { type CommandSpec, type OptionSpec, type Parsed, UsageError } from './options.js';
 
 /** --weights and --prototxt, as every command that reads a weights file takes them. */
@@ -55,12 +56,9 @@ function required<T>(v: T | undefined, flag: string): T {
 /** Refuses to replace a file the user has unless asked; writes through a temporary name so that a failure leaves no half file. */
 function writeOutput(path: string, bytes: Uint8Array, overwrite: boolean, flag: string): void {
   if (existsSync(path) && !overwrite) throw new UsageError(`${flag} ${path} exists; pass --overwrite to replace it`);
-  const tmp = `${path}.partial`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  writeAtomic(path, bytes);
 }
 
-/** Peak resident memory of this process so far, in MB. */
 /**
  * This process's peak resident memory in MB: VmHWM of /proc/self/status, the
  * high-water mark of this program's own address space (reset by exec); else

@@ -72,6 +72,20 @@ export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
 
+/**
+ * How far above the run's first loss a batch's loss may rise before training
+ * stops as diverged: 100 times. A net that learns never comes near it (the
+ * first loss is the untrained ln(classes), or an imported net's), while a run
+ * whose lr is too large overshoots it within a few steps, where a finite but
+ * huge loss (1e32) would otherwise train on to the end and exit 0.
+ */
+export const DIVERGENCE_FACTOR = 100;
+
+/** Raised when a batch's loss rises past DIVERGENCE_FACTOR times the run's first: a NonFiniteLossError in all but name, with the same stop. */
+export class DivergedError extends NonFiniteLossError {
+  override name = 'DivergedError';
+}
+
 /** Progress within an epoch, for progress bars. */
 export interface BatchProgress {
   epoch: number;
@@ -119,6 +133,8 @@ export async function train(
   if (data.train.channels !== c.inputChannels) throw new RangeError(`train: ${data.train.name} has ${data.train.channels} channels, the network takes ${c.inputChannels}`);
   if (data.train.classes > c.classes) throw new RangeError(`train: ${data.train.name} has ${data.train.classes} classes, the network ${c.classes}`);
   let s = { ...state, history: [...state.history] };
+  // The run's first loss, the yardstick of divergence: epoch 1's mean (a resumed run), else this run's first batch.
+  let firstLoss = s.history[0]?.trainLoss;
   while (s.epoch < o.epochs) {
     const rng = Rng.fromState(s.rng);
     const n = data.train.n;
@@ -140,6 +156,11 @@ export async function train(
       }
       if (!Number.isFinite(r.loss)) {
         throw new NonFiniteLossError(`${where}: the loss is ${r.loss}; training stopped (lr ${s.lr}: try a smaller --lr)`);
+      }
+      firstLoss ??= r.loss;
+      if (r.loss > DIVERGENCE_FACTOR * firstLoss) {
+        throw new DivergedError(`${where}: the loss is ${r.loss.toPrecision(4)}, more than ${DIVERGENCE_FACTOR} times the run's first (${firstLoss.toPrecision(4)}): ` +
+          `the run diverged; training stopped (lr ${s.lr}: try a smaller --lr)`);
       }
       lossSum += r.loss;
       crossed = r.crossedBytes;
