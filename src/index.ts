@@ -18,6 +18,7 @@ export {
 export { type DisposableBackend, gpuBackend } from './api/backends.js';
 export { type WeightsFormat, decodeWeights, sniffWeights } from './api/weights.js';
 export { type OnnxNodeSpec, onnxGraph, writeOnnx } from './io/onnx-write.js';
+export { DEFAULT_LIMITS, type Limits, limits, setLimits } from './io/limits.js';
 export type { Backend, BackendSgdSlot, GradAcc, OpCache, ParamGrads } from './backend.js';
 export { type CpuTensor, cpuBackend } from './cpu/backend.js';
 export { NonFiniteError } from './cpu/tensor.js';

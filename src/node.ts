@@ -4,4 +4,5 @@
 
 export { type DataSplit, FASHION_MNIST_DIR, type FolderOptions, loadDataset } from './cli/datasets.js';
 export { loadImage, readImage } from './cli/images.js';
+export { decodeImage } from './io/image.js';
 export { readWeightsFile } from './api/weights.js';

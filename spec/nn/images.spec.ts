@@ -32,7 +32,7 @@ test('readImage decodes PNG into channels-first RGB or grey; resizing and the pa
   const c = shorterSideAndCentreCrop(rgb, 2);
   assert.equal([c.height, c.width], [2, 2]);
   writeFileSync(join(dir, 'bad.png'), 'not a png');
-  throwsWith(() => readImage(join(dir, 'bad.png'), 3), /bad\.png: cannot decode the image/);
+  throwsWith(() => readImage(join(dir, 'bad.png'), 3), /bad\.png: neither a PNG nor a JPEG file/);
   throwsWith(() => readImage(join(dir, 'a.png').replace('.png', '.gif'), 3), /no such file|ENOENT/);
 });
 
@@ -90,6 +90,16 @@ test('alexnet predict names the most probable classes of an image with a trained
   const p = spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), 'predict', join(out, 'shoe.png'), '--checkpoint', join(out, 'checkpoint.bin'), '--top', '3'], { encoding: 'utf8', cwd: root });
   assert.is(p.status, 0, p.stdout + p.stderr);
   assert.match(p.stdout, /shoe\.png: (([A-Za-z/ -]+) \(\d\) [\d.]+ %(, )?){3}\n/);
+  // The image limits from the environment (src/io/limits.ts): an image over them, and a value that is not a limit.
+  const predict = (env: Record<string, string>) => spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), 'predict', join(out, 'shoe.png'), '--checkpoint', join(out, 'checkpoint.bin')],
+    { encoding: 'utf8', cwd: root, env: { ...process.env, ...env } });
+  const over = predict({ ALEXNET_MAX_IMAGE_PIXELS: '1000' });
+  assert.is(over.status, 1, over.stderr);
+  assert.match(over.stderr, /shoe\.png: the image declares 56 x 56 pixels; at most 32768 a side and 0\.001 megapixels are read/);
+  const bad = predict({ ALEXNET_MAX_IMAGE_PIXELS: 'lots' });
+  assert.is(bad.status, 1, bad.stderr);
+  assert.match(bad.stderr, /ALEXNET_MAX_IMAGE_PIXELS must be a positive integer, got 'lots'/);
+  assert.not.match(over.stderr + bad.stderr, /\n\s+at /, 'no stack trace');
   const e = spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), 'eval', '--checkpoint', join(out, 'checkpoint.bin'), '--test-limit', '32', '--ten-crop'], { encoding: 'utf8', cwd: root });
   assert.is(e.status, 0, e.stdout + e.stderr);
   assert.match(e.stdout, /fashion-mnist-test\[0:32\], 32 images, ten crops .*: top-1 [\d.]+ %, top-5 [\d.]+ %/);

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { limits } from '../io/limits.js';
 import type { AlexNetConfig } from '../nn/config.js';
 import { datasetImageSize } from '../nn/data/preprocess.js';
 import { loadImageFolder, loadImageFolders } from './images.js';
@@ -27,10 +28,15 @@ function readMaybeGz(dir: string, base: string): { file: string; bytes: Uint8Arr
     if (!existsSync(file)) continue;
     const raw = readFileSync(file);
     if (!name.endsWith('.gz')) return { file, bytes: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
+    const cap = limits().maxInflatedBytes;
     try {
-      const b = gunzipSync(raw as unknown as Uint8Array);
+      // Inflated with a cap: a small file that claims (or inflates to) more is refused at the cap, not after.
+      const b = gunzipSync(raw as unknown as Uint8Array, { maxOutputLength: cap });
       return { file, bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new Error(`${file}: inflates to more than ${cap} bytes, the limit (ALEXNET_MAX_INFLATED_BYTES; src/io/limits.ts)`);
+      }
       throw new Error(`${file}: corrupt or truncated gzip data (${(e as Error).message})`);
     }
   }

@@ -1,18 +1,17 @@
-// Reading PNG and JPEG files (pngjs, jpeg-js) into channels-first bytes at a
+// Reading PNG and JPEG files (src/io/image.ts) into channels-first bytes at a
 // given size, and image folder datasets (one subfolder per class).
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { Rng } from '../cpu/random.js';
+import { decodeImage } from '../io/image.js';
 import type { ImageDataset } from '../nn/data/dataset.js';
 import { type ImageBytes, fromRgba, shorterSideAndCentreCrop } from '../nn/data/image.js';
 import type { RgbaImage } from '../nn/data/preprocess.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
 
-/** Decodes a PNG or JPEG file to interleaved RGBA bytes (ImageData's shape); errors name the file. */
+/** Decodes a PNG or JPEG file to interleaved RGBA bytes (ImageData's shape), header and size checked first (src/io/image.ts); errors name the file. */
 export function loadImage(file: string): RgbaImage {
   let bytes: Buffer;
   try {
@@ -20,20 +19,7 @@ export function loadImage(file: string): RgbaImage {
   } catch (e) {
     throw new Error(`${file}: cannot read the image (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const ext = extname(file).toLowerCase();
-  try {
-    if (ext === '.png') {
-      const png = PNG.sync.read(bytes);
-      return { data: png.data, width: png.width, height: png.height };
-    }
-    if (ext === '.jpg' || ext === '.jpeg') {
-      const j = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
-      return { data: j.data, width: j.width, height: j.height };
-    }
-  } catch (e) {
-    throw new Error(`${file}: cannot decode the image (${(e as Error).message})`);
-  }
-  throw new Error(`${file}: unsupported image type '${ext}' (PNG and JPEG are)`);
+  return decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
 }
 
 /** Decodes a PNG or JPEG file to channels-first bytes (1 channel: grey; 3: RGB); errors name the file. */
