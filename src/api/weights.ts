@@ -6,6 +6,7 @@
 // alexnet-ts checkpoint the whole training state.
 
 import { type Checkpoint, decodeCheckpoint } from '../nn/checkpoint.js';
+import { HeaderError, checkConfig } from '../nn/checkpoint-header.js';
 import type { AlexNetConfig } from '../nn/config.js';
 import type { HostParams } from '../nn/model.js';
 import { type Preset, checkParams, fromTorchvisionKeys } from '../io/architecture.js';
@@ -104,7 +105,9 @@ function fromSafetensors(tensors: HostParams, metadata: Record<string, string>, 
   const saved = metadata[SAFETENSORS_CONFIG_KEY];
   if (saved === undefined) return { ...fromTorchvisionKeys(tensors, source), preset: 'torchvision' };
   let config: AlexNetConfig;
-  try { config = JSON.parse(saved) as AlexNetConfig; } catch { throw new FormatError(`${source}: metadata ${SAFETENSORS_CONFIG_KEY} is not JSON`); }
+  try { config = checkConfig(JSON.parse(saved), `metadata ${SAFETENSORS_CONFIG_KEY}`); } catch (e) {
+    throw new FormatError(`${source}: ${e instanceof HeaderError ? e.message : `metadata ${SAFETENSORS_CONFIG_KEY} is not JSON`}`);
+  }
   checkParams(config, tensors, source);
   const preset = metadata[SAFETENSORS_PRESET_KEY];
   return { config, params: tensors, preset: preset === 'torchvision' || preset === 'caffe' ? preset : null };

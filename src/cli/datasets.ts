@@ -22,23 +22,28 @@ export interface DataSplit {
   source: string;
 }
 
+/** Inflates a gzip file's bytes with the inflated-size limit (src/io/limits.ts); errors name `file`. */
+export function gunzipCapped(raw: Uint8Array, file: string): Uint8Array {
+  const cap = limits().maxInflatedBytes;
+  try {
+    // Inflated with a cap: a small file that claims (or inflates to) more is refused at the cap, not after.
+    const b = gunzipSync(raw, { maxOutputLength: cap });
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`${file}: inflates to more than ${cap} bytes, the limit (ALEXNET_MAX_INFLATED_BYTES; src/io/limits.ts)`);
+    }
+    throw new Error(`${file}: corrupt or truncated gzip data (${(e as Error).message})`);
+  }
+}
+
 function readMaybeGz(dir: string, base: string): { file: string; bytes: Uint8Array } | undefined {
   for (const name of [`${base}.gz`, base]) {
     const file = join(dir, name);
     if (!existsSync(file)) continue;
     const raw = readFileSync(file);
-    if (!name.endsWith('.gz')) return { file, bytes: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
-    const cap = limits().maxInflatedBytes;
-    try {
-      // Inflated with a cap: a small file that claims (or inflates to) more is refused at the cap, not after.
-      const b = gunzipSync(raw as unknown as Uint8Array, { maxOutputLength: cap });
-      return { file, bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new Error(`${file}: inflates to more than ${cap} bytes, the limit (ALEXNET_MAX_INFLATED_BYTES; src/io/limits.ts)`);
-      }
-      throw new Error(`${file}: corrupt or truncated gzip data (${(e as Error).message})`);
-    }
+    const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    return { file, bytes: name.endsWith('.gz') ? gunzipCapped(bytes, file) : bytes };
   }
   return undefined;
 }

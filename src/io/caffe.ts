@@ -18,7 +18,7 @@ import { type ImportedLayer, fromLayers } from './architecture.js';
 import { blobProto, netParameter } from './caffe-schema.js';
 import { parseTextMessage } from './prototxt.js';
 import { readNpy } from './npy.js';
-import { FormatError, check, checkedSize, float32From, float64From, transpose2d } from './tensors.js';
+import { FormatError, check, checkedSize, decoderCause, float32From, float64From, transpose2d } from './tensors.js';
 
 /** The deploy prototxt's text, when the caffemodel holds a train_val net. */
 export interface CaffeReadOptions {
@@ -61,7 +61,7 @@ export function readCaffe(bytes: Uint8Array, source: string, o: CaffeReadOptions
   try {
     model = T.toObject(T.decode(bytes), { longs: Number, enums: String, arrays: true }) as Net;
   } catch (e) {
-    throw new FormatError(`${source}: not a readable Caffe NetParameter (${(e as Error).message})`);
+    throw new FormatError(`${source}: not a readable Caffe NetParameter (${decoderCause(e)})`);
   }
   const fromModel = layersOf(model);
   check(fromModel.layers.length > 0, source, 'a NetParameter without layers: not a caffemodel');
@@ -87,7 +87,7 @@ export function readCaffe(bytes: Uint8Array, source: string, o: CaffeReadOptions
   for (const l of layers) {
     const type = l.type ?? '', name = l.name ?? type, at = `layer '${name}' (${type})`;
     if (type === 'Input') continue;
-    check(current === undefined || l.bottom?.[0] === current, where, `${at} takes '${l.bottom?.[0]}', not the previous layer's output '${current}': alexnet-ts reads AlexNet's single-chain nets`);
+    check(current === undefined || l.bottom?.[0] === current, where, `${at} takes ${l.bottom?.[0] === undefined ? 'no input (no bottom)' : `'${l.bottom[0]}'`}, not the previous layer's output '${current}': alexnet-ts reads AlexNet's single-chain nets`);
     current = l.top?.[0];
     switch (type) {
       case 'Convolution': {
@@ -183,7 +183,7 @@ export function readCaffeMean(bytes: Uint8Array, source: string): { data: Float3
     try {
       b = T.toObject(T.decode(bytes), { longs: Number, arrays: true }) as typeof b;
     } catch (e) {
-      throw new FormatError(`${source}: neither a .npy file nor a readable Caffe BlobProto (${(e as Error).message})`);
+      throw new FormatError(`${source}: neither a .npy file nor a readable Caffe BlobProto (${decoderCause(e)})`);
     }
     const raw = b.data?.length ? b.data : b.double_data;
     const item = b.data?.length ? 4 : 8;

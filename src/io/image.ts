@@ -16,7 +16,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from '../nn/data/preprocess.js';
 import { limits } from './limits.js';
-import { FormatError, check } from './tensors.js';
+import { FormatError, check, decoderCause } from './tensors.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Samples per pixel of each PNG colour type (PNG spec, 11.2.2). */
@@ -103,7 +103,7 @@ export function decodeImage(bytes: Uint8Array, source: string): RgbaImage {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { data: png.data, width: png.width, height: png.height };
     } catch (e) {
-      throw new FormatError(`${source}: cannot decode the PNG (${(e as Error).message})`);
+      throw new FormatError(`${source}: cannot decode the PNG (${decoderCause(e)})`);
     }
   }
   const l = limits();
@@ -118,6 +118,6 @@ export function decodeImage(bytes: Uint8Array, source: string): RgbaImage {
     return { data: j.data, width: j.width, height: j.height };
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    throw new FormatError(`${source}: cannot decode the JPEG (${(e as Error).message})`);
+    throw new FormatError(`${source}: cannot decode the JPEG (${decoderCause(e)})`);
   }
 }

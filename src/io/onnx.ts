@@ -20,7 +20,7 @@ import { type ImportedLayer, type Preset, checkParams, fromLayers } from './arch
 import {
   ONNX_BFLOAT16, ONNX_DOUBLE, ONNX_FLOAT, ONNX_FLOAT16, ONNX_INT64, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, modelProto,
 } from './onnx-schema.js';
-import { type HostTensor, FormatError, bfloat16From, check, checkedSize, float16From, float32From, float64From, transpose2d } from './tensors.js';
+import { type HostTensor, FormatError, bfloat16From, check, checkedSize, decoderCause, float16From, float32From, float64From, transpose2d } from './tensors.js';
 
 /** Where the tensors stored outside the model file come from (Node: files beside it). */
 export interface OnnxReadOptions {
@@ -49,7 +49,7 @@ export function readOnnx(bytes: Uint8Array, source: string, o: OnnxReadOptions =
     const T = modelProto();
     m = T.toObject(T.decode(bytes), { longs: Number, arrays: true }) as OnnxModel;
   } catch (e) {
-    throw new FormatError(`${source}: not a readable ONNX model (${(e as Error).message})`);
+    throw new FormatError(`${source}: not a readable ONNX model (${decoderCause(e)})`);
   }
   const g = m.graph;
   check(g && g.node && g.node.length > 0, source, 'an ONNX model without a graph');

@@ -21,7 +21,7 @@
 import { unzipSync } from 'fflate';
 import { BufferReader, NameRegistry, Parser } from 'pickleparser';
 import {
-  type TensorMap, FormatError, bfloat16From, check, checkedSize, float16From, float32From, float64From,
+  type TensorMap, FormatError, bfloat16From, check, checkedSize, decoderCause, float16From, float32From, float64From, shown,
 } from './tensors.js';
 
 /** Bytes per element of the storage types a weights file holds, and their conversion to float32. */
@@ -63,6 +63,10 @@ class AllowList extends NameRegistry {
     for (const t of Object.keys(STORAGES)) this.register('torch', t, function storageType(): StorageType { return { storageType: t }; });
   }
   override onMissingName(module: string, name: string): never {
+    // STACK_GLOBAL takes its module and name from the stack: in a corrupt pickle they can be anything.
+    if (typeof module !== 'string' || typeof name !== 'string') {
+      throw new FormatError(`${this.source}: corrupt pickle (a global named by ${shown(module)} and ${shown(name)}, which are not strings)`);
+    }
     throw new FormatError(`${this.source}: the pickle calls ${module}.${name}, which a state_dict does not need; alexnet-ts unpickles only tensors in dicts ` +
       `(a whole pickled model, torch.save(model), must be saved as torch.save(model.state_dict()))`);
   }
@@ -102,7 +106,7 @@ function unpickle<T>(run: () => T, source: string): T {
     return run();
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    throw new FormatError(`${source}: corrupt pickle (${(e as Error).message})`);
+    throw new FormatError(`${source}: corrupt pickle (${decoderCause(e)})`);
   }
 }
 
@@ -157,7 +161,7 @@ function readZip(bytes: Uint8Array, source: string): PthContents {
     try {
       return unzipSync(bytes, { filter });
     } catch (e) {
-      throw new FormatError(`${source}: corrupt zip archive (${(e as Error).message})`);
+      throw new FormatError(`${source}: corrupt zip archive (${decoderCause(e)})`);
     }
   };
   // First pass lists the entries without extracting any, so that every declared size is checked before it is allocated.

@@ -9,7 +9,7 @@
 // packages for it wrap native code or a tensor library.
 
 import {
-  type TensorMap, FormatError, bfloat16From, check, checkedSize, float16From, float32From, float64From,
+  type TensorMap, FormatError, bfloat16From, check, checkedSize, decoderCause, float16From, float32From, float64From, shown,
 } from './tensors.js';
 
 const ITEM: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
@@ -26,7 +26,7 @@ export function readSafetensors(bytes: Uint8Array, source: string): { tensors: T
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + N)));
   } catch (e) {
-    throw new FormatError(`${source}: corrupt safetensors header (${(e as Error).message})`);
+    throw new FormatError(`${source}: corrupt safetensors header (${decoderCause(e)})`);
   }
   check(header !== null && typeof header === 'object' && !Array.isArray(header), source, 'safetensors header is not a JSON object');
   const dataLen = bytes.length - 8 - N;
@@ -34,16 +34,21 @@ export function readSafetensors(bytes: Uint8Array, source: string): { tensors: T
   let metadata: Record<string, string> = {};
   const ranges: [number, number, string][] = [];
   for (const [name, e] of Object.entries(header)) {
-    if (name === '__metadata__') { metadata = (e ?? {}) as Record<string, string>; continue; }
+    if (name === '__metadata__') {
+      check(e !== null && typeof e === 'object' && !Array.isArray(e) && Object.values(e).every((x) => typeof x === 'string'), source,
+        `__metadata__ is ${shown(e)}; expected an object of strings (the safetensors format)`);
+      metadata = e as Record<string, string>;
+      continue;
+    }
     const entry = e as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const what = `tensor '${name}'`;
     check(entry && typeof entry.dtype === 'string' && Array.isArray(entry.shape) && Array.isArray(entry.data_offsets) && entry.data_offsets.length === 2,
       source, `${what} lacks dtype, shape or data_offsets`);
     const item = ITEM[entry.dtype as string];
-    check(item !== undefined, source, `${what} has dtype ${String(entry.dtype)}; expected one of ${Object.keys(ITEM).join(', ')}`);
+    check(item !== undefined, source, `${what} has dtype ${shown(entry.dtype)}; expected one of ${Object.keys(ITEM).join(', ')}`);
     const [begin, end] = entry.data_offsets as unknown[];
     check(Number.isSafeInteger(begin) && Number.isSafeInteger(end) && (begin as number) >= 0 && (begin as number) <= (end as number) && (end as number) <= dataLen,
-      source, `${what} has data_offsets [${String(begin)}, ${String(end)}] outside the ${dataLen} data bytes`);
+      source, `${what} has data_offsets ${shown(entry.data_offsets)} outside the ${dataLen} data bytes`);
     const n = checkedSize(entry.shape as unknown[], dataLen, source, what);
     check((end as number) - (begin as number) === n * item, source, `${what}: shape [${(entry.shape as number[]).join(', ')}] of ${entry.dtype} needs ${n * item} bytes, offsets give ${(end as number) - (begin as number)}`);
     const raw = bytes.subarray(8 + N + (begin as number), 8 + N + (end as number));

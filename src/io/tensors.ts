@@ -16,6 +16,33 @@ export class FormatError extends Error {
   override name = 'FormatError';
 }
 
+/**
+ * What a third-party decoder (protobufjs, pickleparser, fflate, pngjs,
+ * jpeg-js) said when it gave up on malformed bytes, for the parenthesis of
+ * our error: its own message when it raised one, but not the engine's
+ * TypeError or RangeError from its internals ("Cannot read properties of
+ * undefined"), which says nothing about the file.
+ */
+export function decoderCause(e: unknown): string {
+  if (e instanceof TypeError || e instanceof RangeError || !(e instanceof Error)) return 'malformed data: the decoder failed inside';
+  return e.message;
+}
+
+/**
+ * A value read from a file, shown in an error: JSON, cut to 60 characters. A
+ * value nested thousands deep (JSON.parse reads it; JSON.stringify and
+ * String recurse and overflow the stack) is named for what it is.
+ */
+export function shown(v: unknown): string {
+  let s: string;
+  try {
+    s = v === undefined ? 'missing' : JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Array.isArray(v) ? 'a deeply nested list' : 'a deeply nested object';
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
 /** Throws a FormatError naming `source` unless `ok`. */
 export function check(ok: unknown, source: string, message: string): asserts ok {
   if (!ok) throw new FormatError(`${source}: ${message}`);
@@ -29,9 +56,9 @@ export function check(ok: unknown, source: string, message: string): asserts ok 
 export function checkedSize(shape: readonly unknown[], limit: number, source: string, what: string): number {
   let n = 1;
   for (const d of shape) {
-    check(typeof d === 'number' && Number.isSafeInteger(d) && d >= 0, source, `${what} has a dimension ${String(d)}; expected non-negative integers`);
+    check(typeof d === 'number' && Number.isSafeInteger(d) && d >= 0, source, `${what} has a dimension ${shown(d)}; expected non-negative integers`);
     n *= d;
-    check(n <= limit, source, `${what} declares shape [${shape.join(', ')}], more elements than the file holds`);
+    check(n <= limit, source, `${what} declares shape ${shown(shape)}, more elements than the file holds`);
   }
   return n;
 }

@@ -9,6 +9,7 @@
 import type { AlexNetConfig } from './config.js';
 import { parameterShapes } from './config.js';
 import type { TrainOptions, TrainerState } from './trainer.js';
+import { shown } from '../io/tensors.js';
 
 /** One tensor's entry in the header's table: offset and length in float32 elements from the start of the data. */
 export interface TensorEntry { name: string; shape: number[]; offset: number; length: number }
@@ -31,10 +32,7 @@ export class HeaderError extends Error {
 
 type Check = (v: unknown, path: string) => void;
 
-const show = (v: unknown): string => {
-  const s = v === undefined ? 'missing' : JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-};
+const show = shown;
 const fail = (path: string, v: unknown, expected: string): never => {
   throw new HeaderError(`${path} is ${show(v)}; expected ${expected}`);
 };
@@ -100,6 +98,21 @@ const TENSOR = object({ name: str, shape: array(int(0)), offset: int(0), length:
 const HEADER = object({
   format: str, config: CONFIG, trainer: TRAINER, options: OPTIONS, stats: STATS, tensors: array(() => {}), meta: optional(object({})),
 });
+
+/**
+ * Checks a configuration read from a file (a checkpoint's header, a
+ * safetensors file's metadata): every field, and that its layers fit
+ * together. Throws HeaderError naming the first field that is wrong.
+ */
+export function checkConfig(v: unknown, where = 'config'): AlexNetConfig {
+  CONFIG(v, where);
+  try {
+    parameterShapes(v as AlexNetConfig);
+  } catch (e) {
+    fail(where, (v as AlexNetConfig).name, `a configuration whose layers fit together (${(e as Error).message})`);
+  }
+  return v as AlexNetConfig;
+}
 
 /**
  * Checks a parsed header: every field's type and range, the colour statistics'

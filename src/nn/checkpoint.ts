@@ -23,6 +23,7 @@
 
 import CRC32 from 'crc-32';
 import { type CheckpointHeader, HeaderError, type TensorEntry, checkHeader } from './checkpoint-header.js';
+import { shown } from '../io/tensors.js';
 import type { AlexNetConfig } from './config.js';
 import type { DataStats } from './data/augment.js';
 import type { HostParams } from './model.js';
@@ -108,7 +109,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   }
   const format = (parsed as { format?: unknown } | null)?.format;
   const want = v1 ? V1.format : CHECKPOINT_FORMAT;
-  if (format !== want) throw new Error(`${source}: checkpoint format ${JSON.stringify(format)}, expected ${want}`);
+  if (format !== want) throw new Error(`${source}: checkpoint format ${shown(format)}, expected ${want}`);
   const start = Math.ceil((12 + L) / 4) * 4;
   if ((end - start) % 4 !== 0 || start > end) throw new Error(`${source}: truncated checkpoint (${end - start} bytes of data, not a whole number of float32 values)`);
   let h: CheckpointHeader;

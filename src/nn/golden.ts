@@ -307,7 +307,7 @@ export class GoldenFileError extends Error {
 export function validateGoldenFile(parsed: unknown, source: string): GoldenFile {
   const f = parsed as GoldenFile;
   if (f === null || typeof f !== 'object' || Array.isArray(f)) throw new GoldenFileError(`${source}: a golden file must be a JSON object, got ${Array.isArray(f) ? 'a list' : String(f)}`);
-  if (f.schema !== GOLDEN_SCHEMA) throw new GoldenFileError(`${source}: schema must be ${GOLDEN_SCHEMA}, got ${JSON.stringify(f.schema)}`);
+  if (f.schema !== GOLDEN_SCHEMA) throw new GoldenFileError(`${source}: schema must be ${GOLDEN_SCHEMA}, got ${f.schema === undefined ? 'no schema field' : JSON.stringify(f.schema)}`);
   const cases = (f as { cases?: unknown }).cases;
   if (!Array.isArray(cases)) {
     throw new GoldenFileError(`${source}: 'cases' must be a list of cases, got ${cases === undefined ? 'no cases field' : cases === null ? 'null' : typeof cases === 'object' ? 'an object' : typeof cases}`);
