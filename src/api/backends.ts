@@ -40,9 +40,9 @@ export async function gpuBackend(o: { label?: string; mode?: 'headlessgl' | 'web
   return Object.assign(be as unknown as Backend<unknown>, { destroy: () => be.ctx.destroy() });
 }
 
-/** A backend by its command-line name: 'cpu' (the reference, float32) or 'gpu' (a new WebGL context, labelled). */
+/** A backend by its command-line name: 'cpu' (the reference, float32), 'cpu-float64' (the reference in double precision) or 'gpu' (a new WebGL context, labelled). */
 export async function backendNamed(name: string, label?: string): Promise<DisposableBackend> {
-  if (name === 'cpu') return Object.assign(cpuBackend() as Backend<unknown>, { destroy: async () => {} });
+  if (name === 'cpu' || name === 'cpu-float64') return Object.assign(cpuBackend(name === 'cpu' ? 'float32' : 'float64') as Backend<unknown>, { destroy: async () => {} });
   if (name === 'gpu') return gpuBackend({ label });
-  throw new RangeError(`backend '${name}' is unknown; known: cpu, gpu, or a Backend object`);
+  throw new RangeError(`backend '${name}' is unknown; known: cpu, cpu-float64, gpu, or a Backend object`);
 }

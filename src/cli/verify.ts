@@ -206,7 +206,15 @@ export async function kitCommand(be: AsyncBackend<unknown>, o: VerifyOptions & {
     const g = rep.goldens;
     log(`\nPyTorch goldens: ${g.status === 'skipped' ? `skipped (${g.reason})` : `${g.passed} cases passed, ${g.failed} failed${g.firstFailure ? `; first failure ${g.firstFailure}` : ''}`}`);
   }
-  const rows = [...rep.ops.map((r) => r.status), ...rep.models.map((m) => m.status), ...(rep.goldens ? [rep.goldens.status] : [])];
+  if (Array.isArray(rep.gradients)) {
+    log('\nFinite differences in float64 (each backward against the backend\'s own forward; src/verify/gradients.ts):\n');
+    log(formatTable(['op', 'result', 'coordinates', 'worst error / max gradient', 'tolerance'], rep.gradients.map((g) => [
+      g.op, g.status === 'fail' ? `FAIL${g.error ? ` (${g.error})` : g.where ? ` (${g.where.input}[${g.where.index}]: backward ${g.where.analytic}, differences ${g.where.numeric})` : ''}` : g.status,
+      String(g.coordinates), Number.isNaN(g.worst) ? '' : sci(g.worst), sci(g.tolerance),
+    ]), [2, 3, 4]));
+  } else if (rep.gradients) log(`\nFinite differences: skipped (${rep.gradients.skipped})`);
+  const gradientRows = Array.isArray(rep.gradients) ? rep.gradients.map((g) => g.status) : [];
+  const rows = [...rep.ops.map((r) => r.status), ...rep.models.map((m) => m.status), ...(rep.goldens ? [rep.goldens.status] : []), ...gradientRows];
   const failed = rows.filter((r) => r === 'fail').length, passed = rows.filter((r) => r === 'pass').length;
   log(`\n${passed} passed, ${failed} failed${rows.length - passed - failed ? `, ${rows.length - passed - failed} not implemented or skipped` : ''}`);
   return rep.ok ? 0 : 1;

@@ -35,6 +35,11 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32'): Backend<T>
     upload: (data, shape) => tensor(dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), shape),
     adopt: (data, shape) => tensor(dtype === 'float32' && data instanceof Float32Array ? data : Float64Array.from(data), shape),
     download: (t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)),
+    // float64 transfers (src/verify/gradients.ts): only where the tensors hold doubles, so the kit's gradient check runs on cpu-float64.
+    ...(dtype === 'float64' ? {
+      upload64: (data: Float64Array, shape: readonly number[]) => tensor(Float64Array.from(data), shape),
+      download64: (t: T) => Float64Array.from(t.data),
+    } : {}),
     shape: (t) => t.shape,
     reshape: (t, shape) => reshape(t, shape),
     dispose: () => {},

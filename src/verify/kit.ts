@@ -12,6 +12,7 @@ import type { Backend } from '../backend.js';
 import { COMPARE_LIMIT, LAYER_LIMIT, compareBackends } from '../nn/compare.js';
 import { CONFIGS } from '../nn/config.js';
 import { type GoldenFile, runGoldenFile } from '../nn/golden.js';
+import { type GradientReport, checkGradients, hasFloat64 } from './gradients.js';
 import { type FullBackend, OP_CHECKS, type Outputs } from './ops.js';
 
 /** How verifyBackend runs. */
@@ -40,6 +41,8 @@ export interface VerifyOptions {
    * synchronous; default ['tiny', 'small'].
    */
   models?: readonly string[];
+  /** The float64 finite-difference gradient check (gradients.ts), run when the backend has upload64 and download64; default true. */
+  gradients?: boolean;
 }
 
 /** A whole-model comparison: its configuration, the tensors judged, and the worst one. */
@@ -104,6 +107,8 @@ export interface KitReport {
   ops: OpReport[];
   models: ModelReport[];
   goldens?: GoldenReport;
+  /** The finite-difference check of each op's backward against the backend's own forward, in float64; or why it did not run. */
+  gradients?: GradientReport[] | { skipped: string };
 }
 
 /** The worst element of each output of `got` against `want`; the first output beyond its tolerance, or the worst overall. */
@@ -230,8 +235,14 @@ export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOption
       goldens = { status: failed ? 'fail' : ok ? 'pass' : 'skipped', passed: ok, failed, firstFailure, ...(ok + failed ? {} : { reason: 'no golden case' }) };
     }
   }
-  const ok = reports.every((r) => r.status !== 'fail') && models.every((m) => m.status !== 'fail') && goldens?.status !== 'fail';
-  return { backend: backend.name, ok, seed, runs, ops: reports, models, goldens };
+  let gradients: KitReport['gradients'];
+  if (o.gradients !== false) {
+    gradients = hasFloat64(backend) ? await checkGradients(backend, { ops: o.ops, seed })
+      : { skipped: 'the backend has no float64 transfers (upload64, download64); the finite-difference check needs double precision' };
+  }
+  const gradientsOk = !Array.isArray(gradients) || gradients.every((g) => g.status !== 'fail');
+  const ok = reports.every((r) => r.status !== 'fail') && models.every((m) => m.status !== 'fail') && goldens?.status !== 'fail' && gradientsOk;
+  return { backend: backend.name, ok, seed, runs, ops: reports, models, goldens, gradients };
 }
 
 /** Whether a backend answers synchronously: its upload returns a tensor, not a Promise. */
