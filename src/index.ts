@@ -31,7 +31,7 @@ export {
   torchvisionConfig, withoutGroups,
 } from './nn/config.js';
 export { type AugmentOptions, type DataStats, averageViews, computeStats, defaultAugment, testBatch, trainingBatch } from './nn/data/augment.js';
-export { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, type IdxArray, type ImageDataset, idxDataset, parseCifar10, parseIdx, sliceDataset } from './nn/data/dataset.js';
+export { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, type IdxArray, type ImageDataset, idxDataset, imageAt, parseCifar10, parseIdx, sliceDataset } from './nn/data/dataset.js';
 export { IMAGENET_CLASSES as imagenetClasses } from './nn/data/imagenet-classes.js';
 export { type ImageBytes, fromRgba, resizeBilinear, shorterSideAndCentreCrop } from './nn/data/image.js';
 export { type Preprocessing, type RgbaImage, datasetImageSize, imageInput } from './nn/data/preprocess.js';

@@ -2,7 +2,7 @@
 // by the same code as `alexnet train`'s PNG files (src/viz/). The page also
 // exposes window.alexnet, which the browser tests (spec/browser/) drive.
 
-import { type EpochRecord, type ImageBytes, fromRgba, shorterSideAndCentreCrop } from '../src/index.js';
+import { type EpochRecord, type ImageBytes, fromRgba, imageAt, shorterSideAndCentreCrop } from '../src/index.js';
 import type { CompareRow } from '../src/verify/index.js';
 import { type Ctx2D, drawPanel } from '../src/viz/charts.js';
 import { type KernelMosaic, kernelMosaic } from '../src/viz/kernels.js';
@@ -195,12 +195,12 @@ async function main(): Promise<void> {
     if (f) void classify(f).catch(fail);
   };
   // Ten validation images to click, one of each class where the slice has it.
-  const val = lab.data.val, size = val.height * val.width;
+  const val = lab.data.val;
   for (let k = 0; k < 10; k++) {
     let i = 0;
     while (i < val.n && val.labels[i] !== k) i++;
     if (i === val.n) continue;
-    const img: ImageBytes = { channels: 1, height: val.height, width: val.width, data: val.images.slice(i * size, (i + 1) * size) };
+    const img: ImageBytes = { channels: 1, height: val.height, width: val.width, data: imageAt(val, i).slice() };
     const c = document.createElement('canvas');
     c.width = c.height = val.width;
     c.getContext('2d')!.putImageData(greyImageData(img), 0, 0);

@@ -34,8 +34,8 @@ test('parseCifar10 splits records into NCHW images and labels; a partial record 
   const d = parseCifar10([{ file: 'b.bin', bytes: rec }]);
   assert.is(d.n, 2);
   assert.equal([...d.labels], [3, 9]);
-  assert.is(d.images[0], 200);
-  assert.is(d.images[3072 + 3071], 7);
+  assert.is(d.images![0], 200);
+  assert.is(d.images![3072 + 3071], 7);
   throwsWith(() => parseCifar10([{ file: 'c.bin', bytes: new Uint8Array(3000) }]), /c\.bin: 3000 bytes is not a whole number of CIFAR-10 records/);
 });
 
@@ -54,7 +54,7 @@ test('statistics: the mean image, and a colour PCA with one direction (1, 1, 0) 
   const d = synthetic(50, 4);
   const s = computeStats(d);
   let m0 = 0;
-  for (let i = 0; i < d.n; i++) m0 += d.images[i * 48];
+  for (let i = 0; i < d.n; i++) m0 += d.images![i * 48];
   assert.ok(Math.abs(s.mean[0] - m0 / d.n) < 1e-4);
   assert.ok(Math.abs(s.mean[32] - 100) < 1e-4);
   const top = s.eigenvalues.indexOf(Math.max(...s.eigenvalues));
@@ -69,13 +69,13 @@ test('batches: no-augmentation crops are (pixel - mean) * scale; flips mirror; t
   const s = computeStats(d);
   const plain = { crop: 6, pad: 0, flip: false, pcaSigma: 0, scale: 0.5 };
   const b = trainingBatch(d, [2], s, plain, Rng.seeded(1));
-  for (let j = 0; j < 3 * 36; j++) assert.ok(Math.abs(b.x[j] - (d.images[2 * 108 + j] - s.mean[j]) * 0.5) < 1e-4);
+  for (let j = 0; j < 3 * 36; j++) assert.ok(Math.abs(b.x[j] - (d.images![2 * 108 + j] - s.mean[j]) * 0.5) < 1e-4);
   assert.equal([...b.labels], [2]);
   const t = testBatch(d, [1], s, { ...plain, crop: 4 }, 10);
   assert.is(t.x.length, 10 * 3 * 16);
   // View 0 is the top-left corner; view 9 the mirrored centre: its first pixel is the centre crop's last column.
-  assert.ok(Math.abs(t.x[0] - (d.images[108] - s.mean[0]) * 0.5) < 1e-4);
-  const centreLastCol = (d.images[108 + 1 * 6 + 4] - s.mean[1 * 6 + 4]) * 0.5;
+  assert.ok(Math.abs(t.x[0] - (d.images![108] - s.mean[0]) * 0.5) < 1e-4);
+  const centreLastCol = (d.images![108 + 1 * 6 + 4] - s.mean[1 * 6 + 4]) * 0.5;
   assert.ok(Math.abs(t.x[9 * 48] - centreLastCol) < 1e-4);
   throwsWith(() => trainingBatch(d, [0], s, { ...plain, crop: 9 }, Rng.seeded(1)), /crop 9 is larger than the 6 x 6 images of synthetic padded by 0/);
 });

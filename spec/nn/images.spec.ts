@@ -8,6 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadDataset } from '../../src/cli/datasets.js';
 import { readImage } from '../../src/cli/images.js';
+import { imageAt, sliceDataset } from '../../src/nn/data/dataset.js';
+import { computeStats, trainingBatch } from '../../src/nn/data/augment.js';
+import { Rng } from '../../src/cpu/random.js';
 import { resizeBilinear, shorterSideAndCentreCrop } from '../../src/nn/data/image.js';
 import { throwsWith } from '../helpers.js';
 
@@ -47,7 +50,7 @@ test('an image folder tree (train/ and test/, one subfolder per class) loads at 
   assert.equal([d.train.n, d.train.channels, d.train.height, d.train.width], [2, 3, 32, 32]);
   const ant = [...d.train.labels].indexOf(0);
   assert.equal([...d.train.labels].sort(), [0, 1]);
-  assert.is(d.train.images[ant * 3 * 32 * 32 + 2 * 32 * 32], 20, 'blue channel of the ant image');
+  assert.is(imageAt(d.train, ant)[2 * 32 * 32], 20, 'blue channel of the ant image');
 });
 
 test('image folders: one class list for train and test; a class missing from one is an error naming it', () => {
@@ -65,8 +68,34 @@ test('image folders: one class list for train and test; a class missing from one
   assert.equal(d.test.classNames, d.train.classNames);
   // Label k is the same class in both: the blue value written for each class is its initial's code.
   for (const set of [d.train, d.test]) {
-    for (let i = 0; i < set.n; i++) assert.is(set.images[i * 192 + 128], set.classNames![set.labels[i]].charCodeAt(0), `${set.name}[${i}]`);
+    for (let i = 0; i < set.n; i++) assert.is(imageAt(set, i)[128], set.classNames![set.labels[i]].charCodeAt(0), `${set.name}[${i}]`);
   }
+});
+
+test('image folders are streamed: no image is held or decoded until a batch reads it; a corrupt file is named when it is read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'folder-stream-'));
+  for (const split of ['train', 'test']) for (const cls of ['a', 'b']) {
+    mkdirSync(join(dir, split, cls), { recursive: true });
+    for (let k = 0; k < 4; k++) writePng(join(dir, split, cls, `${k}.png`), 12, 10, 10 * k + (cls === 'a' ? 1 : 2));
+  }
+  writeFileSync(join(dir, 'train', 'b', 'broken.png'), 'not a png at all');
+  // Listing the folder reads no image: the corrupt file does not stop it.
+  const d = loadDataset(dir, { size: 8, channels: 3 });
+  assert.is(d.train.images, undefined, 'no array of every image');
+  assert.is(d.train.n, 9);
+  const bad: number[] = [];
+  for (let i = 0; i < d.train.n; i++) {
+    try { assert.is(imageAt(d.train, i).length, 3 * 8 * 8); } catch (e) { assert.match((e as Error).message, /broken\.png: neither a PNG nor a JPEG file/); bad.push(i); }
+  }
+  assert.is(bad.length, 1, 'exactly the corrupt file fails, when read');
+  // A window of 3 without the corrupt file: a slice reads through the same loader, shifted.
+  const from = bad[0] >= 3 ? 0 : 4, win = sliceDataset(d.train, from, from + 3);
+  for (let j = 0; j < 3; j++) assert.equal([...imageAt(win, j)], [...imageAt(d.train, from + j)]);
+  const stats = computeStats(win);
+  const o = { crop: 8, pad: 0, flip: true, pcaSigma: 0.1, scale: 1 };
+  const good = Array.from({ length: d.train.n }, (_, i) => i).filter((i) => i !== bad[0]);
+  assert.is(trainingBatch(d.train, good.slice(0, 4), stats, o, Rng.seeded(1)).x.length, 4 * 3 * 64);
+  throwsWith(() => trainingBatch(d.train, [good[0], bad[0]], stats, o, Rng.seeded(1)), /broken\.png: neither a PNG nor a JPEG file/);
 });
 
 test('image folders are stored in a seeded random order, so the last N (the validation split) span the classes', () => {

@@ -46,6 +46,11 @@ function classFolders(dir: string): string[] {
  * examples are put in a seeded random order (seed 0), so that a validation
  * split taken from the end, or a --limit taken from the start, holds every
  * class rather than the last or first one or two.
+ *
+ * Streamed: only the file list is held; each image is read, decoded and
+ * resized when a batch asks for it (imageAt), so a folder of a million
+ * photos needs the memory of a batch, not of the folder. The price is a
+ * decode per image per epoch (and two for the statistics).
  */
 export function loadImageFolder(dir: string, size: number, channels: 1 | 3, name: string, classes = classFolders(dir)): ImageDataset {
   const files: { file: string; label: number }[] = [];
@@ -55,13 +60,9 @@ export function loadImageFolder(dir: string, size: number, channels: 1 | 3, name
   if (files.length === 0) throw new Error(`${dir}: no PNG or JPEG files in the class subfolders`);
   if (classes.length > 65536) throw new Error(`${dir}: ${classes.length} classes; labels hold at most 65,536`);
   Rng.seeded(0).shuffle(files);
-  const per = channels * size * size;
-  const images = new Uint8Array(files.length * per), labels = new Uint16Array(files.length);
-  files.forEach(({ file, label }, i) => {
-    images.set(shorterSideAndCentreCrop(readImage(file, channels), size).data, i * per);
-    labels[i] = label;
-  });
-  return { name, n: files.length, channels, height: size, width: size, images, labels, classes: classes.length, classNames: classes };
+  const labels = Uint16Array.from(files, (f) => f.label);
+  const load = (i: number): Uint8Array => shorterSideAndCentreCrop(readImage(files[i].file, channels), size).data;
+  return { name, n: files.length, channels, height: size, width: size, load, labels, classes: classes.length, classNames: classes };
 }
 
 /**

@@ -23,7 +23,7 @@ import { presetTraining } from '../nn/data/presets.js';
 import type { HostParams } from '../nn/model.js';
 import { folderOptions, loadDataset } from './datasets.js';
 import { type CommandSpec, type Parsed, UsageError } from './options.js';
-import { WEIGHTS_OPTIONS } from './weights.js';
+import { WEIGHTS_OPTIONS, peakRssMB } from './weights.js';
 import { writeCurvesPng, writeKernelsPng } from './plots.js';
 import { kernelBlocks } from '../viz/kernels.js';
 import { appendJsonLine, readJsonLines, removeStaleTemps, writeAtomic } from './files.js';
@@ -327,7 +327,7 @@ async function runTraining(
   await writeCurvesPng(state.history, join(out, 'curves.png'), `${config.name} on ${trainSet.name}, ${net.description}`);
   // Caffe's weights take BGR (their input channel 0 is blue): drawn in their true colours.
   await writeKernelsPng(params.get('conv1.weight')!, kernelBlocks(config), join(out, 'conv1.png'), options.augment.channels?.order[0] === 2 ? 'bgr' : 'rgb');
-  say(`wrote ${join(out, 'curves.png')}, ${join(out, 'conv1.png')}, ${logPath}, ${ckptPath}`);
+  say(`wrote ${join(out, 'curves.png')}, ${join(out, 'conv1.png')}, ${logPath}, ${ckptPath}; peak memory ${peakRssMB()} MB`);
   await net.dispose();
   return 0;
 }

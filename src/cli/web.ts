@@ -47,6 +47,7 @@ export async function buildWeb(o: { outDir: string; data?: string; slice?: numbe
   const split = loadDataset(o.data, { size: 28, channels: 1 });
   const t = split.train;
   if (t.channels !== 1 || t.height !== 28 || t.width !== 28) throw new Error(`${t.name}: the page trains on 28 x 28 grey images (Fashion-MNIST), got ${t.channels} x ${t.height} x ${t.width}`);
+  if (!t.images) throw new Error(`${t.name}: the page's data must be IDX files (Fashion-MNIST), not an image folder`);
   const n = Math.min(o.slice ?? DEFAULT_SLICE, t.n);
   writeFileSync(join(outDir, 'data/train-images-idx3-ubyte'), encodeIdx([n, 28, 28], t.images.subarray(0, n * 784)));
   writeFileSync(join(outDir, 'data/train-labels-idx1-ubyte'), encodeIdx([n], Uint8Array.from(t.labels.subarray(0, n))));

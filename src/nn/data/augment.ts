@@ -23,7 +23,7 @@
 
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Rng } from '../../cpu/random.js';
-import type { ImageDataset } from './dataset.js';
+import { type ImageDataset, imageAt } from './dataset.js';
 
 /** Statistics of a training set: the mean image and the PCA of pixel colours. */
 export interface DataStats {
@@ -38,17 +38,19 @@ export interface DataStats {
 /** Computes the mean image and the colour PCA over a dataset (the training set). */
 export function computeStats(d: ImageDataset): DataStats {
   const C = d.channels, P = d.height * d.width, size = C * P;
+  // Two passes over the images, each image read once per pass (a streamed folder decodes each twice, holding one at a time).
   const sum = new Float64Array(size);
-  for (let i = 0; i < d.n; i++) for (let j = 0; j < size; j++) sum[j] += d.images[i * size + j];
+  for (let i = 0; i < d.n; i++) { const img = imageAt(d, i); for (let j = 0; j < size; j++) sum[j] += img[j]; }
   const mean = Float32Array.from(sum, (s) => s / d.n);
   // Covariance of the colour vector of a pixel, over all pixels of all images.
   const m = new Float64Array(C), cov = new Float64Array(C * C);
-  for (let c = 0; c < C; c++) { let s = 0; for (let i = 0; i < d.n; i++) for (let q = 0; q < P; q++) s += d.images[i * size + c * P + q]; m[c] = s / (d.n * P); }
+  for (let c = 0; c < C; c++) { let s = 0; for (let q = 0; q < P; q++) s += sum[c * P + q]; m[c] = s / (d.n * P); }
   for (let i = 0; i < d.n; i++) {
+    const img = imageAt(d, i);
     for (let q = 0; q < P; q++) {
       for (let a = 0; a < C; a++) {
-        const va = d.images[i * size + a * P + q] - m[a];
-        for (let b = a; b < C; b++) cov[a * C + b] += va * (d.images[i * size + b * P + q] - m[b]);
+        const va = img[a * P + q] - m[a];
+        for (let b = a; b < C; b++) cov[a * C + b] += va * (img[b * P + q] - m[b]);
       }
     }
   }
@@ -105,9 +107,9 @@ interface View {
   shift: Float64Array;
 }
 
-/** Writes one example, cropped, mirrored and colour-shifted, as (value - mean) * scale into out at offset. */
-function writeView(d: ImageDataset, i: number, stats: DataStats, o: AugmentOptions, v: View, out: Float32Array, offset: number): void {
-  const C = d.channels, H = d.height, W = d.width, S = o.crop, size = C * H * W;
+/** Writes one example (its bytes `img`, of d's size), cropped, mirrored and colour-shifted, as (value - mean) * scale into out at offset. */
+function writeView(d: ImageDataset, img: Uint8Array, stats: DataStats, o: AugmentOptions, v: View, out: Float32Array, offset: number): void {
+  const C = d.channels, H = d.height, W = d.width, S = o.crop;
   for (let c = 0; c < C; c++) {
     const src = o.channels ? o.channels.order[c] : c, scale = o.channels ? o.channels.scale[c] : o.scale;
     for (let y = 0; y < S; y++) {
@@ -118,7 +120,7 @@ function writeView(d: ImageDataset, i: number, stats: DataStats, o: AugmentOptio
         let val = 0;
         if (sy >= 0 && sy < H && sx >= 0 && sx < W) {
           const at = src * H * W + sy * W + sx;
-          val = d.images[i * size + at] + v.shift[src] - stats.mean[at];
+          val = img[at] + v.shift[src] - stats.mean[at];
         }
         out[offset + (c * S + y) * S + x] = val * scale;
       }
@@ -156,7 +158,7 @@ export function trainingBatch(d: ImageDataset, idx: ArrayLike<number>, stats: Da
       for (let c = 0; c < C; c++) for (let e = 0; e < C; e++) shift[c] += 255 * stats.eigenvectors[c * C + e] * alpha[e] * stats.eigenvalues[e];
     }
     const view = { top: rng.int(room), left: rng.int(roomW), mirror: o.flip && rng.uniform() < 0.5, shift };
-    writeView(d, i, stats, o, view, x, b * C * S * S);
+    writeView(d, imageAt(d, i), stats, o, view, x, b * C * S * S);
     labels[b] = d.labels[i];
   }
   return { x, labels };
@@ -173,7 +175,8 @@ export function testBatch(d: ImageDataset, idx: ArrayLike<number>, stats: DataSt
   const none = new Float64Array(C);
   for (let b = 0; b < B; b++) {
     const list = views === 1 ? [{ ...centre, mirror: false }] : [...corners.map((p) => ({ ...p, mirror: false })), ...corners.map((p) => ({ ...p, mirror: true }))];
-    list.forEach((p, v) => writeView(d, idx[b], stats, o, { ...p, shift: none }, x, (b * views + v) * C * S * S));
+    const img = imageAt(d, idx[b]);
+    list.forEach((p, v) => writeView(d, img, stats, o, { ...p, shift: none }, x, (b * views + v) * C * S * S));
     labels[b] = d.labels[idx[b]];
   }
   return { x, labels };

@@ -1,4 +1,7 @@
-// An image classification dataset in memory: uint8 pixels, NCHW, and labels.
+// An image classification dataset: uint8 pixels, NCHW, and labels, either
+// all in memory (IDX and CIFAR-10 files, tens of megabytes) or streamed (an
+// image folder, which may hold a million photos: each image is read and
+// decoded when a batch needs it, so memory holds a batch, not the folder).
 // Parsers here take bytes, not paths (no Node API: a browser page can use
 // them on fetched data); src/cli/datasets.ts reads the files.
 
@@ -9,7 +12,10 @@ export interface ImageDataset {
   readonly channels: number;
   readonly height: number;
   readonly width: number;
-  readonly images: Uint8Array;
+  /** Every image, [n, C, H, W], when the dataset is in memory; absent when it is streamed (see `load`). */
+  readonly images?: Uint8Array;
+  /** A streamed dataset's image i, [C, H, W], read when called (imageAt calls it). */
+  readonly load?: (i: number) => Uint8Array;
   /** Class indices; 16 bits, so that ImageNet's 1000 classes (and up to 65,536) fit. */
   readonly labels: Uint16Array;
   readonly classes: number;
@@ -89,8 +95,21 @@ export function parseCifar10(batches: { file: string; bytes: Uint8Array }[], nam
   return { name, n, channels: 3, height: 32, width: 32, images, labels, classes: 10, classNames: CIFAR10_CLASSES };
 }
 
-/** The examples [from, to) of a dataset, sharing its memory (for a validation split). */
-export function sliceDataset(d: ImageDataset, from: number, to: number, name = d.name): ImageDataset {
+/** Image i of a dataset, [C, H, W]: a view of the array in memory, or read by a streamed dataset's loader. */
+export function imageAt(d: ImageDataset, i: number): Uint8Array {
   const size = d.channels * d.height * d.width;
-  return { ...d, name, n: to - from, images: d.images.subarray(from * size, to * size), labels: d.labels.subarray(from, to) };
+  if (d.images) return d.images.subarray(i * size, (i + 1) * size);
+  if (!d.load) throw new TypeError(`${d.name}: a dataset needs images or load`);
+  const img = d.load(i);
+  if (img.length !== size) throw new RangeError(`${d.name}: image ${i} has ${img.length} bytes, expected ${d.channels} x ${d.height} x ${d.width} = ${size}`);
+  return img;
+}
+
+/** The examples [from, to) of a dataset, sharing its memory or its loader (for a validation split). */
+export function sliceDataset(d: ImageDataset, from: number, to: number, name = d.name): ImageDataset {
+  const size = d.channels * d.height * d.width, load = d.load;
+  return {
+    ...d, name, n: to - from, labels: d.labels.subarray(from, to),
+    images: d.images?.subarray(from * size, to * size), load: load && ((i: number) => load(from + i)),
+  };
 }
