@@ -39,8 +39,8 @@ export function writeAtomic(path: string, data: Uint8Array | string): void {
   }
 }
 
-/** Whether a process with this id is running (signal 0 asks without sending one). */
-function alive(pid: number): boolean {
+/** Whether a process with this id is running on this machine (signal 0 asks without sending one). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -56,7 +56,7 @@ export function removeStaleTemps(dir: string, notice: (s: string) => void): stri
   const removed: string[] = [];
   for (const f of readdirSync(dir)) {
     const m = TEMP.exec(f);
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
     unlinkSync(join(dir, f));
     removed.push(f);
   }

@@ -26,7 +26,7 @@ import { type CommandSpec, type Parsed, UsageError } from './options.js';
 import { WEIGHTS_OPTIONS, peakRssMB } from './weights.js';
 import { writeCurvesPng, writeKernelsPng } from './plots.js';
 import { kernelBlocks } from '../viz/kernels.js';
-import { appendJsonLine, readJsonLines, removeStaleTemps, writeAtomic } from './files.js';
+import { appendJsonLine, processAlive, readJsonLines, removeStaleTemps, writeAtomic } from './files.js';
 
 /**
  * Brings a resumed run's log.jsonl in line with its checkpoint: the epochs the
@@ -154,10 +154,7 @@ function takeLock(out: string, log: (s: string) => void): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${path}: cannot create the lock file (${(e as Error).message})`);
       let holder: { pid?: number; host?: string; started?: string } = {};
       try { holder = JSON.parse(readFileSync(path, 'utf8')); } catch { /* unreadable: treated as stale */ }
-      let alive = false;
-      if (holder.host === me.host && Number.isInteger(holder.pid)) {
-        try { process.kill(holder.pid!, 0); alive = true; } catch (k) { alive = (k as NodeJS.ErrnoException).code === 'EPERM'; }
-      }
+      const alive = holder.host === me.host && Number.isInteger(holder.pid) && processAlive(holder.pid!);
       if (alive || (holder.host !== undefined && holder.host !== me.host)) {
         throw new Error(`${out} is being written by another training (pid ${holder.pid} on ${holder.host}, started ${holder.started}; lock file ${path})`);
       }

@@ -32,9 +32,8 @@ export class HeaderError extends Error {
 
 type Check = (v: unknown, path: string) => void;
 
-const show = shown;
 const fail = (path: string, v: unknown, expected: string): never => {
-  throw new HeaderError(`${path} is ${show(v)}; expected ${expected}`);
+  throw new HeaderError(`${path} is ${shown(v)}; expected ${expected}`);
 };
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v, p) => {
@@ -96,7 +95,7 @@ const OPTIONS = object({
 const STATS = object({ eigenvectors: array(finite), eigenvalues: array(finite) });
 const TENSOR = object({ name: str, shape: array(int(0)), offset: int(0), length: int(0) });
 const HEADER = object({
-  format: str, config: CONFIG, trainer: TRAINER, options: OPTIONS, stats: STATS, tensors: array(() => {}), meta: optional(object({})),
+  format: str, config: (v, p) => { checkConfig(v, p); }, trainer: TRAINER, options: OPTIONS, stats: STATS, tensors: array(() => {}), meta: optional(object({})),
 });
 
 /**
@@ -129,12 +128,8 @@ export function checkHeader(h: unknown, dataElements: number, exactLength: boole
   if (stats.eigenvalues.length !== C) fail('header.stats.eigenvalues', `${stats.eigenvalues.length} values`, `${C} (one per input channel)`);
   const ch = header.options.augment.channels;
   if (ch && (ch.order.length !== C || ch.scale.length !== C)) fail('header.options.augment.channels', ch, `an order and a scale of ${C} (the input channels)`);
-  const expected = new Map<string, number[]>();
-  try {
-    for (const p of parameterShapes(config)) expected.set(p.name, p.shape);
-  } catch (e) {
-    fail('header.config', config.name, `a configuration whose layers fit together (${(e as Error).message})`);
-  }
+  // checkConfig (through HEADER) has made sure the layers fit, so parameterShapes cannot throw here.
+  const expected = new Map(parameterShapes(config).map((p) => [p.name, p.shape]));
   const seen = new Set<string>();
   tensors.forEach((t, i) => {
     const at = `header.tensors[${i}]${typeof t?.name === 'string' ? ` (${t.name})` : ''}`;

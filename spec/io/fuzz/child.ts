@@ -5,8 +5,8 @@
 //
 //   node --import tsx spec/io/fuzz/child.ts TARGET RUNS SEED FIXTURE_DIR
 
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { peakRssMB } from '../../../src/cli/weights.js';
 import { type Mutation, apply, mutations } from './mutate.js';
 import { targets } from './targets.js';
 
@@ -21,12 +21,6 @@ export function judge(e: unknown, source: string): string | undefined {
   const rest = e.message.replace(source, '');
   if (ESCAPED.test(rest)) return `${e.name}: "${e.message.slice(0, 200)}" is an engine error, not a named refusal`;
   return undefined;
-}
-
-/** This process's peak resident memory in MB (VmHWM). */
-function peakMB(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
 }
 
 const [name, runsArg, seedArg, dir] = process.argv.slice(2);
@@ -53,6 +47,6 @@ const result = fc.check(fc.property(mutations(target, valid), fc.boolean(), (m: 
   if (failure) throw new Error(failure);
 }), { numRuns: Number(runsArg), seed: Number(seedArg) });
 console.log(JSON.stringify({
-  target: name, what: target.what, bytes: valid.length, cases: result.numRuns, read: ok, refused, slowestMs: Math.round(slowest), peakMB: Math.round(peakMB()),
+  target: name, what: target.what, bytes: valid.length, cases: result.numRuns, read: ok, refused, slowestMs: Math.round(slowest), peakMB: peakRssMB(),
   failure: result.failed ? { counterexample: result.counterexample, error: (result.errorInstance as Error | undefined)?.message, seed: result.seed, path: result.counterexamplePath } : null,
 }));
