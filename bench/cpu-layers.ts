@@ -24,7 +24,7 @@ import { softmaxCrossEntropy } from '../src/cpu/softmax-cross-entropy.js';
 import { type Tensor, sizeOf } from '../src/cpu/tensor.js';
 import { paperConfig } from '../src/nn/config.js';
 import { backward, forward, initParams, uploadParams } from '../src/nn/model.js';
-import { listOption, measure } from './harness.js';
+import { listOption, measure, measureAsync } from './harness.js';
 import { commandLine, report } from './report.js';
 
 const argv = process.argv.slice(2);
@@ -226,15 +226,15 @@ if (convRatios.length) {
 if (withModel) {
   const be = cpuBackend();
   const c = paperConfig();
-  const params = uploadParams(be, c, initParams(c, rng));
+  const params = await uploadParams(be, c, initParams(c, rng));
   const x = be.upload(rng.normalArray(8 * 3 * 227 * 227), [8, 3, 227, 227]);
   const labels = Int32Array.from({ length: 8 }, () => rng.int(1000));
-  const f = measure('paper net forward b8', () => forward(be, c, params, x, { train: false }), 5);
+  const f = await measureAsync('paper net forward b8', () => forward(be, c, params, x, { train: false }), 5);
   const grads = new Map([...params].map(([k, v]) => [k, be.upload(new Float32Array(v.data.length), v.shape)]));
-  const s = measure('paper net training step b8', () => {
+  const s = await measureAsync('paper net training step b8', async () => {
     for (const g of grads.values()) be.zero(g);
-    const fw = forward(be, c, params, x, { train: true, rng });
-    backward(be, params, fw, be.softmaxCrossEntropy(fw.logits, labels).dlogits, grads);
+    const fw = await forward(be, c, params, x, { train: true, rng });
+    await backward(be, params, fw, be.softmaxCrossEntropy(fw.logits, labels).dlogits, grads);
   }, 5);
   notes.push(`paper net, batch 8, CPU reference: forward ${(f.ms / 1000).toFixed(2)} s (target < 3 s), forward + backward ${(s.ms / 1000).toFixed(2)} s (${(8000 / s.ms).toFixed(2)} images/s)`);
 }

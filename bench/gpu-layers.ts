@@ -18,7 +18,7 @@ import { gpuBackend } from '../src/gpu/backend.js';
 import { paperConfig } from '../src/nn/config.js';
 import { initParams } from '../src/nn/model.js';
 import { createTrainState, disposeTrainState, trainStep } from '../src/nn/step.js';
-import { listOption, measure } from './harness.js';
+import { listOption, measure, measureAsync } from './harness.js';
 import { commandLine, report } from './report.js';
 import { LAYERS, layerOps } from './layer-ops.js';
 
@@ -54,18 +54,18 @@ if (withModel) {
   const host = initParams(c, rng);
   const x = rng.normalArray(8 * 3 * 227 * 227);
   const labels = Int32Array.from({ length: 8 }, () => rng.int(1000));
-  const step = <T>(be: Backend<T>, finish: () => void) => {
-    const s = createTrainState(be, c, host);
+  const step = async <T>(be: Backend<T>, finish: () => void) => {
+    const s = await createTrainState(be, c, host);
     const xt = be.upload(x, [8, 3, 227, 227]);
     const r = rng.state();
-    trainStep(be, c, s, xt, labels, Rng.fromState(r), PAPER_SGD); // shader compilation, untimed
+    await trainStep(be, c, s, xt, labels, Rng.fromState(r), PAPER_SGD); // shader compilation, untimed
     finish();
-    const t = measure(`paper training step b8 ${be.name}`, () => { trainStep(be, c, s, xt, labels, Rng.fromState(r), PAPER_SGD); finish(); }, 5);
-    disposeTrainState(be, s);
+    const t = await measureAsync(`paper training step b8 ${be.name}`, async () => { await trainStep(be, c, s, xt, labels, Rng.fromState(r), PAPER_SGD); finish(); }, 5);
+    await disposeTrainState(be, s);
     be.dispose(xt);
     return t;
   };
-  const tg = step(gpu, () => gpu.ctx.finish()), tc = step(cpu, () => {});
+  const tg = await step(gpu, () => gpu.ctx.finish()), tc = await step(cpu, () => {});
   notes.push(`paper net training step, batch 8: gpu ${(tg.ms / 1000).toFixed(2)} s (${(8000 / tg.ms).toFixed(2)} images/s), cpu ${(tc.ms / 1000).toFixed(2)} s (${(8000 / tc.ms).toFixed(2)} images/s), cpu / gpu ${(tc.ms / tg.ms).toFixed(2)}x`);
 }
 await gpu.ctx.destroy();

@@ -47,6 +47,32 @@ export function measure(name: string, fn: () => void, maxTime = Number(env.BENCH
   return result;
 }
 
+/** measure() for an asynchronous fn (benchmark.js's deferred mode: each call's Promise is awaited before the next). */
+export async function measureAsync(name: string, fn: () => Promise<unknown>, maxTime = Number(env.BENCH_MAX_TIME ?? 2)): Promise<Timing> {
+  const t0 = performance.now();
+  await fn();
+  const first = performance.now() - t0;
+  if (first > ONCE_ABOVE_S * 1000) {
+    log(`  ${name}: ${first.toFixed(1)} ms (one run: too slow to sample)\n`);
+    return { name, ms: first, rme: NaN, samples: 1 };
+  }
+  const result = await new Promise<Timing>((resolve, reject) => {
+    const b = new Benchmark(name, {
+      defer: true, minSamples: 2, maxTime, initCount: 1, minTime: 0.05,
+      fn: (deferred: { resolve(): void }) => { fn().then(() => deferred.resolve(), reject); },
+      onComplete(this: BenchmarkNode) {
+        resolve({ name, ms: this.stats.mean * 1000, rme: this.stats.rme, samples: this.stats.sample.length });
+      },
+      onError(this: BenchmarkNode & { error: unknown }) {
+        reject(this.error);
+      },
+    });
+    b.run({ async: true });
+  });
+  log(`  ${name}: ${result.ms.toFixed(1)} ms +-${result.rme.toFixed(0)}% (${result.samples} samples)\n`);
+  return result;
+}
+
 /** Formats rows under a header as a Markdown table. */
 export function markdownTable(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');

@@ -29,10 +29,10 @@ for (const name of configs) {
     const net = await makeNet(backend, partitions, c, initParams(c, rng));
     const x = rng.normalArray(B * c.inputChannels * c.inputSize * c.inputSize);
     const labels = Int32Array.from({ length: B }, () => rng.int(c.classes));
-    net.step(x, labels, rng, PAPER_SGD);
+    await net.step(x, labels, rng, PAPER_SGD);
     const t0 = performance.now();
     let crossed = 0;
-    for (let i = 0; i < n; i++) crossed = net.step(x, labels, rng, PAPER_SGD).crossedBytes;
+    for (let i = 0; i < n; i++) crossed = (await net.step(x, labels, rng, PAPER_SGD)).crossedBytes;
     const s = (performance.now() - t0) / 1000;
     await net.dispose();
     const ips = (n * B) / s;

@@ -61,13 +61,7 @@ export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, rel
 export function checkGradient(
   what: string, t: Tensor<FloatArray>, analytic: ArrayLike<number>, L: () => number, rng: Rng, samples = 40, h = 1e-6,
 ): void {
-  assert.ok(t.data instanceof Float64Array, `${what}: finite differences need float64`);
-  assert.is(analytic.length, t.data.length, `${what}: gradient has ${analytic.length} elements, tensor ${t.data.length}`);
-  const n = t.data.length;
-  const idx = new Set<number>([0, n - 1]);
-  if (n <= samples) for (let i = 0; i < n; i++) idx.add(i);
-  else while (idx.size < samples) idx.add(rng.int(n));
-  const scale = Math.max(maxAbs(analytic), 1e-3);
+  const { idx, scale } = gradientPoints(what, t, analytic, rng, samples);
   for (const i of idx) {
     const keep = t.data[i];
     t.data[i] = keep + h;
@@ -75,12 +69,55 @@ export function checkGradient(
     t.data[i] = keep - h;
     const down = L();
     t.data[i] = keep;
-    const numeric = (up - down) / (2 * h);
-    const err = Math.abs(numeric - analytic[i]);
-    if (!(err <= 1e-6 * scale)) {
-      assert.unreachable(`${what}[${i}]: analytic ${analytic[i]} vs finite difference ${numeric} (error ${err.toExponential(2)}, scale ${scale.toExponential(2)})`);
-    }
+    judgeGradient(what, i, analytic[i], (up - down) / (2 * h), scale);
   }
+}
+
+/** checkGradient for a loss computed asynchronously (the model code awaits its backend). */
+export async function checkGradientAsync(
+  what: string, t: Tensor<FloatArray>, analytic: ArrayLike<number>, L: () => Promise<number>, rng: Rng, samples = 40, h = 1e-6,
+): Promise<void> {
+  const { idx, scale } = gradientPoints(what, t, analytic, rng, samples);
+  for (const i of idx) {
+    const keep = t.data[i];
+    t.data[i] = keep + h;
+    const up = await L();
+    t.data[i] = keep - h;
+    const down = await L();
+    t.data[i] = keep;
+    judgeGradient(what, i, analytic[i], (up - down) / (2 * h), scale);
+  }
+}
+
+/** The elements a gradient check perturbs (the first, the last, and random ones up to `samples`), and the scale errors are judged against. */
+function gradientPoints(what: string, t: Tensor<FloatArray>, analytic: ArrayLike<number>, rng: Rng, samples: number): { idx: Set<number>; scale: number } {
+  assert.ok(t.data instanceof Float64Array, `${what}: finite differences need float64`);
+  assert.is(analytic.length, t.data.length, `${what}: gradient has ${analytic.length} elements, tensor ${t.data.length}`);
+  const n = t.data.length;
+  const idx = new Set<number>([0, n - 1]);
+  if (n <= samples) for (let i = 0; i < n; i++) idx.add(i);
+  else while (idx.size < samples) idx.add(rng.int(n));
+  return { idx, scale: Math.max(maxAbs(analytic), 1e-3) };
+}
+
+/** checkGradient's judgement: the finite difference within 1e-6 of the gradient's scale (see checkGradient for why). */
+function judgeGradient(what: string, i: number, analytic: number, numeric: number, scale: number): void {
+  const err = Math.abs(numeric - analytic);
+  if (!(err <= 1e-6 * scale)) {
+    assert.unreachable(`${what}[${i}]: analytic ${analytic} vs finite difference ${numeric} (error ${err.toExponential(2)}, scale ${scale.toExponential(2)})`);
+  }
+}
+
+/** Asserts that fn rejects with an error whose message matches every pattern. */
+export async function rejectsWith(fn: () => Promise<unknown>, ...patterns: RegExp[]): Promise<void> {
+  let msg: string | undefined;
+  try {
+    await fn();
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  if (msg === undefined) assert.unreachable('expected an error, none was thrown');
+  for (const p of patterns) assert.match(msg!, p, `error message "${msg}" should match ${p}`);
 }
 
 /** Asserts that fn throws an error whose message matches every pattern. */

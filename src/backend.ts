@@ -92,18 +92,25 @@ export interface Backend<T> {
 /** The ops a backend implements, as the verification kit names them (src/verify/ops.ts): each is a forward and backward pair of methods, or the loss, or the update. */
 export type BackendOp = 'conv2d' | 'relu' | 'tanh' | 'lrn' | 'maxpool' | 'dropout' | 'linear' | 'softmax-xent' | 'sgd';
 
+/** A value, or a Promise of it: what a method of an asynchronous backend returns. */
+export type Awaitable<R> = R | Promise<R>;
+
+/** A method whose result may come as a Promise (distributes over an optional member's `| undefined`). */
+type AwaitableMethod<F> = F extends (...a: infer A) => infer R ? (...a: A) => Awaitable<R> : F;
+
 /**
- * A Backend whose methods may return Promises (a WebGPU device, a worker, ONNX
- * Runtime): what the verification kit accepts. Optional members may be
- * missing: an op whose methods are absent is reported as not implemented, and
- * `ops`, when present, names the ops the backend declares it implements.
+ * A Backend whose methods may return Promises: a WebGPU device, a worker, ONNX
+ * Runtime. The model code (src/nn/) awaits every call, so it runs on these and
+ * on a synchronous Backend alike (bench/async-overhead.ts measures what the
+ * awaits cost a synchronous one).
  */
-export type AsyncBackend<T> = {
-  [K in keyof Backend<T>]?: Backend<T>[K] extends (...a: infer A) => infer R ? (...a: A) => R | Promise<R> : Backend<T>[K];
-} & Pick<Backend<T>, 'name'> & {
-  upload(data: Float32Array, shape: readonly number[]): T | Promise<T>;
-  download(t: T): Float32Array | Promise<Float32Array>;
-  shape(t: T): readonly number[] | Promise<readonly number[]>;
-  dispose(t: T): void | Promise<void>;
+export type AwaitableBackend<T> = { [K in keyof Backend<T>]: AwaitableMethod<Backend<T>[K]> };
+
+/**
+ * What the verification kit accepts: an AwaitableBackend whose op methods may
+ * be missing. An op whose methods are absent is reported as not implemented,
+ * and `ops`, when present, names the ops the backend declares it implements.
+ */
+export type AsyncBackend<T> = Partial<AwaitableBackend<T>> & Pick<AwaitableBackend<T>, 'name' | 'upload' | 'download' | 'shape' | 'dispose'> & {
   readonly ops?: readonly BackendOp[];
 };

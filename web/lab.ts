@@ -36,7 +36,8 @@ export class Lab {
   state: TrainerState;
   /** Mean loss of every batch since the page opened (or the checkpoint loaded). */
   readonly steps: StepRecord[] = [];
-  private net: PartitionedNet;
+  /** Set by open(), once its tensors are uploaded. */
+  private net!: PartitionedNet;
   private stopAsked = false;
   private running = false;
 
@@ -47,7 +48,6 @@ export class Lab {
     this.config = CONFIGS.small();
     this.options = { ...DEFAULT_TRAIN, epochs: 5, batchSize: 32, lr: 0.03, augment: defaultAugment(this.config) };
     this.state = initialTrainerState(this.options, seed);
-    this.net = this.makeNet(this.config, initParams(this.config, Rng.seeded(seed)));
   }
 
   /** Fetches the data slice and opens two WebGL contexts of the given version. */
@@ -64,11 +64,13 @@ export class Lab {
     const val = sliceDataset(all, all.n - VAL_IMAGES, all.n, `fashion-mnist[${all.n - VAL_IMAGES}:${all.n}]`);
     const mode: GpuMode = o.webgl === 1 ? 'webgl' : 'webgl2';
     const contexts = [GpuContext.create({ mode, label: 'gpu0' }), GpuContext.create({ mode, label: 'gpu1' })] as const;
-    return new Lab(mode, contexts, { train: trainSet, val, stats: computeStats(trainSet) }, o.seed ?? 1);
+    const lab = new Lab(mode, contexts, { train: trainSet, val, stats: computeStats(trainSet) }, o.seed ?? 1);
+    lab.net = await lab.makeNet(lab.config, initParams(lab.config, Rng.seeded(o.seed ?? 1)));
+    return lab;
   }
 
-  private makeNet(c: AlexNetConfig, params: Checkpoint['params'], velocity?: Checkpoint['velocity']): PartitionedNet {
-    return new PartitionedNet([gpuBackend(this.contexts[0]), gpuBackend(this.contexts[1])], c, params, velocity);
+  private makeNet(c: AlexNetConfig, params: Checkpoint['params'], velocity?: Checkpoint['velocity']): Promise<PartitionedNet> {
+    return PartitionedNet.create([gpuBackend(this.contexts[0]), gpuBackend(this.contexts[1])], c, params, velocity);
   }
 
   /** The WebGL version and renderer the contexts really got, and the CPU reference's matrix-product tile (for the agreement check). */
@@ -89,7 +91,7 @@ export class Lab {
    * stopped inside an epoch keeps its weights; the trainer state (epoch, RNG,
    * learning rate) stays at the last finished epoch.
    */
-  async train(o: { epochs?: number; steps?: number; onStep?: (s: StepRecord, p: BatchProgress) => void; onEpoch?: (r: EpochRecord) => void } = {}): Promise<{ losses: number[]; stopped: boolean }> {
+  async train(o: { epochs?: number; steps?: number; onStep?: (s: StepRecord, p: BatchProgress) => void | Promise<void>; onEpoch?: (r: EpochRecord) => void } = {}): Promise<{ losses: number[]; stopped: boolean }> {
     if (this.running) throw new Error('Lab.train: a run is already in progress');
     this.running = true;
     this.stopAsked = false;
@@ -101,7 +103,7 @@ export class Lab {
           const rec = { step: this.steps.length + 1, loss: p.batchLoss, imagesPerSecond: p.imagesPerSecond };
           this.steps.push(rec);
           losses.push(p.batchLoss);
-          o.onStep?.(rec, p);
+          await o.onStep?.(rec, p);
           // Give the page a frame to draw, then honour a stop.
           await new Promise((r) => setTimeout(r, 0));
           if (this.stopAsked || (o.steps !== undefined && losses.length >= o.steps)) throw new StopRequested();
@@ -123,8 +125,8 @@ export class Lab {
   }
 
   /** conv1's weights [Cout, Cin, k, k], both partitions' kernels in order. */
-  conv1(): { data: Float32Array; shape: number[] } {
-    return this.net.exportState().params.get('conv1.weight')!;
+  async conv1(): Promise<{ data: Float32Array; shape: number[] }> {
+    return (await this.net.exportState()).params.get('conv1.weight')!;
   }
 
   /**
@@ -136,26 +138,26 @@ export class Lab {
   async agreement(batch = 4, seed = 7): Promise<CompareRow[]> {
     const ctx = GpuContext.create({ mode: this.mode, label: 'agreement' });
     try {
-      return compareBackends(cpuBackend('float32'), gpuBackend(ctx), this.config, batch, seed);
+      return await compareBackends(cpuBackend('float32'), gpuBackend(ctx), this.config, batch, seed);
     } finally {
       await ctx.destroy();
     }
   }
 
   /** Class probabilities of one image (already brought to the input size), centre view, current weights. */
-  classify(img: ImageBytes): { label: number; name: string; p: number }[] {
+  async classify(img: ImageBytes): Promise<{ label: number; name: string; p: number }[]> {
     const c = this.config;
     if (img.channels !== c.inputChannels || img.height !== c.inputSize || img.width !== c.inputSize) {
       throw new RangeError(`classify: image is ${img.channels} x ${img.height} x ${img.width}, expected ${c.inputChannels} x ${c.inputSize} x ${c.inputSize}`);
     }
     const x = imageInput(img, c, { stats: this.data.stats, augment: this.options.augment }, 1, 'dropped image');
-    const p = this.net.predict(x, 1);
+    const p = await this.net.predict(x, 1);
     return Array.from(p, (q, k) => ({ label: k, name: FASHION_MNIST_CLASSES[k] ?? `class ${k}`, p: q })).sort((a, b) => b.p - a.p);
   }
 
   /** The whole run as a checkpoint in the format `alexnet train` writes (src/nn/checkpoint.ts). */
-  checkpoint(): Uint8Array {
-    const { params, velocity } = this.net.exportState();
+  async checkpoint(): Promise<Uint8Array> {
+    const { params, velocity } = await this.net.exportState();
     return encodeCheckpoint({
       config: this.config, trainer: this.state, options: this.options, stats: this.data.stats, params, velocity,
       meta: { data: 'fashion-mnist', source: 'browser page', backend: this.mode, partitions: 2, trainImages: this.data.train.n },
@@ -175,7 +177,7 @@ export class Lab {
       throw new Error(`${source}: a ${c.name} net for ${c.inputChannels} x ${c.inputSize} x ${c.inputSize} input, ${c.classes} classes, ${c.partitions} partition(s); ` +
         `this page runs ${want.inputChannels} x ${want.inputSize} x ${want.inputSize}, ${want.classes} classes, 2 partitions`);
     }
-    const next = this.makeNet(c, ck.params, ck.velocity);
+    const next = await this.makeNet(c, ck.params, ck.velocity);
     await this.net.dispose();
     this.net = next;
     this.config = c;

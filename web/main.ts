@@ -38,8 +38,8 @@ function drawCurves(lab: Lab): void {
   ], h.map((r) => r.epoch), 'epoch');
 }
 
-function drawKernels(lab: Lab): void {
-  drawMosaic('kernels', kernelMosaic(lab.conv1(), 2), (t) => t.replace('partition', 'context'));
+async function drawKernels(lab: Lab): Promise<void> {
+  drawMosaic('kernels', kernelMosaic(await lab.conv1(), 2), (t) => t.replace('partition', 'context'));
 }
 
 /** Puts a kernel mosaic (src/viz/kernels.ts) on a canvas, with its captions. */
@@ -100,13 +100,13 @@ function barRows(el: HTMLElement, rows: readonly { text: string; p: number }[]):
   }));
 }
 
-function showPrediction(lab: Lab, img: ImageBytes): { label: number; name: string; p: number }[] {
+async function showPrediction(lab: Lab, img: ImageBytes): Promise<{ label: number; name: string; p: number }[]> {
   const preview = $<HTMLCanvasElement>('preview').getContext('2d')!;
   const tmp = new OffscreenCanvas(img.width, img.height);
   tmp.getContext('2d')!.putImageData(greyImageData(img), 0, 0);
   preview.imageSmoothingEnabled = false;
   preview.drawImage(tmp, 0, 0, 84, 84);
-  const top = lab.classify(img);
+  const top = await lab.classify(img);
   barRows($('prediction'), top.slice(0, 3).map((t) => ({ text: t.name, p: t.p })));
   return top;
 }
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     `batch ${lab.options.batchSize}, lr ${lab.options.lr}.`;
   status(`${intro}\nReady.`);
   drawCurves(lab);
-  drawKernels(lab);
+  await drawKernels(lab);
 
   const buttons = ['train', 'check', 'save', 'load'].map((id) => $<HTMLButtonElement>(id));
   const setBusy = (busy: boolean) => { for (const b of buttons) b.disabled = busy; $<HTMLButtonElement>('stop').disabled = !busy; };
@@ -132,16 +132,16 @@ async function main(): Promise<void> {
     try {
       return await lab.train({
         ...o,
-        onStep: (s, p) => {
+        onStep: async (s, p) => {
           status(`${intro}\nepoch ${p.epoch}, batch ${p.batch}/${p.batches}: loss ${s.loss.toFixed(3)}, ${p.imagesPerSecond.toFixed(1)} images/s`);
           drawCurves(lab);
-          if (s.step % 10 === 0) drawKernels(lab);
+          if (s.step % 10 === 0) await drawKernels(lab);
         },
         onEpoch: (r) => status(`${intro}\nepoch ${r.epoch}: validation top-1 ${(100 * r.valTop1).toFixed(1)} %, top-5 ${(100 * r.valTop5).toFixed(1)} % (${r.seconds.toFixed(0)} s)`),
       });
     } finally {
       drawCurves(lab);
-      drawKernels(lab);
+      await drawKernels(lab);
       setBusy(false);
     }
   };
@@ -161,8 +161,8 @@ async function main(): Promise<void> {
       setBusy(false);
     }
   };
-  const save = () => {
-    const bytes = lab.checkpoint();
+  const save = async () => {
+    const bytes = await lab.checkpoint();
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
     a.download = `alexnet-small-epoch${lab.state.epoch}.bin`;
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
   const load = async (bytes: Uint8Array, name: string) => {
     await lab.load(bytes, name);
     drawCurves(lab);
-    drawKernels(lab);
+    await drawKernels(lab);
     status(`${intro}\nloaded ${name}: epoch ${lab.state.epoch}, lr ${lab.state.lr}`);
   };
   const classify = async (file: Blob) => showPrediction(lab, await decodeImage(file, lab.config.inputSize));
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   $('train').onclick = () => void runTraining({ epochs: 1 }).catch(fail);
   $('stop').onclick = () => lab.stop();
   $('check').onclick = () => void runAgreement().catch(fail);
-  $('save').onclick = () => save();
+  $('save').onclick = () => void save().catch(fail);
   $<HTMLInputElement>('load').onchange = async (e) => {
     const f = (e.target as HTMLInputElement).files?.[0];
     if (f) await load(new Uint8Array(await f.arrayBuffer()), f.name).catch(fail);
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     c.getContext('2d')!.putImageData(greyImageData(img), 0, 0);
     c.style.width = c.style.height = '42px';
     c.title = `validation image ${i}: ${val.classNames?.[k]}`;
-    c.onclick = () => showPrediction(lab, img);
+    c.onclick = () => void showPrediction(lab, img).catch(fail);
     $('samples').append(c);
   }
 

@@ -8,6 +8,9 @@
 //
 // Conventions mapped here, not by the engine: the paper's LRN alpha (applied to
 // the sum as written) is ONNX's alpha / size, so it is passed as alpha * size;
+// LRN groups (channel blocks normalised separately) run one LRN per block; an
+// even LRN size, which ONNX Runtime's CPU kernel refuses, is declined as an
+// UnsupportedCaseError (the kit counts it, skipped);
 // the paper's test-time dropout is a Mul by 1 - rate; a training-time dropout
 // mask is an input multiplied in.
 
@@ -27,6 +30,25 @@ async function run(key, graph, feeds) {
   const inputs = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.shape)]));
   const out = await s.run(inputs);
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, T(v.data, v.dims)]));
+}
+
+/** x [N, C, H, W] cut into `groups` tensors of C / groups channels each. */
+function channelBlocks(x, groups) {
+  if (groups === 1) return [x];
+  const [N, C, ...rest] = x.shape, per = (C / groups) * rest.reduce((a, b) => a * b, 1);
+  return Array.from({ length: groups }, (_, g) => {
+    const data = new Float32Array(N * per);
+    for (let n = 0; n < N; n++) data.set(x.data.subarray((n * groups + g) * per, (n * groups + g + 1) * per), n * per);
+    return T(data, [N, C / groups, ...rest]);
+  });
+}
+
+/** The inverse of channelBlocks. */
+function joinBlocks(blocks, shape) {
+  if (blocks.length === 1) return blocks[0];
+  const groups = blocks.length, N = shape[0], per = blocks[0].data.length / N, data = new Float32Array(N * groups * per);
+  blocks.forEach((b, g) => { for (let n = 0; n < N; n++) data.set(b.data.subarray(n * per, (n + 1) * per), (n * groups + g) * per); });
+  return T(data, shape);
 }
 
 const one = (op, inputs, attrs = {}) => ({ name: op, nodes: [{ op, inputs: inputs.map((i) => i.name), outputs: ['y'], ...attrs }], inputs, outputs: [{ name: 'y' }] });
@@ -51,8 +73,20 @@ export default {
   async tanhForward(x) { return (await run(key('tanh', x.shape), () => one('Tanh', [{ name: 'x', shape: x.shape }]), { x })).y; },
   async lrnForward(x, p) {
     const alpha = p.convention === 'paper' ? p.alpha * p.size : p.alpha;
-    const g = () => one('LRN', [{ name: 'x', shape: x.shape }], { int: { size: p.size }, float: { alpha, beta: p.beta, bias: p.k } });
-    return { y: (await run(key('lrn', x.shape, p), g, { x })).y, cache: { kind: 'onnxruntime' } };
+    // Groups (the two-partition layout) normalise their own channels: one LRN per block of channels.
+    const blocks = channelBlocks(x, p.groups ?? 1), shape = blocks[0].shape;
+    const g = () => one('LRN', [{ name: 'x', shape }], { int: { size: p.size }, float: { alpha, beta: p.beta, bias: p.k } });
+    const ys = [];
+    for (const xb of blocks) {
+      try {
+        ys.push((await run(key('lrn', shape, p), g, { x: xb })).y);
+      } catch (e) {
+        // ONNX Runtime's CPU kernel refuses even sizes at session creation (the ONNX operator allows them).
+        if (/size_ % 2 == 1/.test(String(e?.message))) throw Object.assign(new Error(`ONNX Runtime's CPU LRN takes odd sizes only, got ${p.size} (${String(e.message).split('\n')[0].slice(0, 200)})`), { name: 'UnsupportedCaseError' });
+        throw e;
+      }
+    }
+    return { y: joinBlocks(ys, x.shape), cache: { kind: 'onnxruntime' } };
   },
   async maxpoolForward(x, p) {
     const g = () => one('MaxPool', [{ name: 'x', shape: x.shape }], { ints: { kernel_shape: [p.kernel, p.kernel], strides: [p.stride, p.stride], pads: [p.pad, p.pad, p.pad, p.pad] }, int: { ceil_mode: p.ceil ? 1 : 0 } });

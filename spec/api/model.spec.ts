@@ -19,8 +19,8 @@ test('alexnet({ config, seed }).forward gives the logits of the model code on th
   const x = Rng.seeded(9).normalArray(2 * 3 * S * S, 0, 1);
   const got = await model.forward(x, [2, 3, S, S]);
   const be = cpuBackend();
-  const params = uploadParams(be, tiny, initParams(tiny, Rng.seeded(3)));
-  const want = be.download(forward(be, tiny, params, be.upload(x, [2, 3, S, S]), { train: false }).logits);
+  const params = await uploadParams(be, tiny, initParams(tiny, Rng.seeded(3)));
+  const want = be.download((await forward(be, tiny, params, be.upload(x, [2, 3, S, S]), { train: false })).logits);
   assert.is(got.length, 2 * 10);
   assertClose(got, want, 0, 'logits (same code path, bit for bit)');
   await model.dispose();

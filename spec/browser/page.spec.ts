@@ -63,12 +63,12 @@ async function closePage(page: Page): Promise<void> {
 }
 
 /** A validation image of the page's slice, and the probabilities Node's CPU reference gives it with the given checkpoint bytes. */
-function cpuProbs(bytes: Uint8Array, image: number[]): number[] {
+async function cpuProbs(bytes: Uint8Array, image: number[]): Promise<number[]> {
   const ck = decodeCheckpoint(bytes, 'from the page');
-  const net = new SingleNet(cpuBackend('float32'), ck.config, ck.params);
+  const net = await SingleNet.create(cpuBackend('float32'), ck.config, ck.params);
   const d = { name: 'x', n: 1, channels: 1, height: 28, width: 28, images: Uint8Array.from(image), labels: new Uint16Array(1), classes: ck.config.classes };
   const { x } = testBatch(d, [0], ck.stats, ck.options.augment, 1);
-  return Array.from(net.predict(x, 1));
+  return Array.from(await net.predict(x, 1));
 }
 
 for (const webgl of [2, 1] as const) {
@@ -144,13 +144,13 @@ for (const webgl of [2, 1] as const) {
     assert.match(await page.textContent('#prediction') ?? '', /(T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot): \d+\.\d %/);
 
     // Page -> Node: the page's checkpoint, decoded by Node, predicts what the page predicts.
-    const saved = Uint8Array.from(await page.evaluate(() => Array.from((window as any).alexnet.lab.checkpoint() as Uint8Array)));
-    const pageProbs = async () => page.evaluate((img) => {
+    const saved = Uint8Array.from(await page.evaluate(async () => Array.from(await (window as any).alexnet.lab.checkpoint() as Uint8Array)));
+    const pageProbs = async () => page.evaluate(async (img) => {
       const lab = (window as any).alexnet.lab;
-      return lab.classify({ channels: 1, height: 28, width: 28, data: Uint8Array.from(img) }).sort((a: any, b: any) => a.label - b.label).map((r: any) => r.p);
+      return (await lab.classify({ channels: 1, height: 28, width: 28, data: Uint8Array.from(img) })).sort((a: any, b: any) => a.label - b.label).map((r: any) => r.p);
     }, image) as Promise<number[]>;
     const inPage = await pageProbs();
-    const inNode = cpuProbs(saved, image);
+    const inNode = await cpuProbs(saved, image);
     inNode.forEach((p, k) => assert.ok(Math.abs(p - inPage[k]) <= PROB_TOL, `class ${k}: page ${inPage[k]}, Node ${p}`));
     const ck = decodeCheckpoint(saved, 'page');
     assert.is(ck.meta.partitions, 2);
@@ -160,7 +160,7 @@ for (const webgl of [2, 1] as const) {
     const other = encodeCheckpoint({ ...ck, params: initParams(ck.config, Rng.seeded(99)), meta: { ...ck.meta, source: 'spec' } });
     await page.evaluate((b) => (window as any).alexnet.load(Uint8Array.from(b), 'from-node.bin'), Array.from(other));
     const after = await pageProbs();
-    const expected = cpuProbs(other, image);
+    const expected = await cpuProbs(other, image);
     expected.forEach((p, k) => assert.ok(Math.abs(p - after[k]) <= PROB_TOL, `after load, class ${k}: page ${after[k]}, Node ${p}`));
     assert.ok(expected.some((p, k) => Math.abs(p - inNode[k]) > 1e-3), 'the loaded weights should predict differently from the trained ones');
     await closePage(page);

@@ -26,11 +26,11 @@ test(`${STEPS} forward-backward-update steps keep GPU textures and process memor
   const be = gpuBackend(ctx);
   const c = scaledPaperConfig({ name: 'tiny', channels: [4, 8, 8, 8, 8], fc: [16, 16], classes: 4, inputSize: 67 });
   const rng = Rng.seeded(1);
-  const state = createTrainState(be, c, initParams(c, rng));
+  const state = await createTrainState(be, c, initParams(c, rng));
   const x = be.upload(rng.normalArray(2 * 3 * 67 * 67), [2, 3, 67, 67]);
   const labels = Int32Array.from([1, 3]);
   const sgd = { ...PAPER_SGD, lr: 0.001 };
-  trainStep(be, c, state, x, labels, rng, sgd);
+  await trainStep(be, c, state, x, labels, rng, sgd);
   const live = ctx.liveTextures(), kernels = ctx.compiledKernels;
   const warm = Math.min(200, Math.floor(STEPS / 5));
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -40,7 +40,7 @@ test(`${STEPS} forward-backward-update steps keep GPU textures and process memor
   let losses = 0;
   for (let i = 1; i < STEPS; i++) {
     // The learning rate changes every 100 steps (as the paper's rule divides it by 10): a kernel argument, never a new kernel.
-    losses += trainStep(be, c, state, x, labels, rng, { ...sgd, lr: sgd.lr / (1 + Math.floor(i / 100)) });
+    losses += await trainStep(be, c, state, x, labels, rng, { ...sgd, lr: sgd.lr / (1 + Math.floor(i / 100)) });
     if (ctx.liveTextures() !== live) assert.unreachable(`step ${i}: ${ctx.liveTextures()} live textures, ${live} after the first step`);
     if (ctx.compiledKernels !== kernels) assert.unreachable(`step ${i}: ${ctx.compiledKernels} compiled kernels, ${kernels} after the first step`);
     if (i === warm) m0 = heap();
@@ -50,7 +50,7 @@ test(`${STEPS} forward-backward-update steps keep GPU textures and process memor
   assert.ok(Number.isFinite(losses), 'losses stay finite');
   assert.ok(js < 16, `heap and typed arrays grew by ${js.toFixed(1)} MB from step ${warm} to step ${STEPS}`);
   assert.ok(rss < 256, `resident memory grew by ${rss.toFixed(1)} MB from step ${warm} to step ${STEPS}`);
-  disposeTrainState(be, state);
+  await disposeTrainState(be, state);
   be.dispose(x);
 });
 

@@ -16,10 +16,10 @@ import { c, run } from '../nn/partition-fixture.js';
 
 test('two GPU contexts train like one CPU: losses agree for 4 steps, weights after them too', async () => {
   const host = initParams(c, Rng.seeded(2));
-  const cpu = run(new SingleNet(cpuBackend(), c, host), 4);
+  const cpu = await run(await SingleNet.create(cpuBackend(), c, host), 4);
   const ctxs = [GpuContext.create({ label: 'gpu0' }), GpuContext.create({ label: 'gpu1' })];
-  const net = new PartitionedNet([gpuBackend(ctxs[0]), gpuBackend(ctxs[1])], c, host);
-  const gpu = run(net, 4);
+  const net = await PartitionedNet.create([gpuBackend(ctxs[0]), gpuBackend(ctxs[1])], c, host);
+  const gpu = await run(net, 4);
   // Each step's float32 rounding (about 1e-6 of each layer's scale) feeds the next step's weights: 1e-4 over 4 steps.
   for (let s = 0; s < 4; s++) assert.ok(Math.abs(cpu.losses[s] - gpu.losses[s]) <= 1e-4 * cpu.losses[s], `step ${s}: cpu ${cpu.losses[s]}, gpu ${gpu.losses[s]}`);
   for (const [k, v] of cpu.params) {

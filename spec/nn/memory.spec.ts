@@ -30,27 +30,27 @@ function counting(): { be: Backend<CpuTensor>; copied: () => number; adopted: ()
   return { be, copied: () => copied, adopted: () => adopted };
 }
 
-test('an inference-only net holds its weights once: velocities and gradient buffers are made at the first step', () => {
+test('an inference-only net holds its weights once: velocities and gradient buffers are made at the first step', async () => {
   const n = parameterCount(tiny);
   const c = counting();
-  const net = new SingleNet(c.be, tiny, initParams(tiny, Rng.seeded(1)));
+  const net = await SingleNet.create(c.be, tiny, initParams(tiny, Rng.seeded(1)));
   const x = Rng.seeded(2).normalArray(2 * 3 * S * S, 0, 1);
-  net.logits(x, 2);
+  await net.logits(x, 2);
   assert.is(c.copied(), n + x.length, 'the weights once, and the input');
-  assert.ok(net.exportState().velocity.get('fc8.weight')!.data.every((v) => v === 0), 'an untrained net exports zero velocities');
-  net.step(x, Int32Array.from([0, 1]), Rng.seeded(3), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+  assert.ok((await net.exportState()).velocity.get('fc8.weight')!.data.every((v) => v === 0), 'an untrained net exports zero velocities');
+  await net.step(x, Int32Array.from([0, 1]), Rng.seeded(3), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   assert.is(c.copied(), n + 2 * x.length + 2 * n, 'the first step makes the velocities and gradient buffers');
-  assert.ok(net.exportState().velocity.get('fc8.weight')!.data.some((v) => v !== 0));
+  assert.ok((await net.exportState()).velocity.get('fc8.weight')!.data.some((v) => v !== 0));
 });
 
-test('adopt: the net keeps host arrays given to it (no second copy); without adopt it copies them', () => {
+test('adopt: the net keeps host arrays given to it (no second copy); without adopt it copies them', async () => {
   const params = initParams(tiny, Rng.seeded(1));
   const a = counting();
-  new SingleNet(a.be, tiny, params, undefined, undefined, true);
+  await SingleNet.create(a.be, tiny, params, undefined, undefined, true);
   assert.is(a.adopted(), parameterCount(tiny));
   assert.is(a.copied(), 0);
   const b = counting();
-  new SingleNet(b.be, tiny, params);
+  await SingleNet.create(b.be, tiny, params);
   assert.is(b.adopted(), 0);
   assert.is(b.copied(), parameterCount(tiny));
 });

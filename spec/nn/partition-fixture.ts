@@ -8,14 +8,14 @@ import type { Net } from '../../src/nn/net.js';
 export const c = { ...smallConfig(), conv: smallConfig().conv.map((s) => ({ ...s, out: s.out / 2 })) as unknown as ReturnType<typeof smallConfig>['conv'], fc: [32, 32] as const, initStd: 0.05 };
 
 /** Runs `steps` SGD steps on a net from the same seeds; returns the losses and the final weights. */
-export function run(net: Pick<Net, 'step' | 'exportState'>, steps: number) {
+export async function run(net: Pick<Net, 'step' | 'exportState'>, steps: number) {
   const data = Rng.seeded(3), rng = Rng.seeded(4);
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     const x = data.normalArray(8 * 28 * 28);
     const labels = Int32Array.from({ length: 8 }, () => data.int(10));
-    losses.push(net.step(x, labels, rng, { ...PAPER_SGD, lr: 0.05 }).loss);
+    losses.push((await net.step(x, labels, rng, { ...PAPER_SGD, lr: 0.05 })).loss);
   }
-  return { losses, params: net.exportState().params };
+  return { losses, params: (await net.exportState()).params };
 }
 

@@ -20,11 +20,11 @@ test('splitting parameters into partition halves and joining them is the identit
   throwsWith(() => partitionLayers({ ...c, partitions: 1 }), /one-GPU layout/);
 });
 
-test('two CPU partitions train exactly like one: same losses and weights over 4 steps', () => {
+test('two CPU partitions train exactly like one: same losses and weights over 4 steps', async () => {
   const host = initParams(c, Rng.seeded(2));
-  const one = run(new SingleNet(cpuBackend(), c, host), 4);
-  const part = new PartitionedNet([cpuBackend(), cpuBackend()], c, host);
-  const two = run(part, 4);
+  const one = await run(await SingleNet.create(cpuBackend(), c, host), 4);
+  const part = await PartitionedNet.create([cpuBackend(), cpuBackend()], c, host);
+  const two = await run(part, 4);
   // Float32 sums in another order (the halves of dx meet in a separate add): 1e-5 of the scale.
   for (let s = 0; s < 4; s++) assert.ok(Math.abs(one.losses[s] - two.losses[s]) <= 1e-5 * Math.abs(one.losses[s]), `step ${s}: ${one.losses[s]} vs ${two.losses[s]}`);
   for (const [k, v] of one.params) {

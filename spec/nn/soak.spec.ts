@@ -31,7 +31,7 @@ test(`${STEPS} trainer steps on the CPU keep the heap flat`, async () => {
   });
   const trainSet = d(n), val = d(16);
   const o: TrainOptions = { ...DEFAULT_TRAIN, epochs: Math.ceil(STEPS / perEpoch), batchSize: batch, lr: 0.001, patience: 1, augment: { crop: S, pad: 2, flip: true, pcaSigma: 0.1, scale: 1 / 255 } };
-  const net = new SingleNet(cpuBackend(), c, initParams(c, Rng.seeded(1)));
+  const net = await SingleNet.create(cpuBackend(), c, initParams(c, Rng.seeded(1)));
   const gc = (globalThis as { gc?: () => void }).gc;
   assert.ok(gc, 'the spec runner must run with --expose-gc');
   const heap = () => { gc!(); const m = process.memoryUsage(); return (m.heapUsed + m.arrayBuffers) / 2 ** 20; };

@@ -47,20 +47,21 @@ test('a checkpoint round-trips: configuration, trainer state, options, statistic
 
 test('a run resumed from its epoch-1 checkpoint continues exactly as if uninterrupted', async () => {
   const host = initParams(c, Rng.seeded(6));
-  const straight = new SingleNet(cpuBackend(), c, host);
+  const straight = await SingleNet.create(cpuBackend(), c, host);
   const s2 = await train(straight, { train: trainSet, val: valSet, stats }, opts, initialTrainerState(opts, 7));
   let saved: Uint8Array | undefined;
-  const first = new SingleNet(cpuBackend(), c, host);
+  const first = await SingleNet.create(cpuBackend(), c, host);
   await train(first, { train: trainSet, val: valSet, stats }, { ...opts, epochs: 1 }, initialTrainerState(opts, 7), {
-    onEpoch: (_r, s) => { saved = encodeCheckpoint({ config: c, trainer: s, options: opts, stats, ...first.exportState(), meta: {} }); },
+    onEpoch: async (_r, s) => { saved = encodeCheckpoint({ config: c, trainer: s, options: opts, stats, ...(await first.exportState()), meta: {} }); },
   });
   const ck = decodeCheckpoint(saved!, 'epoch-1');
-  const resumed = new SingleNet(cpuBackend(), c, ck.params, ck.velocity);
+  const resumed = await SingleNet.create(cpuBackend(), c, ck.params, ck.velocity);
   const r2 = await train(resumed, { train: trainSet, val: valSet, stats: ck.stats }, ck.options, ck.trainer);
   const strip = (h: typeof s2.history) => h.map(({ seconds, imagesPerSecond, ...rest }) => rest);
   assert.equal(strip(r2.history), strip(s2.history));
   assert.equal(r2.rng, s2.rng);
-  for (const [k, v] of straight.exportState().params) assert.equal(resumed.exportState().params.get(k)!.data, v.data, k);
+  const back = (await resumed.exportState()).params;
+  for (const [k, v] of (await straight.exportState()).params) assert.equal(back.get(k)!.data, v.data, k);
   assert.ok(s2.history[1].trainLoss < s2.history[0].trainLoss, 'the loss falls');
 });
 
@@ -68,10 +69,10 @@ test('the learning rate is divided by 10 after `patience` epochs without a bette
   // A net that never improves: predictions fixed, steps do nothing.
   const frozen: Net = {
     config: c, description: 'frozen',
-    step: () => ({ loss: 1, crossedBytes: 0 }),
-    logits: (_x, n) => new Float32Array(n * 10),
-    predict: (_x, n) => new Float32Array(n * 10).fill(0.1),
-    exportState: () => ({ params: new Map(), velocity: new Map() }),
+    step: async () => ({ loss: 1, crossedBytes: 0 }),
+    logits: async (_x, n) => new Float32Array(n * 10),
+    predict: async (_x, n) => new Float32Array(n * 10).fill(0.1),
+    exportState: async () => ({ params: new Map(), velocity: new Map() }),
     dispose: async () => {},
   };
   const s = await train(frozen, { train: trainSet, val: valSet, stats }, { ...opts, epochs: 5, patience: 2 }, initialTrainerState(opts, 1));
@@ -85,15 +86,15 @@ test('with minDelta, a validation gain below the threshold counts as a plateau',
   let epoch = 0;
   const scripted: Net = {
     config: c, description: 'scripted',
-    step: () => ({ loss: 1, crossedBytes: 0 }),
-    logits: (_x, n) => new Float32Array(n * 10),
-    predict: (_x, n) => {
+    step: async () => ({ loss: 1, crossedBytes: 0 }),
+    logits: async (_x, n) => new Float32Array(n * 10),
+    predict: async (_x, n) => {
       // Class 0 for the first acc[epoch] of the validation images, class 1 for the rest.
       const out = new Float32Array(n * 10);
       for (let i = 0; i < n; i++) out[i * 10 + (i < Math.round(acc[epoch] * n) ? 0 : 1)] = 1;
       return out;
     },
-    exportState: () => ({ params: new Map(), velocity: new Map() }),
+    exportState: async () => ({ params: new Map(), velocity: new Map() }),
     dispose: async () => {},
   };
   const labels0 = { ...valSet, labels: new Uint16Array(valSet.n) };
@@ -112,10 +113,10 @@ test('the batch hook gets each batch\'s loss and the running mean of the epoch',
   let k = 0;
   const counting: Net = {
     config: c, description: 'counting',
-    step: () => ({ loss: ++k, crossedBytes: 0 }),
-    logits: (_x, n) => new Float32Array(n * 10),
-    predict: (_x, n) => new Float32Array(n * 10).fill(0.1),
-    exportState: () => ({ params: new Map(), velocity: new Map() }),
+    step: async () => ({ loss: ++k, crossedBytes: 0 }),
+    logits: async (_x, n) => new Float32Array(n * 10),
+    predict: async (_x, n) => new Float32Array(n * 10).fill(0.1),
+    exportState: async () => ({ params: new Map(), velocity: new Map() }),
     dispose: async () => {},
   };
   const seen: [number, number][] = [];
@@ -125,7 +126,7 @@ test('the batch hook gets each batch\'s loss and the running mean of the epoch',
 });
 
 test('a non-finite loss stops training with a clear error', async () => {
-  const net = new SingleNet(cpuBackend(), c, initParams(c, Rng.seeded(8)));
+  const net = await SingleNet.create(cpuBackend(), c, initParams(c, Rng.seeded(8)));
   let err: unknown;
   try {
     const hot = { ...opts, lr: 1e6 };
@@ -142,11 +143,11 @@ test('a validation loss that is not finite stops training before the epoch\'s ch
   let calls = 0;
   const diverging: Net = {
     config: c, description: 'diverging',
-    step: () => ({ loss: 1, crossedBytes: 0 }),
-    logits: (_x, n) => new Float32Array(n * 10),
+    step: async () => ({ loss: 1, crossedBytes: 0 }),
+    logits: async (_x, n) => new Float32Array(n * 10),
     // Finite probabilities during epoch 1's validation, NaN from epoch 2 on.
-    predict: (_x, n) => new Float32Array(n * 10).fill(epochs.length === 0 ? 0.1 : NaN),
-    exportState: () => ({ params: new Map(), velocity: new Map() }),
+    predict: async (_x, n) => new Float32Array(n * 10).fill(epochs.length === 0 ? 0.1 : NaN),
+    exportState: async () => ({ params: new Map(), velocity: new Map() }),
     dispose: async () => {},
   };
   let err: unknown;
@@ -169,9 +170,9 @@ test('a finite loss that grows past 100 times the first stops training, also wit
     return {
       steps: () => steps,
       net: {
-        config: c, description: 'growing', step: () => { steps++; const l = loss; loss *= 10; return { loss: l, crossedBytes: 0 }; },
-        logits: (_x, n) => new Float32Array(n * 10), predict: (_x, n) => new Float32Array(n * 10).fill(0.1),
-        exportState: () => ({ params: new Map(), velocity: new Map() }), dispose: async () => {},
+        config: c, description: 'growing', step: async () => { steps++; const l = loss; loss *= 10; return { loss: l, crossedBytes: 0 }; },
+        logits: async (_x, n) => new Float32Array(n * 10), predict: async (_x, n) => new Float32Array(n * 10).fill(0.1),
+        exportState: async () => ({ params: new Map(), velocity: new Map() }), dispose: async () => {},
       },
     };
   };

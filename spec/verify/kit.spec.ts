@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import type { AsyncBackend, Backend, BackendOp } from '../../src/backend.js';
 import { type CpuTensor, cpuBackend } from '../../src/cpu/backend.js';
 import { type MaxPoolParams, poolOutputSize } from '../../src/cpu/maxpool.js';
-import { verifyBackend } from '../../src/verify/index.js';
+import { UnsupportedCaseError, verifyBackend } from '../../src/verify/index.js';
 import { FC_SEED_OPTION } from '../helpers.js';
 
 const cpu = cpuBackend();
@@ -79,9 +79,9 @@ test('the CPU reference passes every op, also as an asynchronous backend; a miss
   assert.equal(sync.ops.map((r) => r.status), sync.ops.map(() => 'pass'));
   assert.ok(sync.ops.every((r) => r.worst === 0 && r.cases === 10), 'the reference against itself: identical');
   assert.equal(sync.models.map((m) => `${m.config} ${m.status}`), ['tiny pass', 'small pass'], 'whole models, forward and backward');
-  const asyncRep = await verifyBackend(asyncOf(cpu), { runs: 5, seed, ops: ['relu', 'linear'] });
+  const asyncRep = await verifyBackend(asyncOf(cpu), { runs: 3, seed });
   assert.ok(asyncRep.ok && asyncRep.ops.every((o) => o.status === 'pass'), 'the same ops behind Promises');
-  assert.ok(asyncRep.models.every((m) => m.status === 'skipped' && /synchronous/.test(m.reason!)));
+  assert.equal(asyncRep.models.map((m) => `${m.config} ${m.status} ${m.judged}`), sync.models.map((m) => `${m.config} pass ${m.judged}`), 'the whole models behind Promises too');
   const { tanhForward: _f, tanhBackward: _b, ...noTanh } = asyncOf(cpu) as Record<string, unknown>;
   const r = await verifyBackend(noTanh as unknown as AsyncBackend<CpuTensor>, { runs: 10, seed });
   assert.ok(r.ok, 'a missing op is not a failure');
@@ -99,11 +99,29 @@ test('a forward-only backend (no backward methods, as an inference engine) is ch
   const conv = r.ops.find((o) => o.op === 'conv2d')!;
   assert.equal([conv.status, conv.forwardOnly, conv.missing], ['pass', true, ['conv2dBackward', 'conv2dBackwardWeights']]);
   assert.ok(r.ops.filter((o) => o.op === 'softmax-xent' || o.op === 'sgd').every((o) => o.status === 'pass' && !o.forwardOnly));
-  assert.ok(r.models.every((m) => m.status === 'skipped'), 'no whole-model check without the backward passes');
+  assert.equal(r.models.map((m) => `${m.config} ${m.status} ${m.forwardOnly}`), ['tiny pass true', 'small pass true'], 'whole models, forward only');
+  assert.ok(r.models.every((m) => m.judged > 0 && !/^d|gradient/.test(m.worst!.kind)), 'forward tensors alone are judged');
   // Wrong in the forward pass: LRN in the other convention, without any backward method.
   const bad = { ...(forwardOnly as object), name: 'fwd-lrn', lrnForward: (x: CpuTensor, p: Parameters<typeof cpu.lrnForward>[1]) => cpu.lrnForward(x, { ...p, convention: p.convention === 'paper' ? 'alpha/n' : 'paper' }) } as unknown as AsyncBackend<CpuTensor>;
-  const rb = await verifyBackend(bad, { runs: 20, seed, models: [] });
+  const rb = await verifyBackend(bad, { runs: 20, seed, models: ['small'] });
   assert.equal(rb.ops.filter((o) => o.status === 'fail').map((o) => `${o.op} ${o.counterexample!.mismatch!.output}`), ['lrn y']);
+  assert.equal(rb.models.map((m) => `${m.config} ${m.status}`), ['small fail'], 'the forward model check fails too');
+});
+
+test('a case the backend declines with an UnsupportedCaseError is skipped and counted, not failed; declining every case is not implemented', async () => {
+  const oddOnly = { ...cpu, name: 'odd-lrn', lrnForward: (x: CpuTensor, p: Parameters<typeof cpu.lrnForward>[1]) => {
+    if (p.size % 2 === 0) throw new UnsupportedCaseError(`size ${p.size} is even`);
+    return cpu.lrnForward(x, p);
+  } };
+  const r = await verifyBackend(oddOnly, { runs: 20, seed, ops: ['lrn'] });
+  const lrn = r.ops[0];
+  assert.equal([lrn.status, lrn.cases], ['pass', 20], 'twenty supported cases run');
+  assert.ok(lrn.unsupported!.cases > 0 && /"size":[246],.*: size [246] is even$/.test(lrn.unsupported!.first), JSON.stringify(lrn.unsupported));
+  // By name: a backend that cannot import the class throws any Error named so.
+  const none = { ...cpu, name: 'no-lrn', lrnForward: () => { throw Object.assign(new Error('no LRN here'), { name: 'UnsupportedCaseError' }); } };
+  const n = await verifyBackend(none, { runs: 5, seed, ops: ['lrn'] });
+  assert.is(n.ops[0].status, 'not implemented');
+  assert.ok(n.ok);
 });
 
 for (const [op, what, be] of BROKEN) {
@@ -143,16 +161,17 @@ export default async () => ({ ...cpuBackend(), name: 'lazy', ops: ['relu', 'line
   assert.match(r.stdout, /\nlrn\s+FAIL/);
   assert.match(r.stdout, /lrn FAILS\. Smallest case found: \{/);
   assert.ok(r.stdout.includes(`replay: alexnet verify --backend ${join(dir, 'lrn.mjs')} --ops lrn --seed 7 --path `), r.stdout);
-  // The LRN goldens catch it too; the models, which normalise, wait for LRN to pass.
+  // The LRN goldens catch it too, and so do both whole models, which normalise.
   assert.match(r.stdout, /PyTorch goldens: \d+ cases passed, [1-9]\d* failed; first failure \S+\.json: /);
-  assert.match(r.stdout, /small\s+skipped: needs lrn to pass first/);
-  assert.match(r.stdout, /\n8 passed, 2 failed, 2 not implemented or skipped\n$/);
+  assert.match(r.stdout, /\ntiny\s+FAIL\s+\d+\s+\S+ norm\d/);
+  assert.match(r.stdout, /\nsmall\s+FAIL\s+\d+\s+\S+ norm\d/);
+  assert.match(r.stdout, /\n8 passed, 4 failed\n$/);
   const j = JSON.parse(cli('--backend', join(dir, 'lrn.mjs'), '--runs', '15', '--seed', '7', '--ops', 'lrn,relu', '--json').stdout);
   assert.equal([j.ok, j.ops.map((o: { op: string; status: string }) => `${o.op} ${o.status}`)], [false, ['relu pass', 'lrn fail']]);
   const lazy = cli('--backend', join(dir, 'lazy.mjs'), '--runs', '5', '--quiet');
   assert.is(lazy.status, 0, lazy.stdout + lazy.stderr);
   assert.match(lazy.stdout, /conv2d\s+not implemented \(\(not in the backend's ops\)\)/);
-  assert.match(lazy.stdout, /PyTorch goldens: skipped \(the golden cases need every op; not implemented: conv2d, tanh, lrn, maxpool, dropout, softmax-xent, sgd\)/);
+  assert.match(lazy.stdout, /PyTorch goldens: skipped \(the golden cases need every op forward and backward; not implemented: conv2d, tanh, lrn, maxpool, dropout, softmax-xent, sgd\)/);
   assert.match(lazy.stdout, /\n2 passed, 0 failed, 10 not implemented or skipped\n$/);
   const none = cli('--backend', join(dir, 'nothing.mjs'));
   assert.is(none.status, 1);

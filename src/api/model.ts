@@ -174,7 +174,7 @@ export class AlexNetModel {
     expectNumber('trainOnBatch', 'weightDecay', sgd.weightDecay, 0);
     let r: { loss: number };
     try {
-      r = this.net.step(x, lab, this.rng, sgd);
+      r = await this.net.step(x, lab, this.rng, sgd);
     } catch (e) {
       if (e instanceof NonFiniteError) throw new NonFiniteError(`trainOnBatch: ${e.message} (lr ${sgd.lr}: try a smaller one)`);
       throw e;
@@ -197,7 +197,7 @@ export class AlexNetModel {
     const img = rgbaToImage(image, this.config.inputChannels, 'classify');
     const x = imageInput(img, this.config, this.preprocessing, views);
     const K = this.config.classes;
-    const p = averageViews(this.net.predict(x, views), 1, views, K);
+    const p = averageViews(await this.net.predict(x, views), 1, views, K);
     return Array.from(p, (q, k) => ({ index: k, label: this.classNames[k] ?? `class ${k}`, probability: q }))
       .sort((a, b) => b.probability - a.probability || a.index - b.index)
       .slice(0, Math.min(top, K));
@@ -221,13 +221,13 @@ export class AlexNetModel {
   /** The weights by parameter name (conv1.weight, ..., fc8.bias), copied to the host. */
   async weights(): Promise<Map<string, { data: Float32Array; shape: number[] }>> {
     this.live('weights');
-    return this.net.exportState().params;
+    return (await this.net.exportState()).params;
   }
 
   /** The whole model (weights, momentum, statistics, trainer state) as checkpoint bytes, readable by alexnet({ weights }). */
   async save(): Promise<Uint8Array> {
     this.live('save');
-    const { params, velocity } = this.net.exportState();
+    const { params, velocity } = await this.net.exportState();
     return encodeCheckpoint({
       config: this.config, trainer: this.trainer, options: this.trainOptions, stats: this.preprocessing.stats, params, velocity,
       meta: { ...(this.from?.meta ?? {}), classNames: [...this.classNames], source: this.from?.meta.source ?? 'alexnet-ts library' },

@@ -1,7 +1,7 @@
 // Building a Net: on the CPU reference, one GPU context, or two GPU contexts
 // (the paper's two GPUs, section 3.2), or on any Backend a user brings.
 
-import type { Backend } from '../backend.js';
+import type { AwaitableBackend } from '../backend.js';
 import type { AlexNetConfig } from '../nn/config.js';
 import type { HostParams } from '../nn/model.js';
 import { type Net, SingleNet } from '../nn/net.js';
@@ -16,7 +16,7 @@ import { type DisposableBackend, backendNamed } from './backends.js';
  * net's to keep (no copy on a backend that can adopt them, as the CPU's).
  */
 export async function makeNet(
-  backend: string | Backend<unknown>, partitions: number, c: AlexNetConfig, params: HostParams, velocity?: HostParams, o: { adopt?: boolean } = {},
+  backend: string | AwaitableBackend<unknown>, partitions: number, c: AlexNetConfig, params: HostParams, velocity?: HostParams, o: { adopt?: boolean } = {},
 ): Promise<Net> {
   if (partitions !== 1 && partitions !== 2) throw new RangeError(`partitions must be 1 or 2, got ${partitions}`);
   if (partitions === 2 && c.partitions !== 2) throw new RangeError(`configuration ${c.name} has the one-GPU layout; it cannot be split over two partitions`);
@@ -25,7 +25,7 @@ export async function makeNet(
   try {
     if (typeof backend === 'string') for (let p = 0; p < partitions; p++) owned.push(await backendNamed(backend, `gpu${p}`));
     const bes = typeof backend === 'string' ? owned : [backend, backend];
-    return partitions === 1 ? new SingleNet(bes[0], c, params, velocity, release, o.adopt) : new PartitionedNet([bes[0], bes[1]], c, params, velocity, release);
+    return partitions === 1 ? await SingleNet.create(bes[0], c, params, velocity, release, o.adopt) : await PartitionedNet.create([bes[0], bes[1]], c, params, velocity, release);
   } catch (e) {
     // A second context that fails to open, or weights that do not fit, must not leave the first one open.
     await release();

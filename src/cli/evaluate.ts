@@ -54,9 +54,9 @@ export async function evalCommand({ values: v }: Parsed<typeof EVAL_COMMAND.opti
   const test = n < split.test.n ? sliceDataset(split.test, 0, n, `${split.test.name}[0:${n}]`) : split.test;
   const net = await makeNet(v.backend, v.partitions, ck.config, ck.params);
   const t0 = Date.now();
-  let r: ReturnType<typeof evaluate>;
+  let r: Awaited<ReturnType<typeof evaluate>>;
   try {
-    r = evaluate(net, test, ck.stats, ck.options.augment, views);
+    r = await evaluate(net, test, ck.stats, ck.options.augment, views);
   } finally {
     await net.dispose();
   }

@@ -301,7 +301,7 @@ async function runTraining(
       async onEpoch(r: EpochRecord, st: TrainerState) {
         bar?.stop();
         barEpoch = -1;
-        const { params, velocity } = net.exportState();
+        const { params, velocity } = await net.exportState();
         writeAtomic(ckptPath, encodeCheckpoint({ config, trainer: st, options, stats, params, velocity, meta }));
         appendJsonLine(logPath, { ...r, time: new Date().toISOString() });
         console.log(`epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, val loss ${r.valLoss.toFixed(4)}, val top-1 ${(100 * r.valTop1).toFixed(2)} %, ` +
@@ -317,10 +317,10 @@ async function runTraining(
   }
   const nTest = Math.min(split.test.n, v['test-limit'] ?? split.test.n);
   const testSet = nTest < split.test.n ? sliceDataset(split.test, 0, nTest, `${split.test.name}[0:${nTest}]`) : split.test;
-  const test = evaluate(net, testSet, stats, options.augment, options.testViews);
+  const test = await evaluate(net, testSet, stats, options.augment, options.testViews);
   console.log(`test (${testSet.name}, ${testSet.n} images${options.testViews === 10 ? ', ten crops' : ''}): top-1 ${(100 * test.top1).toFixed(2)} %, top-5 ${(100 * test.top5).toFixed(2)} %`);
   writeAtomic(join(out, 'result.json'), JSON.stringify({ test, epochs: state.epoch, history: state.history, meta }, null, 2));
-  const { params } = net.exportState();
+  const { params } = await net.exportState();
   await writeCurvesPng(state.history, join(out, 'curves.png'), `${config.name} on ${trainSet.name}, ${net.description}`);
   // Caffe's weights take BGR (their input channel 0 is blue): drawn in their true colours.
   await writeKernelsPng(params.get('conv1.weight')!, kernelBlocks(config), join(out, 'conv1.png'), options.augment.channels?.order[0] === 2 ? 'bgr' : 'rgb');

@@ -3,12 +3,11 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Backend } from '../backend.js';
 import { type CaseResult, GOLDEN_SCHEMA, GOLDEN_TOLERANCE, type GoldenFile, runGoldenFile, validateGoldenFile } from '../nn/golden.js';
 import type { AlexNetConfig } from '../nn/config.js';
 import { COMPARE_LIMIT, LAYER_LIMIT, compareBackends } from '../nn/compare.js';
 import { formatTable, sci } from '../report/table.js';
-import type { AsyncBackend, BackendOp } from '../backend.js';
+import type { AsyncBackend, AwaitableBackend, BackendOp } from '../backend.js';
 import { type OpReport, type VerifyOptions, verifyBackend } from '../verify/kit.js';
 import { OP_CHECKS } from '../verify/ops.js';
 import { UsageError } from './options.js';
@@ -64,22 +63,22 @@ export interface VerifyReport {
 }
 
 /** Runs every case of every golden file in the folders; zero cases run, or a file that cannot run, is a failure. */
-export function runGoldenDirs<T>(be: Backend<T>, dirs: readonly string[]): VerifyReport {
+export async function runGoldenDirs<T>(be: AwaitableBackend<T>, dirs: readonly string[]): Promise<VerifyReport> {
   const entries = dirs.flatMap(readGoldenDir);
   const cases: VerifyReport['cases'] = [];
   const fileErrors: VerifyReport['fileErrors'] = [];
   for (const e of entries) {
     if (e.error) fileErrors.push({ file: e.file, error: e.error });
-    else for (const r of runGoldenFile(be, e.golden!, undefined, e.file)) cases.push({ ...r, file: e.file });
+    else for (const r of await runGoldenFile(be, e.golden!, undefined, e.file)) cases.push({ ...r, file: e.file });
   }
   const failedCases = cases.filter((r) => !r.pass).length;
   return { backend: be.name, passed: cases.length - failedCases, failed: failedCases + fileErrors.length, fileErrors, cases };
 }
 
 /** Runs the golden folders and prints the table (or JSON) and `N passed, M failed`; returns the exit code. */
-export function verifyGoldens<T>(be: Backend<T>, dirs: string | readonly string[], log: (s: string) => void = console.log, o: { json?: boolean; quiet?: boolean } = {}): number {
+export async function verifyGoldens<T>(be: AwaitableBackend<T>, dirs: string | readonly string[], log: (s: string) => void = console.log, o: { json?: boolean; quiet?: boolean } = {}): Promise<number> {
   const list = typeof dirs === 'string' ? [dirs] : dirs;
-  const rep = runGoldenDirs(be, list);
+  const rep = await runGoldenDirs(be, list);
   const none = rep.cases.length === 0;
   if (o.json) {
     log(JSON.stringify({ ...rep, ok: rep.failed === 0 && !none, tolerance: GOLDEN_TOLERANCE, folders: list }));
@@ -102,12 +101,12 @@ export function verifyGoldens<T>(be: Backend<T>, dirs: string | readonly string[
 }
 
 /** `alexnet verify --compare A,B`: prints both tables; returns 1 if any judged tensor is flagged. */
-export function compareCommand<A, B>(
-  a: Backend<A>, b: Backend<B>, c: AlexNetConfig, batch: number, seed: number, log: (s: string) => void = console.log, o: { json?: boolean; quiet?: boolean } = {},
-): number {
+export async function compareCommand<A, B>(
+  a: AwaitableBackend<A>, b: AwaitableBackend<B>, c: AlexNetConfig, batch: number, seed: number, log: (s: string) => void = console.log, o: { json?: boolean; quiet?: boolean } = {},
+): Promise<number> {
   const t0 = Date.now();
   const progress = o.quiet || o.json ? () => {} : (s: string) => process.stderr.write(`  ${s} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-  const rows = compareBackends(a, b, c, batch, seed, progress);
+  const rows = await compareBackends(a, b, c, batch, seed, progress);
   if (o.json) {
     const bad = rows.filter((r) => r.judged && !r.ok).length;
     log(JSON.stringify({ config: c.name, batch, seed, a: a.name, b: b.name, limits: { endToEnd: COMPARE_LIMIT, layer: LAYER_LIMIT }, passed: rows.filter((r) => r.judged).length - bad, failed: bad, rows }));
@@ -188,6 +187,7 @@ export async function kitCommand(be: AsyncBackend<unknown>, o: VerifyOptions & {
     r.op, r.status === 'not implemented' ? `not implemented (${r.missing!.join(', ')})` : `${r.status === 'pass' ? 'pass' : 'FAIL'}${r.forwardOnly ? ' (forward only)' : ''}`,
     String(r.cases), Number.isNaN(r.worst) ? '' : sci(r.worst), sci(r.tolerance),
   ]), [2, 3, 4]));
+  for (const r of rep.ops.filter((x) => x.unsupported)) log(`\n${r.op}: ${r.unsupported!.cases} generated case${r.unsupported!.cases > 1 ? 's' : ''} the backend declined as unsupported, skipped; the first: ${r.unsupported!.first}`);
   for (const r of rep.ops.filter((x) => x.status === 'fail')) {
     const c = r.counterexample!, m = c.mismatch;
     log(`\n${r.op} FAILS. Smallest case found: ${JSON.stringify(c.case)}`);
@@ -196,9 +196,9 @@ export async function kitCommand(be: AsyncBackend<unknown>, o: VerifyOptions & {
     log(`  replay: alexnet verify --backend ${o.backendArg ?? rep.backend} --ops ${r.op} --seed ${c.seed} --path ${c.path}`);
   }
   if (rep.models.length) {
-    log('\nWhole models against the reference (seeded weights, batch 2, forward and backward; src/nn/compare.ts):\n');
+    log('\nWhole models against the reference (seeded weights, batch 2, forward and backward, or forward alone on a forward-only backend; src/nn/compare.ts):\n');
     log(formatTable(['configuration', 'result', 'tensors judged', 'worst (table, tensor, difference / max)'], rep.models.map((m) => [
-      m.config, m.status === 'skipped' ? `skipped: ${m.reason}` : m.status === 'pass' ? 'pass' : 'FAIL', String(m.judged),
+      m.config, m.status === 'skipped' ? `skipped: ${m.reason}` : `${m.status === 'pass' ? 'pass' : 'FAIL'}${m.forwardOnly ? ' (forward only)' : ''}${m.reason ? `: ${m.reason}` : ''}`, String(m.judged),
       m.worst ? `${m.worst.table} ${m.worst.name} ${m.worst.kind}: ${sci(m.worst.relDiff)} (limit ${sci(m.worst.limit)})` : '',
     ]), [2]));
   }

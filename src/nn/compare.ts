@@ -22,10 +22,10 @@
 //    gradients must agree within LAYER_LIMIT = 1e-5 of their scale, the
 //    tolerance of spec/gpu/agreement.spec.ts.
 
-import type { Backend } from '../backend.js';
+import type { AwaitableBackend } from '../backend.js';
 import { Rng } from '../cpu/random.js';
 import { type AlexNetConfig, buildLayers } from './config.js';
-import { type Params, backward, disposeForward, forward, initParams, layerBackward, layerForward, uploadParams } from './model.js';
+import { type Params, backward as backwardPass, disposeForward, forward, initParams, layerBackward, layerForward, uploadParams } from './model.js';
 
 /** Relative difference above which an end-to-end activation or the loss is flagged. */
 export const COMPARE_LIMIT = 1e-3;
@@ -57,29 +57,38 @@ function diff(table: CompareRow['table'], kind: CompareRow['kind'], name: string
   return { table, kind, name, shape, maxAbsDiff: m, relDiff: rel, ok: a.length === b.length && rel <= limit, judged };
 }
 
-/** Runs forward (training mode, seeded dropout) and backward on both backends and compares every tensor. */
-export function compareBackends<A, B>(
-  a: Backend<A>, b: Backend<B>, c: AlexNetConfig, batch: number, seed: number, progress: (s: string) => void = () => {},
-): CompareRow[] {
+/**
+ * Runs forward (training mode, seeded dropout) and backward on both backends
+ * and compares every tensor. With `backward` false (a forward-only engine)
+ * the activations, the loss and each layer's output alone.
+ */
+export async function compareBackends<A, B>(
+  a: AwaitableBackend<A>, b: AwaitableBackend<B>, c: AlexNetConfig, batch: number, seed: number, progress: (s: string) => void = () => {}, backward = true,
+): Promise<CompareRow[]> {
   const rng = Rng.seeded(seed);
   const host = initParams(c, rng);
   const x = rng.normalArray(batch * c.inputChannels * c.inputSize * c.inputSize);
   const labels = Int32Array.from({ length: batch }, () => rng.int(c.classes));
   const xShape = [batch, c.inputChannels, c.inputSize, c.inputSize];
-  const run = <T>(be: Backend<T>) => {
-    progress(`${be.name}: forward and backward`);
-    const params = uploadParams(be, c, host);
-    const xt = be.upload(x, xShape);
-    const fwd = forward(be, c, params, xt, { train: true, rng: Rng.seeded(seed + 1), keepActivations: true });
-    const acts = new Map([...fwd.activations!].map(([k, t]) => [k, { shape: be.shape(t), data: Float32Array.from(be.download(t)) }]));
-    const { loss, probs, dlogits } = be.softmaxCrossEntropy(fwd.logits, labels);
-    const grads = backward(be, params, fwd, dlogits);
-    const g = new Map([...grads].map(([k, t]) => [k, { shape: be.shape(t), data: Float32Array.from(be.download(t)) }]));
-    for (const t of [...grads.values(), ...params.values(), probs, dlogits, xt]) be.dispose(t);
-    disposeForward(be, fwd);
+  const toHostTensor = async <T>(be: AwaitableBackend<T>, t: T) => ({ shape: [...(await be.shape(t))], data: Float32Array.from(await be.download(t)) });
+  const run = async <T>(be: AwaitableBackend<T>) => {
+    progress(`${be.name}: forward${backward ? ' and backward' : ''}`);
+    const params = await uploadParams(be, c, host);
+    const xt = await be.upload(x, xShape);
+    const fwd = await forward(be, c, params, xt, { train: true, rng: Rng.seeded(seed + 1), keepActivations: true });
+    const acts = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, t] of fwd.activations!) acts.set(k, await toHostTensor(be, t));
+    const { loss, probs, dlogits } = await be.softmaxCrossEntropy(fwd.logits, labels);
+    const g = new Map<string, { shape: number[]; data: Float32Array }>();
+    if (backward) {
+      const grads = await backwardPass(be, params, fwd, dlogits);
+      for (const [k, t] of grads) { g.set(k, await toHostTensor(be, t)); await be.dispose(t); }
+    }
+    for (const t of [...params.values(), probs, dlogits, xt]) await be.dispose(t);
+    await disposeForward(be, fwd);
     return { loss, acts, g };
   };
-  const ra = run(a), rb = run(b);
+  const ra = await run(a), rb = await run(b);
   const rows: CompareRow[] = [];
   for (const [name, t] of ra.acts) rows.push(diff('end-to-end', 'activation', name, t.shape, t.data, rb.acts.get(name)!.data));
   rows.push(diff('end-to-end', 'loss', 'loss', [], [ra.loss], [rb.loss]));
@@ -87,30 +96,36 @@ export function compareBackends<A, B>(
 
   // Layer by layer, from the first backend's activations.
   progress('layer by layer');
-  const pa = uploadParams(a, c, host), pb = uploadParams(b, c, host);
+  const pa = await uploadParams(a, c, host), pb = await uploadParams(b, c, host);
   let input = { shape: xShape, data: x };
   for (const layer of buildLayers(c)) {
-    const one = <T>(be: Backend<T>, params: Params<T>) => {
-      const xt = be.upload(input.data, input.shape);
-      const f = layerForward(be, layer, params, xt, { train: true, rng: Rng.seeded(seed + 2) });
-      const dyShape = be.shape(f.y);
-      const dy = Rng.seeded(seed + 3).normalArray(dyShape.reduce((p, q) => p * q, 1));
-      const dyt = be.upload(dy, dyShape);
-      const g = layerBackward(be, params, f.saved, dyt);
-      const host = (t: T | undefined) => (t === undefined ? undefined : Float32Array.from(be.download(t)));
-      const out = { shape: dyShape, y: host(f.y)!, dx: host(g.dx)!, dw: host(g.dw), db: host(g.db), dwShape: g.dw === undefined ? [] : be.shape(g.dw) };
-      for (const t of [xt, f.y, dyt, g.dx, g.dw, g.db]) if (t !== undefined) be.dispose(t);
-      if (f.saved.cache) be.disposeCache(f.saved.cache);
+    const one = async <T>(be: AwaitableBackend<T>, params: Params<T>) => {
+      const xt = await be.upload(input.data, input.shape);
+      const f = await layerForward(be, layer, params, xt, { train: true, rng: Rng.seeded(seed + 2) });
+      const yShape = [...(await be.shape(f.y))];
+      const host = async (t: T | undefined) => (t === undefined ? undefined : Float32Array.from(await be.download(t)));
+      const out: { shape: number[]; y: Float32Array; dx?: Float32Array; dw?: Float32Array; db?: Float32Array; dwShape: readonly number[] } = { shape: yShape, y: (await host(f.y))!, dwShape: [] };
+      const made: (T | undefined)[] = [xt, f.y];
+      if (backward) {
+        const dy = Rng.seeded(seed + 3).normalArray(yShape.reduce((p, q) => p * q, 1));
+        const dyt = await be.upload(dy, yShape);
+        const g = await layerBackward(be, params, f.saved, dyt);
+        Object.assign(out, { dx: await host(g.dx), dw: await host(g.dw), db: await host(g.db), dwShape: g.dw === undefined ? [] : await be.shape(g.dw) });
+        made.push(dyt, g.dx, g.dw, g.db);
+      }
+      // A flatten's output is its input seen with another shape: released once.
+      for (const t of new Set(made)) if (t !== undefined) await be.dispose(t);
+      if (f.saved.cache) await be.disposeCache(f.saved.cache);
       return out;
     };
-    const la = one(a, pa), lb = one(b, pb);
+    const la = await one(a, pa), lb = await one(b, pb);
     rows.push(diff('layer', 'output', layer.name, la.shape, la.y, lb.y));
-    rows.push(diff('layer', 'dx', layer.name, input.shape, la.dx, lb.dx));
+    if (la.dx && lb.dx) rows.push(diff('layer', 'dx', layer.name, input.shape, la.dx, lb.dx));
     if (la.dw && lb.dw) rows.push(diff('layer', 'dw', layer.name, la.dwShape, la.dw, lb.dw));
     if (la.db && lb.db) rows.push(diff('layer', 'db', layer.name, [la.db.length], la.db, lb.db));
     input = { shape: [...la.shape], data: ra.acts.get(layer.name)!.data };
   }
-  for (const t of [...pa.values()]) a.dispose(t);
-  for (const t of [...pb.values()]) b.dispose(t);
+  for (const t of [...pa.values()]) await a.dispose(t);
+  for (const t of [...pb.values()]) await b.dispose(t);
   return rows;
 }

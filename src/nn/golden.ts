@@ -11,7 +11,7 @@
 // This file holds no Node APIs: the CLI reads the files, a browser page can
 // fetch them, and both hand the parsed JSON to runGoldenFile().
 
-import type { Backend } from '../backend.js';
+import type { AwaitableBackend } from '../backend.js';
 import { sizeOf } from '../cpu/tensor.js';
 import { scaledPaperConfig } from './config.js';
 import { backward, forward, uploadParams, type HostParams } from './model.js';
@@ -132,33 +132,33 @@ function want(c: GoldenCase, field: 'expected' | 'grads', key: string): GoldenTe
 }
 
 /** Runs one case on a backend and compares every expected tensor and gradient. */
-export function runGoldenCase<T>(be: Backend<T>, c: GoldenCase, tol: Tolerance = GOLDEN_TOLERANCE): CaseResult {
+export async function runGoldenCase<T>(be: AwaitableBackend<T>, c: GoldenCase, tol: Tolerance = GOLDEN_TOLERANCE): Promise<CaseResult> {
   const checks: TensorCheck[] = [];
   const up = (t: GoldenTensor) => be.upload(Float32Array.from(t.data), t.shape);
   // download() may hand out a buffer the backend later overwrites in place (the CPU's SGD step): copy it.
-  const down = (t: T) => Float32Array.from(be.download(t));
+  const down = async (t: T) => Float32Array.from(await be.download(t));
   const checkHost = (name: string, got: ArrayLike<number>, exp: GoldenTensor) => checks.push(compareTensor(name, got, exp, tol));
-  const check = (name: string, got: T, exp: GoldenTensor) => checkHost(name, down(got), exp);
+  const check = async (name: string, got: T, exp: GoldenTensor): Promise<void> => { checkHost(name, await down(got), exp); };
   const dyOf = () => up(c.grad_output?.y !== undefined ? checkGoldenTensor(c.grad_output.y, `case ${c.id}: grad_output.y`) : want(c, 'expected', 'y'));
   try {
     switch (c.op) {
       case 'conv2d': {
         const p = { stride: num(c, 'stride'), pad: num(c, 'pad'), groups: num(c, 'groups') };
         if ((c.params?.dilation ?? 1) !== 1) throw new Error(`case ${c.id}: dilation ${c.params?.dilation} is not supported`);
-        const x = up(input(c, 'x')), w = up(input(c, 'weight')), b = up(input(c, 'bias'));
-        check('y', be.conv2dForward(x, w, b, p), want(c, 'expected', 'y'));
-        const g = be.conv2dBackward(dyOf(), x, w, p);
-        check('dx', g.dx, want(c, 'grads', 'x'));
-        check('dweight', g.dw, want(c, 'grads', 'weight'));
-        check('dbias', g.db, want(c, 'grads', 'bias'));
+        const x = await up(input(c, 'x')), w = await up(input(c, 'weight')), b = await up(input(c, 'bias'));
+        await check('y', await be.conv2dForward(x, w, b, p), want(c, 'expected', 'y'));
+        const g = await be.conv2dBackward(await dyOf(), x, w, p);
+        await check('dx', g.dx, want(c, 'grads', 'x'));
+        await check('dweight', g.dw, want(c, 'grads', 'weight'));
+        await check('dbias', g.db, want(c, 'grads', 'bias'));
         break;
       }
       case 'maxpool2d': {
         const p = { kernel: num(c, 'kernel'), stride: num(c, 'stride'), pad: num(c, 'pad'), ceil: c.params?.ceil_mode === true };
-        const x = up(input(c, 'x'));
-        const r = be.maxpoolForward(x, p);
-        check('y', r.y, want(c, 'expected', 'y'));
-        check('dx', be.maxpoolBackward(dyOf(), r.cache, be.shape(x)), want(c, 'grads', 'x'));
+        const x = await up(input(c, 'x'));
+        const r = await be.maxpoolForward(x, p);
+        await check('y', r.y, want(c, 'expected', 'y'));
+        await check('dx', await be.maxpoolBackward(await dyOf(), r.cache, await be.shape(x)), want(c, 'grads', 'x'));
         break;
       }
       case 'lrn_paper':
@@ -168,71 +168,71 @@ export function runGoldenCase<T>(be: Backend<T>, c: GoldenCase, tol: Tolerance =
           size: num(c, 'size'), alpha: num(c, 'alpha'), beta: num(c, 'beta'), k: num(c, 'k'),
           convention: c.op === 'lrn_paper' ? 'paper' as const : 'alpha/n' as const,
         };
-        const x = up(input(c, 'x'));
-        const r = be.lrnForward(x, p);
-        check('y', r.y, want(c, 'expected', 'y'));
-        check('dx', be.lrnBackward(dyOf(), x, r.cache, p), want(c, 'grads', 'x'));
+        const x = await up(input(c, 'x'));
+        const r = await be.lrnForward(x, p);
+        await check('y', r.y, want(c, 'expected', 'y'));
+        await check('dx', await be.lrnBackward(await dyOf(), x, r.cache, p), want(c, 'grads', 'x'));
         break;
       }
       case 'relu': {
-        const x = up(input(c, 'x'));
-        check('y', be.reluForward(x), want(c, 'expected', 'y'));
-        check('dx', be.reluBackward(dyOf(), x), want(c, 'grads', 'x'));
+        const x = await up(input(c, 'x'));
+        await check('y', await be.reluForward(x), want(c, 'expected', 'y'));
+        await check('dx', await be.reluBackward(await dyOf(), x), want(c, 'grads', 'x'));
         break;
       }
       case 'linear': {
-        const x = up(input(c, 'x')), w = up(input(c, 'weight')), b = up(input(c, 'bias'));
-        check('y', be.linearForward(x, w, b), want(c, 'expected', 'y'));
-        const g = be.linearBackward(dyOf(), x, w);
-        check('dx', g.dx, want(c, 'grads', 'x'));
-        check('dweight', g.dw, want(c, 'grads', 'weight'));
-        check('dbias', g.db, want(c, 'grads', 'bias'));
+        const x = await up(input(c, 'x')), w = await up(input(c, 'weight')), b = await up(input(c, 'bias'));
+        await check('y', await be.linearForward(x, w, b), want(c, 'expected', 'y'));
+        const g = await be.linearBackward(await dyOf(), x, w);
+        await check('dx', g.dx, want(c, 'grads', 'x'));
+        await check('dweight', g.dw, want(c, 'grads', 'weight'));
+        await check('dbias', g.db, want(c, 'grads', 'bias'));
         break;
       }
       case 'softmax_cross_entropy': {
         const z = input(c, 'logits');
         const labels = Int32Array.from(input(c, 'labels').data);
-        const r = be.softmaxCrossEntropy(up(z), labels);
+        const r = await be.softmaxCrossEntropy(await up(z), labels);
         checkHost('loss_mean', [r.loss], want(c, 'expected', 'loss_mean'));
         if (c.expected?.loss_sum) checkHost('loss_sum', [r.loss * z.shape[0]], want(c, 'expected', 'loss_sum'));
-        if (c.expected?.probs) check('probs', r.probs, want(c, 'expected', 'probs'));
-        check('dlogits', r.dlogits, want(c, 'grads', 'logits'));
+        if (c.expected?.probs) await check('probs', r.probs, want(c, 'expected', 'probs'));
+        await check('dlogits', r.dlogits, want(c, 'grads', 'logits'));
         break;
       }
       case 'momentum_sgd_paper': {
         const lrs = numList(c, 'lrs');
         const sgd = { momentum: num(c, 'momentum'), weightDecay: num(c, 'weight_decay') };
-        let w = up(input(c, 'w0')), v = up(input(c, 'v0'));
+        let w: T = await up(input(c, 'w0')), v: T = await up(input(c, 'v0'));
         for (let k = 1; k <= lrs.length; k++) {
-          [{ w, v }] = be.sgdStep([{ name: 'w', w, v, g: up(input(c, `g${k}`)) }], { ...sgd, lr: lrs[k - 1] });
-          check(`w${k}`, w, want(c, 'expected', `w${k}`));
-          check(`v${k}`, v, want(c, 'expected', `v${k}`));
+          [{ w, v }] = await be.sgdStep([{ name: 'w', w, v, g: await up(input(c, `g${k}`)) }], { ...sgd, lr: lrs[k - 1] });
+          await check(`w${k}`, w, want(c, 'expected', `w${k}`));
+          await check(`v${k}`, v, want(c, 'expected', `v${k}`));
         }
         break;
       }
       case 'momentum_sgd_paper_train': {
         const lrs = numList(c, 'lrs');
         const sgd = { momentum: num(c, 'momentum'), weightDecay: num(c, 'weight_decay') };
-        const x = up(input(c, 'x'));
+        const x = await up(input(c, 'x'));
         const labels = Int32Array.from(input(c, 'labels').data);
-        let W = up(input(c, 'W0')), b = up(input(c, 'b0'));
-        let vW = be.upload(new Float32Array(sizeOf(be.shape(W))), be.shape(W));
-        let vb = be.upload(new Float32Array(sizeOf(be.shape(b))), be.shape(b));
+        let W: T = await up(input(c, 'W0')), b: T = await up(input(c, 'b0'));
+        const zeros = async (t: T) => { const shape = await be.shape(t); return be.upload(new Float32Array(sizeOf(shape)), shape); };
+        let vW: T = await zeros(W), vb: T = await zeros(b);
         for (let k = 1; k <= lrs.length; k++) {
-          const r = be.softmaxCrossEntropy(be.linearForward(x, W, b), labels);
-          const g = be.linearBackward(r.dlogits, x, W);
+          const r = await be.softmaxCrossEntropy(await be.linearForward(x, W, b), labels);
+          const g = await be.linearBackward(r.dlogits, x, W);
           checkHost(`loss${k}`, [r.loss], want(c, 'expected', `loss${k}`));
-          check(`gW${k}`, g.dw, want(c, 'expected', `gW${k}`));
-          check(`gb${k}`, g.db, want(c, 'expected', `gb${k}`));
-          [{ w: W, v: vW }, { w: b, v: vb }] = be.sgdStep(
+          await check(`gW${k}`, g.dw, want(c, 'expected', `gW${k}`));
+          await check(`gb${k}`, g.db, want(c, 'expected', `gb${k}`));
+          [{ w: W, v: vW }, { w: b, v: vb }] = await be.sgdStep(
             [{ name: 'W', w: W, v: vW, g: g.dw }, { name: 'b', w: b, v: vb, g: g.db }], { ...sgd, lr: lrs[k - 1] });
-          check(`W${k}`, W, want(c, 'expected', `W${k}`));
-          check(`b${k}`, b, want(c, 'expected', `b${k}`));
+          await check(`W${k}`, W, want(c, 'expected', `W${k}`));
+          await check(`b${k}`, b, want(c, 'expected', `b${k}`));
         }
         break;
       }
       case 'alexnet_tiny_forward_backward':
-        runModelCase(be, c, check, checkHost, down);
+        await runModelCase(be, c, check, checkHost, down);
         break;
       default:
         return { id: c.id, op: c.op, checks, pass: false, error: `unknown op '${c.op}'` };
@@ -245,12 +245,12 @@ export function runGoldenCase<T>(be: Backend<T>, c: GoldenCase, tol: Tolerance =
 }
 
 /** The whole-model case: a paper-topology net with small widths, no dropout, forward and backward. */
-function runModelCase<T>(
-  be: Backend<T>, c: GoldenCase,
-  check: (name: string, got: T, exp: GoldenTensor) => void,
+async function runModelCase<T>(
+  be: AwaitableBackend<T>, c: GoldenCase,
+  check: (name: string, got: T, exp: GoldenTensor) => Promise<void>,
   checkHost: (name: string, got: ArrayLike<number>, exp: GoldenTensor) => void,
-  down: (t: T) => Float32Array,
-): void {
+  down: (t: T) => Promise<Float32Array>,
+): Promise<void> {
   const hw = num(c, 'input_hw');
   const x = input(c, 'x');
   const config = {
@@ -267,11 +267,11 @@ function runModelCase<T>(
       host.set(name, { data: Float32Array.from(t.data), shape: t.shape });
     }
   }
-  const params = uploadParams(be, config, host);
-  const fwd = forward(be, config, params, be.upload(Float32Array.from(x.data), x.shape), { train: false, keepActivations: true });
+  const params = await uploadParams(be, config, host);
+  const fwd = await forward(be, config, params, await be.upload(Float32Array.from(x.data), x.shape), { train: false, keepActivations: true });
   const labels = Int32Array.from(input(c, 'labels').data);
-  const r = be.softmaxCrossEntropy(fwd.logits, labels);
-  check('logits', fwd.logits, want(c, 'expected', 'logits'));
+  const r = await be.softmaxCrossEntropy(fwd.logits, labels);
+  await check('logits', fwd.logits, want(c, 'expected', 'logits'));
   checkHost('loss_mean', [r.loss], want(c, 'expected', 'loss_mean'));
   // Per-layer checksums locate where a mismatch starts; they are reported, and fail the case, only
   // for layers whose names mean the same thing in both nets (dropout sits elsewhere in the reference).
@@ -279,18 +279,18 @@ function runModelCase<T>(
     if (a.name.startsWith('drop')) continue;
     const t = fwd.activations?.get(a.name);
     if (t === undefined) continue;
-    const d = down(t);
+    const d = await down(t);
     let s = 0;
     for (let i = 0; i < d.length; i++) s += Math.abs(d[i]);
     const err = Math.abs(s - a.sum_abs);
     const ok = d.length === sizeOf(a.shape) && err <= 1e-4 * Math.abs(a.sum_abs) + 1e-6;
     if (!ok) checkHost(`activation ${a.name} (sum |x|)`, [s], { shape: [], data: [a.sum_abs] });
   }
-  const grads = backward(be, params, fwd, r.dlogits);
+  const grads = await backward(be, params, fwd, r.dlogits);
   for (const name of Object.keys(c.grads ?? {})) {
     const got = grads.get(name);
     if (got === undefined) throw new Error(`case ${c.id}: the model has no gradient for ${name}`);
-    check(`d${name}`, got, want(c, 'grads', name));
+    await check(`d${name}`, got, want(c, 'grads', name));
   }
 }
 
@@ -322,6 +322,8 @@ export function validateGoldenFile(parsed: unknown, source: string): GoldenFile 
 }
 
 /** Runs every case of a parsed golden file; throws GoldenFileError if the file's structure is wrong. */
-export function runGoldenFile<T>(be: Backend<T>, file: GoldenFile, tol: Tolerance = GOLDEN_TOLERANCE, source = 'golden file'): CaseResult[] {
-  return validateGoldenFile(file, source).cases.map((c) => runGoldenCase(be, c, tol));
+export async function runGoldenFile<T>(be: AwaitableBackend<T>, file: GoldenFile, tol: Tolerance = GOLDEN_TOLERANCE, source = 'golden file'): Promise<CaseResult[]> {
+  const out: CaseResult[] = [];
+  for (const c of validateGoldenFile(file, source).cases) out.push(await runGoldenCase(be, c, tol));
+  return out;
 }

@@ -4,8 +4,12 @@
 // every layer, what its backward op needs (the layer's input, the LRN
 // denominators, the pooling argmax, the dropout mask). The backward pass walks
 // the same list in reverse, from dL/dlogits to the gradient of every parameter.
+//
+// Every backend call is awaited: a backend may answer later (a WebGPU device,
+// a worker, ONNX Runtime), and awaiting a synchronous one's plain result costs
+// a microtask per op (bench/async-overhead.ts: nothing measurable per step).
 
-import type { Backend, OpCache } from '../backend.js';
+import type { AwaitableBackend, OpCache } from '../backend.js';
 import type { DropoutParams } from '../cpu/dropout.js';
 import { dropoutMask } from '../cpu/dropout.js';
 import type { Rng } from '../cpu/random.js';
@@ -40,12 +44,14 @@ export function initParams(c: AlexNetConfig, rng: Rng, only: (name: string) => b
 }
 
 /** Downloads tensors by name to host copies (a checkpoint's or an export's parameters). */
-export function toHost<T>(be: Backend<T>, m: Map<string, T>): HostParams {
-  return new Map([...m].map(([k, t]) => [k, { data: Float32Array.from(be.download(t)), shape: [...be.shape(t)] }]));
+export async function toHost<T>(be: AwaitableBackend<T>, m: Map<string, T>): Promise<HostParams> {
+  const out: HostParams = new Map();
+  for (const [k, t] of m) out.set(k, { data: Float32Array.from(await be.download(t)), shape: [...(await be.shape(t))] });
+  return out;
 }
 
 /** Uploads host parameters to a backend, checking every name and shape against the configuration. */
-export function uploadParams<T>(be: Backend<T>, c: AlexNetConfig, host: HostParams, adopt = false): Params<T> {
+export async function uploadParams<T>(be: AwaitableBackend<T>, c: AlexNetConfig, host: HostParams, adopt = false): Promise<Params<T>> {
   const out: Params<T> = new Map();
   for (const p of parameterShapes(c)) {
     const h = host.get(p.name);
@@ -53,7 +59,7 @@ export function uploadParams<T>(be: Backend<T>, c: AlexNetConfig, host: HostPara
     if (h.shape.join() !== p.shape.join()) {
       throw new RangeError(`uploadParams: ${p.name} has shape ${fmtShape(h.shape)}, expected ${fmtShape(p.shape)} for configuration ${c.name}`);
     }
-    out.set(p.name, adopt && be.adopt ? be.adopt(h.data, h.shape) : be.upload(h.data, h.shape));
+    out.set(p.name, await (adopt && be.adopt ? be.adopt(h.data, h.shape) : be.upload(h.data, h.shape)));
   }
   return out;
 }
@@ -89,44 +95,44 @@ function param<T>(params: Params<T>, name: string): T {
 }
 
 /** One layer's forward pass on input h: its output, and what its backward needs. */
-export function layerForward<T>(be: Backend<T>, layer: LayerSpec, params: Params<T>, h: T, o: ForwardOptions): { y: T; saved: Saved<T> } {
+export async function layerForward<T>(be: AwaitableBackend<T>, layer: LayerSpec, params: Params<T>, h: T, o: ForwardOptions): Promise<{ y: T; saved: Saved<T> }> {
   const s: Saved<T> = { layer, x: h };
   switch (layer.kind) {
     case 'conv':
-      return { y: be.conv2dForward(h, param(params, `${layer.name}.weight`), param(params, `${layer.name}.bias`), layer.spec), saved: s };
+      return { y: await be.conv2dForward(h, param(params, `${layer.name}.weight`), param(params, `${layer.name}.bias`), layer.spec), saved: s };
     case 'relu':
-      return { y: be.reluForward(h), saved: s };
+      return { y: await be.reluForward(h), saved: s };
     case 'tanh':
-      return { y: be.tanhForward(h), saved: s };
+      return { y: await be.tanhForward(h), saved: s };
     case 'lrn': {
-      const r = be.lrnForward(h, layer.params);
+      const r = await be.lrnForward(h, layer.params);
       s.cache = r.cache;
       return { y: r.y, saved: s };
     }
     case 'maxpool': {
-      const r = be.maxpoolForward(h, layer.params);
+      const r = await be.maxpoolForward(h, layer.params);
       s.cache = r.cache;
       return { y: r.y, saved: s };
     }
     case 'flatten': {
-      const sh = be.shape(h);
-      return { y: be.reshape(h, [sh[0], sh[1] * sh[2] * sh[3]]), saved: s };
+      const sh = await be.shape(h);
+      return { y: await be.reshape(h, [sh[0], sh[1] * sh[2] * sh[3]]), saved: s };
     }
     case 'dropout': {
       const p: DropoutParams = { rate: layer.rate, mode: layer.mode, train: o.train };
       if (o.train && layer.rate > 0 && !o.rng) throw new RangeError(`forward: training with dropout (${layer.name}) needs an rng for the masks`);
-      const mask = o.train ? dropoutMask(sizeOf(be.shape(h)), layer.rate, o.rng!) : null;
+      const mask = o.train ? dropoutMask(sizeOf(await be.shape(h)), layer.rate, o.rng!) : null;
       s.mask = mask; s.dropout = p;
-      return { y: be.dropoutForward(h, mask, p), saved: s };
+      return { y: await be.dropoutForward(h, mask, p), saved: s };
     }
     case 'linear':
-      return { y: be.linearForward(h, param(params, `${layer.name}.weight`), param(params, `${layer.name}.bias`)), saved: s };
+      return { y: await be.linearForward(h, param(params, `${layer.name}.weight`), param(params, `${layer.name}.bias`)), saved: s };
   }
 }
 
 /** Runs the network on x [N, C, H, W]; returns logits [N, classes] and what backward needs. */
-export function forward<T>(be: Backend<T>, c: AlexNetConfig, params: Params<T>, x: T, o: ForwardOptions): ForwardResult<T> {
-  const xs = be.shape(x);
+export async function forward<T>(be: AwaitableBackend<T>, c: AlexNetConfig, params: Params<T>, x: T, o: ForwardOptions): Promise<ForwardResult<T>> {
+  const xs = await be.shape(x);
   if (xs.length !== 4 || xs[1] !== c.inputChannels || xs[2] !== c.inputSize || xs[3] !== c.inputSize) {
     throw new RangeError(`forward: x has shape ${fmtShape(xs)}, expected [N, ${c.inputChannels}, ${c.inputSize}, ${c.inputSize}] for configuration ${c.name}`);
   }
@@ -134,7 +140,7 @@ export function forward<T>(be: Backend<T>, c: AlexNetConfig, params: Params<T>, 
   const activations = o.keepActivations ? new Map<string, T>() : undefined;
   let h = x;
   for (const layer of buildLayers(c)) {
-    const r = layerForward(be, layer, params, h, o);
+    const r = await layerForward(be, layer, params, h, o);
     saved.push(r.saved);
     h = r.y;
     activations?.set(layer.name, h);
@@ -148,22 +154,22 @@ export function forward<T>(be: Backend<T>, c: AlexNetConfig, params: Params<T>, 
  * acc when given; use the returned handles afterwards). With needDx false
  * (the first layer, whose input is the image) a conv layer skips dx.
  */
-export function layerBackward<T>(
-  be: Backend<T>, params: Params<T>, s: Saved<T>, d: T, acc?: { dw: T; db: T }, needDx = true,
-): { dx?: T; dw?: T; db?: T } {
+export async function layerBackward<T>(
+  be: AwaitableBackend<T>, params: Params<T>, s: Saved<T>, d: T, acc?: { dw: T; db: T }, needDx = true,
+): Promise<{ dx?: T; dw?: T; db?: T }> {
   const { layer, x, cache, mask, dropout } = s;
   switch (layer.kind) {
     case 'conv':
       return needDx
-        ? be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec, acc)
-        : be.conv2dBackwardWeights(d, x, param(params, `${layer.name}.weight`), layer.spec, acc);
-    case 'relu': return { dx: be.reluBackward(d, x) };
-    case 'tanh': return { dx: be.tanhBackward(d, x) };
-    case 'lrn': return { dx: be.lrnBackward(d, x, cache!, layer.params) };
-    case 'maxpool': return { dx: be.maxpoolBackward(d, cache!, be.shape(x)) };
-    case 'flatten': return { dx: be.reshape(d, be.shape(x)) };
-    case 'dropout': return { dx: be.dropoutBackward(d, mask ?? null, dropout!) };
-    case 'linear': return be.linearBackward(d, x, param(params, `${layer.name}.weight`), acc);
+        ? await be.conv2dBackward(d, x, param(params, `${layer.name}.weight`), layer.spec, acc)
+        : await be.conv2dBackwardWeights(d, x, param(params, `${layer.name}.weight`), layer.spec, acc);
+    case 'relu': return { dx: await be.reluBackward(d, x) };
+    case 'tanh': return { dx: await be.tanhBackward(d, x) };
+    case 'lrn': return { dx: await be.lrnBackward(d, x, cache!, layer.params) };
+    case 'maxpool': return { dx: await be.maxpoolBackward(d, cache!, await be.shape(x)) };
+    case 'flatten': return { dx: await be.reshape(d, await be.shape(x)) };
+    case 'dropout': return { dx: await be.dropoutBackward(d, mask ?? null, dropout!) };
+    case 'linear': return await be.linearBackward(d, x, param(params, `${layer.name}.weight`), acc);
   }
 }
 
@@ -172,7 +178,7 @@ export function layerBackward<T>(
  * for every parameter. With `acc`, gradients are added into those buffers
  * (zero them first for a plain step) and the returned map holds the results.
  */
-export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResult<T>, dlogits: T, acc?: Params<T>): Params<T> {
+export async function backward<T>(be: AwaitableBackend<T>, params: Params<T>, fwd: ForwardResult<T>, dlogits: T, acc?: Params<T>): Promise<Params<T>> {
   const grads: Params<T> = new Map();
   let d = dlogits;
   for (let i = fwd.saved.length - 1; i >= 0; i--) {
@@ -183,7 +189,7 @@ export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResul
       if (dw === undefined || db === undefined) throw new RangeError(`backward: gradient buffers for ${name} are missing`);
       a = { dw, db };
     }
-    const g = layerBackward(be, params, fwd.saved[i], d, a, i > 0);
+    const g = await layerBackward(be, params, fwd.saved[i], d, a, i > 0);
     if (g.dw !== undefined && g.db !== undefined) {
       // A backend with immutable tensors returns new accumulator handles: keep acc pointing at the live ones.
       for (const m of acc ? [grads, acc] : [grads]) {
@@ -191,17 +197,17 @@ export function backward<T>(be: Backend<T>, params: Params<T>, fwd: ForwardResul
         m.set(`${name}.bias`, g.db);
       }
     }
-    if (d !== dlogits) be.dispose(d);
+    if (d !== dlogits) await be.dispose(d);
     if (g.dx === undefined) return grads;
     d = g.dx;
   }
-  be.dispose(d);
+  await be.dispose(d);
   return grads;
 }
 
 /** Releases what a forward pass kept (every activation but the network's input, and the caches), logits included. */
-export function disposeForward<T>(be: Backend<T>, fwd: ForwardResult<T>): void {
-  for (let i = 1; i < fwd.saved.length; i++) be.dispose(fwd.saved[i].x);
-  for (const s of fwd.saved) if (s.cache) be.disposeCache(s.cache);
-  be.dispose(fwd.logits);
+export async function disposeForward<T>(be: AwaitableBackend<T>, fwd: ForwardResult<T>): Promise<void> {
+  for (let i = 1; i < fwd.saved.length; i++) await be.dispose(fwd.saved[i].x);
+  for (const s of fwd.saved) if (s.cache) await be.disposeCache(s.cache);
+  await be.dispose(fwd.logits);
 }

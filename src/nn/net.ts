@@ -2,7 +2,7 @@
 // context) here, or two GPU contexts in src/nn/partition.ts. The trainer,
 // checkpoints and the command line see only this interface.
 
-import type { Backend } from '../backend.js';
+import type { AwaitableBackend } from '../backend.js';
 import type { Rng } from '../cpu/random.js';
 import type { SgdParams } from '../cpu/sgd.js';
 import type { AlexNetConfig } from './config.js';
@@ -15,13 +15,13 @@ export interface Net {
   /** How it runs, for logs: "cpu", "gpu", "gpu x 2 partitions". */
   readonly description: string;
   /** One step of the paper's SGD on a batch x [N, C, H, W]; the batch's mean loss and the bytes that crossed between partitions. */
-  step(x: Float32Array, labels: Int32Array, rng: Rng, sgd: SgdParams): { loss: number; crossedBytes: number };
+  step(x: Float32Array, labels: Int32Array, rng: Rng, sgd: SgdParams): Promise<{ loss: number; crossedBytes: number }>;
   /** Logits [N, classes] at test time (no dropout): the values before the softmax. */
-  logits(x: Float32Array, n: number): Float32Array;
+  logits(x: Float32Array, n: number): Promise<Float32Array>;
   /** Softmax probabilities [N, classes] at test time (no dropout). */
-  predict(x: Float32Array, n: number): Float32Array;
+  predict(x: Float32Array, n: number): Promise<Float32Array>;
   /** Weights and momentum on the host, by parameter name. */
-  exportState(): { params: HostParams; velocity: HostParams };
+  exportState(): Promise<{ params: HostParams; velocity: HostParams }>;
   /** Releases every tensor (and GPU context) the net holds. */
   dispose(): Promise<void>;
 }
@@ -47,48 +47,50 @@ export function zeroHost(params: HostParams): HostParams {
 
 /** The whole network on one backend. */
 export class SingleNet<T> implements Net {
-  private readonly state: TrainState<T>;
+  private constructor(
+    readonly be: AwaitableBackend<T>, readonly config: AlexNetConfig, private readonly state: TrainState<T>, private readonly onDispose?: () => Promise<void>,
+  ) {}
 
-  /** `adopt`: the backend may keep params' arrays as its tensors without a copy (the caller gives them up). */
-  constructor(
-    readonly be: Backend<T>, readonly config: AlexNetConfig, params: HostParams, velocity?: HostParams, private readonly onDispose?: () => Promise<void>, adopt = false,
-  ) {
-    this.state = createTrainState(be, config, params, velocity, adopt);
+  /** Uploads the parameters (and velocities, if given); `adopt`: the backend may keep params' arrays as its tensors without a copy (the caller gives them up). */
+  static async create<T>(
+    be: AwaitableBackend<T>, config: AlexNetConfig, params: HostParams, velocity?: HostParams, onDispose?: () => Promise<void>, adopt = false,
+  ): Promise<SingleNet<T>> {
+    return new SingleNet(be, config, await createTrainState(be, config, params, velocity, adopt), onDispose);
   }
 
   get description(): string {
     return this.be.name;
   }
 
-  step(x: Float32Array, labels: Int32Array, rng: Rng, sgd: SgdParams): { loss: number; crossedBytes: number } {
+  async step(x: Float32Array, labels: Int32Array, rng: Rng, sgd: SgdParams): Promise<{ loss: number; crossedBytes: number }> {
     const c = this.config;
-    const xt = this.be.upload(x, [labels.length, c.inputChannels, c.inputSize, c.inputSize]);
-    const loss = trainStep(this.be, c, this.state, xt, labels, rng, sgd);
-    this.be.dispose(xt);
+    const xt = await this.be.upload(x, [labels.length, c.inputChannels, c.inputSize, c.inputSize]);
+    const loss = await trainStep(this.be, c, this.state, xt, labels, rng, sgd);
+    await this.be.dispose(xt);
     return { loss, crossedBytes: 0 };
   }
 
-  logits(x: Float32Array, n: number): Float32Array {
+  async logits(x: Float32Array, n: number): Promise<Float32Array> {
     const c = this.config;
-    const xt = this.be.upload(x, [n, c.inputChannels, c.inputSize, c.inputSize]);
-    const f = forward(this.be, c, this.state.params, xt, { train: false });
-    const z = Float32Array.from(this.be.download(f.logits));
-    disposeForward(this.be, f);
-    this.be.dispose(xt);
+    const xt = await this.be.upload(x, [n, c.inputChannels, c.inputSize, c.inputSize]);
+    const f = await forward(this.be, c, this.state.params, xt, { train: false });
+    const z = Float32Array.from(await this.be.download(f.logits));
+    await disposeForward(this.be, f);
+    await this.be.dispose(xt);
     return z;
   }
 
-  predict(x: Float32Array, n: number): Float32Array {
-    return softmaxRows(this.logits(x, n), n, this.config.classes);
+  async predict(x: Float32Array, n: number): Promise<Float32Array> {
+    return softmaxRows(await this.logits(x, n), n, this.config.classes);
   }
 
-  exportState(): { params: HostParams; velocity: HostParams } {
-    const params = toHost(this.be, this.state.params);
-    return { params, velocity: this.state.velocity ? toHost(this.be, this.state.velocity) : zeroHost(params) };
+  async exportState(): Promise<{ params: HostParams; velocity: HostParams }> {
+    const params = await toHost(this.be, this.state.params);
+    return { params, velocity: this.state.velocity ? await toHost(this.be, this.state.velocity) : zeroHost(params) };
   }
 
   async dispose(): Promise<void> {
-    disposeTrainState(this.be, this.state);
+    await disposeTrainState(this.be, this.state);
     await this.onDispose?.();
   }
 }

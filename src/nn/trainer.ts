@@ -104,13 +104,13 @@ export function initialTrainerState(o: TrainOptions, seed: number): TrainerState
 }
 
 /** Top-1, top-5 and mean loss of a net on a dataset (centre crop or ten crops, softmax averaged). */
-export function evaluate(net: Net, d: ImageDataset, stats: DataStats, o: AugmentOptions, views: 1 | 10, batch = 250): { top1: number; top5: number; loss: number } {
+export async function evaluate(net: Net, d: ImageDataset, stats: DataStats, o: AugmentOptions, views: 1 | 10, batch = 250): Promise<{ top1: number; top5: number; loss: number }> {
   const K = net.config.classes;
   let c1 = 0, c5 = 0, loss = 0;
   for (let from = 0; from < d.n; from += batch) {
     const idx = Array.from({ length: Math.min(batch, d.n - from) }, (_, i) => from + i);
     const { x, labels } = testBatch(d, idx, stats, o, views);
-    const avg = averageViews(net.predict(x, idx.length * views), idx.length, views, K);
+    const avg = averageViews(await net.predict(x, idx.length * views), idx.length, views, K);
     for (let i = 0; i < idx.length; i++) loss -= Math.log(Math.max(avg[i * K + labels[i]], 1e-30));
     const scores = { data: avg, shape: [idx.length, K] };
     c1 += topKCorrect(scores, labels, 1);
@@ -148,7 +148,7 @@ export async function train(
       const where = `epoch ${s.epoch + 1}, batch ${b + 1}`;
       let r: { loss: number; crossedBytes: number };
       try {
-        r = net.step(x, labels, rng, { lr: s.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+        r = await net.step(x, labels, rng, { lr: s.lr, momentum: o.momentum, weightDecay: o.weightDecay });
       } catch (e) {
         // Non-finite logits or gradients are caught where they appear (NonFiniteError): the same stop as a NaN loss.
         if (e instanceof NonFiniteError) throw new NonFiniteLossError(`${where}: the loss is NaN (${e.message}); training stopped (lr ${s.lr}: try a smaller --lr)`);
@@ -168,7 +168,7 @@ export async function train(
       await hooks.onBatch?.({ epoch: s.epoch + 1, batch: b + 1, batches, loss: lossSum / (b + 1), batchLoss: r.loss, imagesPerSecond: ((b + 1) * o.batchSize) / ((performance.now() - t0) / 1000) });
     }
     const seconds = (performance.now() - t0) / 1000;
-    const v = evaluate(net, data.val, data.stats, o.augment, o.testViews);
+    const v = await evaluate(net, data.val, data.stats, o.augment, o.testViews);
     // A net whose validation loss is not finite is never written as a checkpoint, nor counted as a best:
     // the run stops here, and the checkpoint of the last finite epoch stays the one on disk.
     if (!Number.isFinite(v.loss)) {

@@ -8,7 +8,7 @@ export {
   GOLDEN_SCHEMA, GOLDEN_TOLERANCE, GoldenFileError, compareTensor, runGoldenCase, runGoldenFile, validateGoldenFile,
 } from '../nn/golden.js';
 export { COMPARE_LIMIT, LAYER_LIMIT, type CompareRow, compareBackends } from '../nn/compare.js';
-export { type KitReport, type Mismatch, type OpReport, type VerifyOptions, compareOutputs, verifyBackend } from './kit.js';
+export { type KitReport, type Mismatch, type OpReport, type VerifyOptions, UnsupportedCaseError, compareOutputs, verifyBackend } from './kit.js';
 export { OP_CHECKS, type OpCheck, type Outputs } from './ops.js';
 export { type Float64Transfers, GRADIENT_TOLERANCE, GRAD_CHECKS, type GradientReport, checkGradients, hasFloat64 } from './gradients.js';
 export type { AsyncBackend, BackendOp } from '../backend.js';

@@ -124,20 +124,21 @@ const elementwise = (op: 'relu' | 'tanh'): OpCheck<{ N: number; F: number; seed:
   }),
 });
 
-const lrn: OpCheck<{ N: number; C: number; H: number; size: number; alpha: number; beta: number; k: number; convention: 'paper' | 'alpha/n'; seed: number }> = {
+const lrn: OpCheck<{ N: number; cg: number; groups: number; H: number; size: number; alpha: number; beta: number; k: number; convention: 'paper' | 'alpha/n'; seed: number }> = {
   op: 'lrn',
   methods: ['lrnForward', 'lrnBackward'],
   forward: ['lrnForward'],
   tolerance: 1e-5,
-  covers: 'sizes 1-7, both conventions (paper: alpha as written; alpha/n: Caffe, PyTorch, ONNX), k 1-2, alpha up to 0.5, beta 0.5-0.75, 1-12 channels',
+  covers: 'sizes 1-7, both conventions (paper: alpha as written; alpha/n: Caffe, PyTorch, ONNX), k 1-2, alpha up to 0.5, beta 0.5-0.75, 1-12 channels in 1 or 2 groups normalised separately (the two-partition layout)',
   arbitrary: fc.record({
-    N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 12 }), H: fc.integer({ min: 1, max: 4 }), size: fc.integer({ min: 1, max: 7 }),
+    N: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 6 }), groups: fc.integer({ min: 1, max: 2 }), H: fc.integer({ min: 1, max: 4 }), size: fc.integer({ min: 1, max: 7 }),
     alpha: fc.constantFrom(1e-4, 0.1, 0.5), beta: fc.constantFrom(0.5, 0.75), k: fc.constantFrom(1, 2), convention: fc.constantFrom<'paper' | 'alpha/n'>('paper', 'alpha/n'), seed,
   }),
   scenario: (be, c, backward) => inSession(be, async (s, caches): Promise<Outputs> => {
     const rng = Rng.seeded(c.seed);
-    const p = { size: c.size, alpha: c.alpha, beta: c.beta, k: c.k, convention: c.convention };
-    const x = await s.up(rand(rng, [c.N, c.C, c.H, c.H], 2)), dy = await s.up(rand(rng, [c.N, c.C, c.H, c.H]));
+    const C = c.cg * c.groups;
+    const p = { size: c.size, alpha: c.alpha, beta: c.beta, k: c.k, convention: c.convention, ...(c.groups > 1 ? { groups: c.groups } : {}) };
+    const x = await s.up(rand(rng, [c.N, C, c.H, c.H], 2)), dy = await s.up(rand(rng, [c.N, C, c.H, c.H]));
     const f = await be.lrnForward(x, p);
     caches.push(f.cache);
     s.keep(f.y);
