@@ -5,19 +5,16 @@
 // module in Node (bench/browser/kit-page.ts, through the page's WebGL2 on
 // Mesa's llvmpipe).
 //
-//   npm run bench:conformance -- --backend examples/backends/onnxruntime.mjs --name onnxruntime [--runs 40] [--seed 1]
-//   xvfb-run -a npm run bench:conformance -- --browser --name tfjs-webgl [--runs 40] [--seed 1]
+//   npm run bench:conformance -- --backend examples/backends/onnxruntime.mjs --name onnxruntime [--runs 40] [--seed 1] [--models tiny,small]
+//   xvfb-run -a npm run bench:conformance -- --browser --name tfjs-webgl [--runs 40] [--seed 1] [--models tiny,small]
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
-import { startServer } from '../src/cli/server.js';
 import { loadBackendModule, readGoldenDir } from '../src/cli/verify.js';
 import { type KitReport, verifyBackend } from '../src/verify/index.js';
-import { launchChromium } from '../spec/browser/chromium.js';
+import { runKitInChromium } from './browser/kit-run.js';
 import { listOption } from './harness.js';
+import { poolRouting, poolRoutingNote } from './pool-routing.js';
 import { commandLine, report } from './report.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,35 +27,19 @@ if ((!spec && !browser) || !name) {
   process.exit(2);
 }
 const runs = Number(listOption(argv, 'runs', ['40'])[0]), seed = Number(listOption(argv, 'seed', ['1'])[0]);
+const models = listOption(argv, 'models', ['tiny', 'small']);
 // The project's goldens, as `alexnet verify --backend` runs them.
 const goldens = readGoldenDir(join(root, 'goldens')).filter((e) => e.golden).map((e) => ({ file: e.file.replace(/^.*\/goldens\//, 'goldens/'), golden: e.golden! }));
 const extra: string[] = [];
 let r: KitReport;
 if (browser) {
-  const dir = mkdtempSync(join(tmpdir(), 'alexnet-kit-'));
-  await esbuild.build({
-    entryPoints: [join(root, 'bench/browser/kit-page.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    outfile: join(dir, 'kit.js'), logLevel: 'warning',
-  });
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>alexnet-ts kit</title><body><script type="module" src="kit.js"></script>');
-  const { url, server } = await startServer(dir, 0);
-  const chromium = await launchChromium({ llvmpipe: true });
-  try {
-    const page = await chromium.newPage();
-    page.on('console', (m) => process.stderr.write(`${m.text()}\n`));
-    await page.goto(url);
-    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
-    page.setDefaultTimeout(0);
-    const got = await page.evaluate((o) => (window as any).runKit(o), { runs, seed, goldens }) as { renderer: string; report: KitReport };
-    r = got.report;
-    extra.push(`Chromium ${chromium.version()}, ${got.renderer}.`);
-  } finally {
-    await chromium.close();
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const got = await runKitInChromium({ runs, seed, goldens, models });
+  r = got.report;
+  extra.push(`${got.browser}, ${got.renderer}.`, ...poolRoutingNote(got.routing));
 } else {
-  r = await verifyBackend(await loadBackendModule(spec), { runs, seed, goldens });
+  const be = await loadBackendModule(spec);
+  r = await verifyBackend(be, { runs, seed, goldens, models });
+  extra.push(...poolRoutingNote(await poolRouting(be)));
 }
 const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '');
 const rows = r.ops.map((o) => [
@@ -70,7 +51,8 @@ const notes = [
   ...extra,
   ...r.ops.filter((o) => o.unsupported).map((o) => `${o.op}: ${o.unsupported!.cases} generated cases declined by the backend as unsupported (skipped, not counted above); the first: ${o.unsupported!.first.replace(/\s+/g, ' ')}.`),
   ...r.models.map((m) => `Whole ${m.config} net (seeded weights, batch 2, ${m.forwardOnly ? 'forward only' : 'forward and backward'}): ${m.status}` +
-    `${m.reason ? ` (${m.reason})` : m.worst ? `, ${m.judged} tensors judged, the worst ${m.worst.table} ${m.worst.name} ${m.worst.kind} at ${sci(m.worst.relDiff)} of its max (limit ${sci(m.worst.limit)})` : ''}.`),
-  ...(r.goldens ? [`PyTorch goldens: ${r.goldens.status === 'skipped' ? `skipped (${r.goldens.reason})` : `${r.goldens.passed} cases passed, ${r.goldens.failed} failed${r.goldens.firstFailure ? `; the first failure ${r.goldens.firstFailure}` : ''}`}.`] : []),
+    `${m.reason ? ` (${m.reason})` : m.worst ? `, ${m.judged} tensors judged, the worst ${m.worst.table} ${m.worst.name} ${m.worst.kind} at ${sci(m.worst.relDiff)} of its max (limit ${sci(m.worst.limit)})` : ''}` +
+    `${m.failures ? `; beyond their limits: ${m.failures.join(', ')}` : ''}.`),
+  ...(r.goldens ? [`PyTorch goldens: ${r.goldens.status === 'skipped' ? `skipped (${r.goldens.reason})` : `${r.goldens.passed} cases passed, ${r.goldens.failed} failed${r.goldens.failures ? ` (${r.goldens.failures.join(', ')})` : ''}${r.goldens.firstFailure ? `; the first failure ${r.goldens.firstFailure}` : ''}`}.`] : []),
 ];
 report(`conformance-${name}`, commandLine('bench:conformance'), ['op', 'result', 'cases', 'worst error / max', 'tolerance', 'shrunk counterexample'], rows, notes, r);

@@ -7,18 +7,20 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgl';
 import { type GoldenFile, type KitReport, verifyBackend } from '../../src/verify/index.js';
+import { poolRouting } from '../pool-routing.js';
 // @ts-expect-error: a plain-JavaScript module without type declarations (as a user's adapter is).
 import { tfjsBackend } from '../../examples/backends/tfjs.mjs';
 
 /** Runs the kit on tfjs-webgl; what the page reports back to Node. */
-async function runKit(o: { runs: number; seed: number; goldens: { file: string; golden: GoldenFile }[] }): Promise<{ renderer: string; report: KitReport }> {
+async function runKit(o: { runs: number; seed: number; models?: string[]; goldens: { file: string; golden: GoldenFile }[] }): Promise<{ renderer: string; report: KitReport; routing: Awaited<ReturnType<typeof poolRouting>> }> {
   if (!(await tf.setBackend('webgl'))) throw new Error('tfjs-backend-webgl did not initialise in this page');
   await tf.ready();
   const gl = (tf.backend() as unknown as { gpgpu: { gl: WebGLRenderingContext } }).gpgpu.gl;
   const dbg = gl.getExtension('WEBGL_debug_renderer_info');
   const renderer = `${String(gl.getParameter(gl.VERSION))} on ${String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER))}`;
-  const report = await verifyBackend(tfjsBackend(tf, 'tfjs-backend-webgl'), { runs: o.runs, seed: o.seed, goldens: o.goldens });
-  return { renderer, report };
+  const be = tfjsBackend(tf, 'tfjs-backend-webgl');
+  const report = await verifyBackend(be, { runs: o.runs, seed: o.seed, goldens: o.goldens, ...(o.models ? { models: o.models } : {}) });
+  return { renderer, report, routing: await poolRouting(be) };
 }
 
 (window as unknown as { runKit: typeof runKit }).runKit = runKit;

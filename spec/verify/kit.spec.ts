@@ -168,6 +168,10 @@ export default async () => ({ ...cpuBackend(), name: 'lazy', ops: ['relu', 'line
   assert.match(r.stdout, /\n8 passed, 4 failed\n$/);
   const j = JSON.parse(cli('--backend', join(dir, 'lrn.mjs'), '--runs', '15', '--seed', '7', '--ops', 'lrn,relu', '--json').stdout);
   assert.equal([j.ok, j.ops.map((o: { op: string; status: string }) => `${o.op} ${o.status}`)], [false, ['relu pass', 'lrn fail']]);
+  // The JSON names every failing golden and every tensor beyond its limit: here the LRN cases, and the nets from their first LRN layer on.
+  const full = JSON.parse(cli('--backend', join(dir, 'lrn.mjs'), '--runs', '5', '--seed', '7', '--json').stdout);
+  assert.ok(full.goldens.failures.length > 0 && full.goldens.failures.every((f: string) => /^(lrn\.json: lrn_|alexnet_tiny\.json: )/.test(f)), full.goldens.failures.join(', '));
+  assert.equal(full.models.map((m: { failures: string[] }) => m.failures.filter((f) => /norm1/.test(f)).length > 0 && !m.failures.some((f) => /conv1|relu1/.test(f))), [true, true], 'the first tensors beyond their limits are norm1\'s');
   const lazy = cli('--backend', join(dir, 'lazy.mjs'), '--runs', '5', '--quiet');
   assert.is(lazy.status, 0, lazy.stdout + lazy.stderr);
   assert.match(lazy.stdout, /conv2d\s+not implemented \(\(not in the backend's ops\)\)/);

@@ -52,6 +52,8 @@ export interface ModelReport {
   judged: number;
   /** The backend has the forward ops alone: activations, loss and each layer's output were compared, no gradient. */
   forwardOnly?: boolean;
+  /** Every judged tensor beyond its limit, as 'TABLE NAME KIND' (layer pool1 dx). */
+  failures?: string[];
   /** The worst judged tensor (name, kind, relative difference), or why it was skipped. */
   worst?: { name: string; kind: string; table: string; relDiff: number; limit: number };
   reason?: string;
@@ -64,6 +66,8 @@ export interface GoldenReport {
   failed: number;
   /** The first failing case and tensor, or why the goldens were skipped. */
   firstFailure?: string;
+  /** Every failing case, as 'FILE: ID'. */
+  failures?: string[];
   reason?: string;
 }
 
@@ -239,6 +243,7 @@ export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOption
     const w = (bad.length ? bad : judged).reduce((a, b) => (b.relDiff / limit(b) > a.relDiff / limit(a) ? b : a), judged[0]);
     models.push({
       config: name, status: bad.length ? 'fail' : 'pass', judged: judged.length, ...(backward ? {} : { forwardOnly: true }),
+      ...(bad.length ? { failures: bad.map((r) => `${r.table} ${r.name} ${r.kind}`) } : {}),
       worst: w && { name: w.name, kind: w.kind, table: w.table, relDiff: w.relDiff, limit: w.table === 'layer' ? LAYER_LIMIT : COMPARE_LIMIT },
     });
   }
@@ -248,17 +253,19 @@ export async function verifyBackend<T>(backend: AsyncBackend<T>, o: VerifyOption
     if (absent.length) goldens = { status: 'skipped', passed: 0, failed: 0, reason: `the golden cases need every op forward and backward; not implemented: ${absent.join(', ')}` };
     else {
       let ok = 0, failed = 0, firstFailure: string | undefined;
+      const failures: string[] = [];
       for (const g of o.goldens) {
         for (const r of await runGoldenFile(be, g.golden, undefined, g.file)) {
           if (r.pass) ok++;
           else {
             failed++;
+            failures.push(`${g.file.replace(/^.*\//, '')}: ${r.id}`);
             const bad = r.checks.filter((k) => !k.pass);
             firstFailure ??= `${g.file}: ${r.id} (${r.op}): ${r.error ?? bad.slice(0, 3).map((k) => `${k.tensor} ${k.relErr.toExponential(2)}`).join(', ') + (bad.length > 3 ? ` and ${bad.length - 3} more tensors` : '')}`;
           }
         }
       }
-      goldens = { status: failed ? 'fail' : ok ? 'pass' : 'skipped', passed: ok, failed, firstFailure, ...(ok + failed ? {} : { reason: 'no golden case' }) };
+      goldens = { status: failed ? 'fail' : ok ? 'pass' : 'skipped', passed: ok, failed, firstFailure, ...(failed ? { failures } : {}), ...(ok + failed ? {} : { reason: 'no golden case' }) };
     }
   }
   let gradients: KitReport['gradients'];
