@@ -1,0 +1,147 @@
+// This project's CPU path against the peers people would otherwise use, the
+// same workloads one after the other in one run (issue 13's targets): the
+// paper net forward at batch 1 and 8, its training step at batch 8 (SGD with
+// momentum), and the small net's training step at batch 128.
+//   - ours: the CPU backend through the model code (src/nn/model.ts, step.ts);
+//   - PyTorch 1.13 CPU (Debian's python3-torch), the same layers built from
+//     the same configuration by bench/peers/torch_peer.py, 2 threads;
+//   - tfjs-backend-wasm 4.22, the net written in tfjs ops (NHWC, groups by
+//     splitting channels), forward only: the backend has no conv weight
+//     gradient kernel (docs/conformance.md), with the threads it starts by itself;
+//   - onnxruntime-node 1.30, the net exported by writeOnnx (src/io/onnx-write.ts),
+//     forward only (an inference engine), 2 intra-op threads.
+// Each time is the median of the calls made within --seconds (after one
+// untimed call); ratios are peer / ours (above 1: ours is faster).
+//
+//   npm run bench:peers -- [--seconds 6] [--only ours,torch,tfjs-wasm,onnxruntime]
+
+import { spawnSync } from 'node:child_process';
+import * as ort from 'onnxruntime-node';
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { cpuBackend } from '../src/cpu/backend.js';
+import { Rng } from '../src/cpu/random.js';
+import { PAPER_SGD } from '../src/cpu/sgd.js';
+import { writeOnnx } from '../src/io/onnx-write.js';
+import { type AlexNetConfig, CONFIGS } from '../src/nn/config.js';
+import { forward, initParams, uploadParams } from '../src/nn/model.js';
+import { createTrainState, trainStep } from '../src/nn/step.js';
+import { listOption } from './harness.js';
+import { commandLine, report } from './report.js';
+
+const argv = process.argv.slice(2);
+const seconds = Number(listOption(argv, 'seconds', ['6'])[0]);
+const only = listOption(argv, 'only', ['ours', 'torch', 'tfjs-wasm', 'onnxruntime']);
+
+interface Workload { name: string; config: string; kind: 'forward' | 'train'; batch: number }
+const WORKLOADS: Workload[] = [
+  { name: 'paper net forward, batch 1', config: 'paper', kind: 'forward', batch: 1 },
+  { name: 'paper net forward, batch 8', config: 'paper', kind: 'forward', batch: 8 },
+  { name: 'paper net training step, batch 8', config: 'paper', kind: 'train', batch: 8 },
+  { name: 'small net training step, batch 128', config: 'small', kind: 'train', batch: 128 },
+];
+
+/** Median ms of fn over the calls made within `seconds`, after one untimed call. */
+async function timed(fn: () => unknown, what: string): Promise<number> {
+  await fn();
+  const runs: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  while (runs.length === 0 || (performance.now() < end && runs.length < 200)) {
+    const t0 = performance.now();
+    await fn();
+    runs.push(performance.now() - t0);
+  }
+  runs.sort((a, b) => a - b);
+  const ms = runs[Math.floor(runs.length / 2)];
+  process.stderr.write(`  ${what}: ${ms.toFixed(1)} ms (median of ${runs.length})\n`);
+  return ms;
+}
+
+const ms: Record<string, Record<string, number>> = { ours: {}, torch: {}, 'tfjs-wasm': {}, onnxruntime: {} };
+const versions: Record<string, string> = {};
+const inputs = (c: AlexNetConfig, batch: number) => {
+  const rng = Rng.seeded(2);
+  return { x: rng.normalArray(batch * c.inputChannels * c.inputSize * c.inputSize), labels: Int32Array.from({ length: batch }, () => rng.int(c.classes)) };
+};
+
+if (only.includes('ours')) {
+  const be = cpuBackend();
+  for (const w of WORKLOADS) {
+    const c = CONFIGS[w.config]();
+    const host = initParams(c, Rng.seeded(1));
+    const { x, labels } = inputs(c, w.batch);
+    const xt = be.upload(x, [w.batch, c.inputChannels, c.inputSize, c.inputSize]);
+    if (w.kind === 'forward') {
+      const params = await uploadParams(be, c, host);
+      ms.ours[w.name] = await timed(() => forward(be, c, params, xt, { train: false }), `ours ${w.name}`);
+    } else {
+      const s = await createTrainState(be, c, host);
+      ms.ours[w.name] = await timed(() => trainStep(be, c, s, xt, labels, Rng.seeded(3), PAPER_SGD), `ours ${w.name}`);
+    }
+  }
+}
+
+if (only.includes('torch')) {
+  for (const config of ['paper', 'small']) {
+    const job = { config: CONFIGS[config](), threads: 2, workloads: WORKLOADS.filter((w) => w.config === config).map((w) => ({ ...w, seconds })) };
+    const r = spawnSync('/usr/bin/python3', [new URL('./peers/torch_peer.py', import.meta.url).pathname], { input: JSON.stringify(job), encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench/peers/torch_peer.py failed (is python3-torch installed?): ${r.stderr.slice(-800)}`);
+    const out = JSON.parse(r.stdout) as { torch: string; ms: Record<string, number> };
+    versions.torch = out.torch;
+    Object.assign(ms.torch, out.ms);
+    for (const [k, v] of Object.entries(out.ms)) process.stderr.write(`  torch ${k}: ${v.toFixed(1)} ms\n`);
+  }
+}
+
+if (only.includes('tfjs-wasm')) {
+  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs-backend-wasm did not initialise');
+  for (const w of WORKLOADS.filter((x) => x.kind === 'forward')) {
+    const c = CONFIGS[w.config]();
+    const host = initParams(c, Rng.seeded(1));
+    const net = tfjsNet(c, host);
+    const x = tf.tensor(inputs(c, w.batch).x, [w.batch, c.inputChannels, c.inputSize, c.inputSize]).transpose([0, 2, 3, 1]);
+    ms['tfjs-wasm'][w.name] = await timed(() => tf.tidy(() => net(x).dataSync()), `tfjs-wasm ${w.name}`);
+  }
+  versions['tfjs-wasm'] = tf.version_core;
+  versions['tfjs-wasm threads'] = String(getThreadsCount());
+}
+
+if (only.includes('onnxruntime')) {
+  for (const w of WORKLOADS.filter((x) => x.kind === 'forward')) {
+    const c = CONFIGS[w.config]();
+    const session = await ort.InferenceSession.create(writeOnnx(c, initParams(c, Rng.seeded(1))), { intraOpNumThreads: 2, interOpNumThreads: 1 });
+    const feeds = { input: new ort.Tensor('float32', inputs(c, w.batch).x, [w.batch, c.inputChannels, c.inputSize, c.inputSize]) };
+    ms.onnxruntime[w.name] = await timed(() => session.run(feeds), `onnxruntime ${w.name}`);
+  }
+  versions.onnxruntime = ort.env.versions.common;
+}
+
+/** The configuration as tfjs ops, NHWC: conv (groups by split), ReLU, LRN, pooling, fully connected; test time (no dropout). */
+function tfjsNet(c: AlexNetConfig, host: Map<string, { data: Float32Array; shape: number[] }>) {
+  const v = (name: string, perm?: number[]) => { const h = host.get(name)!; const t = tf.tensor(h.data, h.shape); return perm ? t.transpose(perm) : t; };
+  const convW = c.conv.map((_, i) => v(`conv${i + 1}.weight`, [2, 3, 1, 0])), convB = c.conv.map((_, i) => v(`conv${i + 1}.bias`));
+  const fcNames = [...c.fc.map((_, i) => `fc${i + 6}`), `fc${c.fc.length + 6}`];
+  const fcW = fcNames.map((n) => v(`${n}.weight`).transpose()), fcB = fcNames.map((n) => v(`${n}.bias`));
+  return (x: tf.Tensor) => {
+    let h = x as tf.Tensor4D;
+    c.conv.forEach((s, i) => {
+      const xs = s.groups === 1 ? [h] : tf.split(h, s.groups, 3), ws = s.groups === 1 ? [convW[i]] : tf.split(convW[i], s.groups, 3);
+      const ys = xs.map((xg, g) => tf.conv2d(xg as tf.Tensor4D, ws[g] as tf.Tensor4D, s.stride, [[0, 0], [s.pad, s.pad], [s.pad, s.pad], [0, 0]]));
+      h = tf.relu(tf.add(ys.length === 1 ? ys[0] : tf.concat(ys, 3), convB[i])) as tf.Tensor4D;
+      if (i < 2 && c.lrn) h = tf.localResponseNormalization(h, (c.lrn.size - 1) / 2, c.lrn.k, c.lrn.convention === 'paper' ? c.lrn.alpha : c.lrn.alpha / c.lrn.size, c.lrn.beta);
+      if (i === 0 || i === 1 || i === 4) h = tf.maxPool(h, c.pool.kernel, c.pool.stride, c.pool.pad, c.pool.ceil ? 'ceil' : 'floor');
+    });
+    // Flatten in NCHW order, as the weights of fc6 were laid out.
+    let f: tf.Tensor = tf.transpose(h, [0, 3, 1, 2]).reshape([h.shape[0], -1]);
+    fcW.forEach((w, i) => { f = tf.add(tf.matMul(f, w), fcB[i]); if (i < fcW.length - 1) f = tf.relu(f); });
+    return f;
+  };
+}
+
+const peers = ['torch', 'tfjs-wasm', 'onnxruntime'] as const;
+const cell = (p: string, w: string) => (ms[p][w] === undefined ? '-' : `${ms[p][w].toFixed(0)} (${(ms[p][w] / ms.ours[w]).toFixed(2)}x)`);
+const rows = WORKLOADS.map((w) => [w.name, ms.ours[w.name]?.toFixed(0) ?? '-', ...peers.map((p) => cell(p, w.name))]);
+report('peers', commandLine('bench:peers'),
+  ['workload', 'ours (CPU backend) ms', `PyTorch ${versions.torch ?? ''} CPU, 2 threads: ms (peer / ours)`, `tfjs-backend-wasm ${versions['tfjs-wasm'] ?? ''}, ${versions['tfjs-wasm threads'] ?? '?'} thread(s)`, `onnxruntime-node ${versions.onnxruntime ?? ''}, 2 threads`], rows,
+  [`Medians of the calls within ${seconds} s each. Above 1x the peer is slower than this project. tfjs-wasm and onnxruntime run forward passes only (no conv weight gradient in tfjs-wasm; onnxruntime is an inference engine).`],
+  { ms, versions });
