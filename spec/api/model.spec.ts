@@ -26,6 +26,21 @@ test('alexnet({ config, seed }).forward gives the logits of the model code on th
   await model.dispose();
 });
 
+test('alexnet({ backend }) takes a backend whose methods return Promises: the same logits and the same training step as the synchronous one', async () => {
+  const cpu = cpuBackend();
+  // Every method of the CPU backend, its result behind a Promise (as a WebGPU device's or a worker's would be).
+  const promised = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, typeof v === 'function' ? (...a: unknown[]) => Promise.resolve((v as (...b: unknown[]) => unknown)(...a)) : v]));
+  const sync = await alexnet({ config: 'tiny', backend: cpu, seed: 5 });
+  const later = await alexnet({ config: 'tiny', backend: promised as unknown as typeof cpu, seed: 5 });
+  const x = Rng.seeded(6).normalArray(2 * 3 * S * S, 0, 1);
+  assertClose(await later.forward(x, [2, 3, S, S]), await sync.forward(x, [2, 3, S, S]), 0, 'logits');
+  const a = await sync.trainOnBatch(x, [2, 3, S, S], [1, 7]), b = await later.trainOnBatch(x, [2, 3, S, S], [1, 7]);
+  assert.is(b.loss, a.loss);
+  assertClose(await later.forward(x, [2, 3, S, S]), await sync.forward(x, [2, 3, S, S]), 0, 'logits after a step');
+  await sync.dispose();
+  await later.dispose();
+});
+
 test('trainOnBatch lowers the loss on a repeated batch; save() round-trips through alexnet({ weights })', async () => {
   const model = await alexnet({ config: 'tiny', seed: 1 });
   const x = Rng.seeded(2).normalArray(4 * 3 * S * S, 0, 1), labels = [0, 1, 2, 3];

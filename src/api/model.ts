@@ -10,7 +10,7 @@
 // paper's two GPUs (section 3.2). Inference is the test-time network (no
 // dropout; the paper's "multiply outputs by 0.5" where its convention asks).
 
-import type { Backend } from '../backend.js';
+import type { AwaitableBackend } from '../backend.js';
 import { Rng } from '../cpu/random.js';
 import { PAPER_SGD, type SgdParams } from '../cpu/sgd.js';
 import { checkLabels } from '../cpu/softmax-cross-entropy.js';
@@ -56,8 +56,10 @@ export interface AlexNetOptions {
    * mean_file; a path (Node) or the bytes of ilsvrc_2012_mean.binaryproto or its .npy ([3, 256, 256], BGR).
    */
   mean?: string | Uint8Array;
-  /** 'cpu' (the reference, default), 'gpu' (WebGL through gpu.js), or a Backend object. */
-  backend?: 'cpu' | 'gpu' | Backend<unknown>;
+  /** 'cpu' (the reference, default), 'gpu' (WebGL through gpu.js), or a Backend object, synchronous or with methods returning Promises. */
+  // Any tensor handle type: the model never looks inside a handle (src/backend.ts).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  backend?: 'cpu' | 'gpu' | AwaitableBackend<any>;
   /** 1 (default) or 2: the paper's two-GPU split over two backend instances. */
   partitions?: 1 | 2;
   /** Seeds the initial weights (when none are given) and the dropout masks of trainOnBatch; default 1. */
