@@ -7,13 +7,9 @@
 // Prints a markdown table: milliseconds per call for each side and tfjs / ours
 // (above 1: ours is faster).
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
-import { startServer } from '../src/cli/server.js';
-import { launchChromium } from '../spec/browser/chromium.js';
+import { withBundledPage } from './browser/open-page.js';
 import type { BrowserRow } from './browser/page.js';
 import { listOption } from './harness.js';
 import { commandLine, report } from './report.js';
@@ -26,29 +22,11 @@ const maxTime = Number(listOption(argv, 'max-time', ['1'])[0]);
 const passes = listOption(argv, 'passes', ['forward', 'backward']);
 const layers = listOption(argv, 'layers', ['conv1', 'norm1', 'pool1', 'conv2', 'norm2', 'pool2', 'conv3', 'conv4', 'conv5', 'pool5', 'fc6', 'fc7', 'fc8']);
 
-const dir = mkdtempSync(join(tmpdir(), 'alexnet-bench-'));
-await esbuild.build({
-  entryPoints: [join(root, 'bench/browser/page.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-  outfile: join(dir, 'bench.js'), logLevel: 'warning',
-});
-writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>alexnet-ts bench</title><body><script type="module" src="bench.js"></script>');
-const { url, server } = await startServer(dir, 0);
-const browser = await launchChromium({ llvmpipe: true });
-try {
-  const page = await browser.newPage();
-  page.on('console', (m) => process.stderr.write(`${m.text()}\n`));
-  page.on('crash', () => process.stderr.write('the page crashed\n'));
+await withBundledPage(join(root, 'bench/browser/page.ts'), 'alexnet-ts bench', async (page, browser) => {
   browser.on('disconnected', () => process.stderr.write('the browser disconnected\n'));
   page.on('close', () => process.stderr.write('the page closed\n'));
-  await page.goto(url);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
-  page.setDefaultTimeout(0);
   const r = await page.evaluate((o) => (window as any).runBench(o), { batch, layers, passes, maxTime, webgl }) as { renderer: string; rows: BrowserRow[] };
   report('browser', commandLine('bench:browser'), ['layer', 'pass', 'ours ms', 'tfjs-webgl ms', 'tfjs / ours'], r.rows.map((x) => [
     x.layer, x.pass, x.oursMs.toFixed(1), x.tfjsMs.toFixed(1), `${(x.tfjsMs / x.oursMs).toFixed(2)}x`,
   ]), [`Chromium ${browser.version()}, WebGL${webgl} on ${r.renderer}, batch ${batch}.`], r.rows);
-} finally {
-  await browser.close();
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
-}
+});
