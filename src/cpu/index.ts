@@ -6,6 +6,7 @@ export { cpuBackend } from './backend.js';
 export * from './conv2d.js';
 export * from './dropout.js';
 export * from './gemm.js';
+export * from './gemm32.js';
 export * from './linear.js';
 export * from './lrn.js';
 export * from './maxpool.js';

@@ -1,0 +1,55 @@
+// gemm32 (src/cpu/gemm32.ts), the float32-summing fast form of gemm(), against
+// the plain triple loop in double precision.
+//
+// Tolerance: max |got - want| <= 1e-5 max |want|. Inputs are float32 (the
+// packs hold float32); each K slice of at most 256 products is summed in
+// float32, drifting by about sqrt(256) 2^-24 = 1e-6 of the terms' scale, the
+// slices and C's old value then added in float64 and rounded once to C's
+// float32. A wrong index, a missing edge row or column, or a tile written to
+// the wrong place errs by the size of a whole term, 1e-2 of the scale and more.
+
+import * as fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { assembleKernel } from '../../scripts/build-wasm.js';
+import { gemm32, gemm32Available } from '../../src/cpu/gemm32.js';
+import { GEMM32_KERNEL_WASM } from '../../src/cpu/gemm32-kernel.wasm.js';
+import { Rng } from '../../src/cpu/random.js';
+import { FC, maxAbs, maxAbsDiff } from '../helpers.js';
+
+// Sizes reach every path: few rows (M < 16: handed to gemm()), depth < 4, and the packed kernel with
+// edge tiles (M not a multiple of 8, N not of 4), two N blocks (NC = 512) and several K slices (KC = 256).
+const dims = fc.record({
+  M: fc.oneof(fc.integer({ min: 1, max: 15 }), fc.integer({ min: 16, max: 41 })), N: fc.oneof(fc.integer({ min: 1, max: 13 }), fc.integer({ min: 505, max: 530 })),
+  K: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 250, max: 270 }), fc.constant(1000)), transposeA: fc.boolean(), seed: fc.integer(),
+});
+
+test('Node has WebAssembly SIMD, so gemm32 runs its float32 kernel', () => {
+  assert.ok(gemm32Available());
+});
+
+test('gemm32 equals the triple loop within 1e-5 of max |C| (A row- or column-major, at offsets, float32 storage)', () => {
+  fc.assert(fc.property(dims, ({ M, N, K, transposeA, seed }) => {
+    const rng = Rng.seeded(seed);
+    const A = rng.normalArray(3 + M * K), B = rng.normalArray(5 + K * N), C = rng.normalArray(2 + M * N);
+    const [aRow, aCol] = transposeA ? [1, M] : [K, 1];
+    const want = Float64Array.from(C);
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[3 + i * aRow + k * aCol] * B[5 + k * N + j];
+      want[2 + i * N + j] += s;
+    }
+    gemm32(M, N, K, A, 3, aRow, aCol, B, 5, N, 1, C, 2);
+    const err = maxAbsDiff(C, want), scale = maxAbs(want);
+    if (!(err <= 1e-5 * scale)) assert.unreachable(`M ${M} N ${N} K ${K}: max error ${err.toExponential(2)} against ${(1e-5 * scale).toExponential(2)}`);
+    // Outside C's M x N block (the offset's two values), nothing is written.
+    assert.is(C[0], Math.fround(want[0]));
+    assert.is(C[1], Math.fround(want[1]));
+  }), { ...FC, numRuns: 30 });
+});
+
+test('src/cpu/gemm32-kernel.wasm.ts holds the assembly of gemm32-kernel.wat (run npm run build:wasm after editing it)', async () => {
+  assert.is(GEMM32_KERNEL_WASM, Buffer.from(await assembleKernel('gemm32')).toString('base64'));
+});
+
+test.run();
