@@ -2,7 +2,9 @@
 // same workloads one after the other in one run (issue 13's targets): the
 // paper net forward at batch 1 and 8, its training step at batch 8 (SGD with
 // momentum), and the small net's training step at batch 128.
-//   - ours: the CPU backend through the model code (src/nn/model.ts, step.ts);
+//   - ours: the CPU backend through the model code (src/nn/model.ts, step.ts),
+//     with the reference's double-precision sums and with float32 sums
+//     (cpuBackend('float32', { sums: 'float32' }), src/cpu/gemm32.ts);
 //   - PyTorch 1.13 CPU (Debian's python3-torch), the same layers built from
 //     the same configuration by bench/peers/torch_peer.py, 2 threads;
 //   - tfjs-backend-wasm 4.22, the net written in tfjs ops (NHWC, groups by
@@ -31,7 +33,7 @@ import { commandLine, report } from './report.js';
 
 const argv = process.argv.slice(2);
 const seconds = Number(listOption(argv, 'seconds', ['6'])[0]);
-const only = listOption(argv, 'only', ['ours', 'torch', 'tfjs-wasm', 'onnxruntime']);
+const only = listOption(argv, 'only', ['ours', 'ours-f32', 'torch', 'tfjs-wasm', 'onnxruntime']);
 
 interface Workload { name: string; config: string; kind: 'forward' | 'train'; batch: number }
 const WORKLOADS: Workload[] = [
@@ -57,15 +59,16 @@ async function timed(fn: () => unknown, what: string): Promise<number> {
   return ms;
 }
 
-const ms: Record<string, Record<string, number>> = { ours: {}, torch: {}, 'tfjs-wasm': {}, onnxruntime: {} };
+const ms: Record<string, Record<string, number>> = { ours: {}, 'ours-f32': {}, torch: {}, 'tfjs-wasm': {}, onnxruntime: {} };
 const versions: Record<string, string> = {};
 const inputs = (c: AlexNetConfig, batch: number) => {
   const rng = Rng.seeded(2);
   return { x: rng.normalArray(batch * c.inputChannels * c.inputSize * c.inputSize), labels: Int32Array.from({ length: batch }, () => rng.int(c.classes)) };
 };
 
-if (only.includes('ours')) {
-  const be = cpuBackend();
+// Ours twice: the reference's double-precision sums, and float32 sums (cpuBackend's sums option, src/cpu/gemm32.ts).
+for (const [who, be] of [['ours', cpuBackend()], ['ours-f32', cpuBackend('float32', { sums: 'float32' })]] as const) {
+  if (!only.includes(who)) continue;
   for (const w of WORKLOADS) {
     const c = CONFIGS[w.config]();
     const host = initParams(c, Rng.seeded(1));
@@ -73,10 +76,10 @@ if (only.includes('ours')) {
     const xt = be.upload(x, [w.batch, c.inputChannels, c.inputSize, c.inputSize]);
     if (w.kind === 'forward') {
       const params = await uploadParams(be, c, host);
-      ms.ours[w.name] = await timed(() => forward(be, c, params, xt, { train: false }), `ours ${w.name}`);
+      ms[who][w.name] = await timed(() => forward(be, c, params, xt, { train: false }), `${who} ${w.name}`);
     } else {
       const s = await createTrainState(be, c, host);
-      ms.ours[w.name] = await timed(() => trainStep(be, c, s, xt, labels, Rng.seeded(3), PAPER_SGD), `ours ${w.name}`);
+      ms[who][w.name] = await timed(() => trainStep(be, c, s, xt, labels, Rng.seeded(3), PAPER_SGD), `${who} ${w.name}`);
     }
   }
 }
@@ -140,8 +143,8 @@ function tfjsNet(c: AlexNetConfig, host: Map<string, { data: Float32Array; shape
 
 const peers = ['torch', 'tfjs-wasm', 'onnxruntime'] as const;
 const cell = (p: string, w: string) => (ms[p][w] === undefined ? '-' : `${ms[p][w].toFixed(0)} (${(ms[p][w] / ms.ours[w]).toFixed(2)}x)`);
-const rows = WORKLOADS.map((w) => [w.name, ms.ours[w.name]?.toFixed(0) ?? '-', ...peers.map((p) => cell(p, w.name))]);
+const rows = WORKLOADS.map((w) => [w.name, ms.ours[w.name]?.toFixed(0) ?? '-', ms['ours-f32'][w.name] === undefined ? '-' : `${ms['ours-f32'][w.name].toFixed(0)} (${(ms['ours-f32'][w.name] / ms.ours[w.name]).toFixed(2)}x)`, ...peers.map((p) => cell(p, w.name))]);
 report('peers', commandLine('bench:peers'),
-  ['workload', 'ours (CPU backend) ms', `PyTorch ${versions.torch ?? ''} CPU, 2 threads: ms (peer / ours)`, `tfjs-backend-wasm ${versions['tfjs-wasm'] ?? ''}, ${versions['tfjs-wasm threads'] ?? '?'} thread(s)`, `onnxruntime-node ${versions.onnxruntime ?? ''}, 2 threads`], rows,
+  ['workload', 'ours (CPU backend) ms', 'ours, float32 sums: ms (/ ours)', `PyTorch ${versions.torch ?? ''} CPU, 2 threads: ms (peer / ours)`, `tfjs-backend-wasm ${versions['tfjs-wasm'] ?? ''}, ${versions['tfjs-wasm threads'] ?? '?'} thread(s)`, `onnxruntime-node ${versions.onnxruntime ?? ''}, 2 threads`], rows,
   [`Medians of the calls within ${seconds} s each. Above 1x the peer is slower than this project. tfjs-wasm and onnxruntime run forward passes only (no conv weight gradient in tfjs-wasm; onnxruntime is an inference engine).`],
   { ms, versions });

@@ -15,7 +15,9 @@ import { assembleKernel } from '../../scripts/build-wasm.js';
 import { gemm32, gemm32Available } from '../../src/cpu/gemm32.js';
 import { GEMM32_KERNEL_WASM } from '../../src/cpu/gemm32-kernel.wasm.js';
 import { Rng } from '../../src/cpu/random.js';
-import { FC, maxAbs, maxAbsDiff } from '../helpers.js';
+import { FC, maxAbs, maxAbsDiff, throwsWith } from '../helpers.js';
+import { cpuBackend } from '../../src/cpu/backend.js';
+import { verifyBackend } from '../../src/verify/index.js';
 
 // Sizes reach every path: few rows (M < 16: handed to gemm()), depth < 4, and the packed kernel with
 // edge tiles (M not a multiple of 8, N not of 4), two N blocks (NC = 512) and several K slices (KC = 256).
@@ -46,6 +48,15 @@ test('gemm32 equals the triple loop within 1e-5 of max |C| (A row- or column-maj
     assert.is(C[0], Math.fround(want[0]));
     assert.is(C[1], Math.fround(want[1]));
   }), { ...FC, numRuns: 30 });
+});
+
+test('cpuBackend(\'float32\', { sums: \'float32\' }) passes the whole kit against the reference (every op, both whole nets) at the default tolerances', async () => {
+  const r = await verifyBackend(cpuBackend('float32', { sums: 'float32' }), { runs: 10, seed: 3 });
+  assert.equal(r.ops.filter((o) => o.status !== 'pass').map((o) => o.op), []);
+  assert.ok(r.ops.find((o) => o.op === 'conv2d')!.worst > 0, 'the float32 sums do differ from the reference (they are in use)');
+  assert.equal(r.models.map((m) => `${m.config} ${m.status}`), ['tiny pass', 'small pass']);
+  throwsWith(() => cpuBackend('float64', { sums: 'float32' }), /float32 sums need float32 tensors/);
+  throwsWith(() => cpuBackend('float32', { sums: 'half' as 'float32' }), /sums must be 'float64' or 'float32', got "half"/);
 });
 
 test('src/cpu/gemm32-kernel.wasm.ts holds the assembly of gemm32-kernel.wat (run npm run build:wasm after editing it)', async () => {

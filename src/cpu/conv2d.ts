@@ -17,7 +17,7 @@
 // product, which computes the same sums about an order of magnitude faster in
 // JavaScript; spec/cpu/conv2d.spec.ts checks that the two agree.
 
-import { gemmAB, gemmABt, gemmAtB } from './gemm.js';
+import { type MatrixProducts, REFERENCE_PRODUCTS } from './gemm.js';
 import type { GradAccumulator } from './linear.js';
 import {
   type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, zeros, zerosLike,
@@ -154,8 +154,8 @@ function col2im(
   }
 }
 
-/** Forward convolution: y = conv(x, w) + b, through im2col and a blocked matrix product. */
-export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor, p: Conv2dParams): Tensor<A> {
+/** Forward convolution: y = conv(x, w) + b, through im2col and a blocked matrix product (mm: how its sums round, the reference's by default). */
+export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor, p: Conv2dParams, mm: MatrixProducts = REFERENCE_PRODUCTS): Tensor<A> {
   const d = conv2dDims('conv2dForward', x, w, p);
   const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
   expectShape('conv2dForward', 'b', b, [Cout]);
@@ -166,7 +166,7 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
     for (let g = 0; g < G; g++) {
       im2col(x.data, n, g, d, p.stride, p.pad, col);
       // y[n, g-th block of Coutg channels] += W_g [Coutg, K] * col [K, P]
-      gemmAB(Coutg, P, K, w.data, g * Coutg * K, col, 0, y.data, (n * Cout + g * Coutg) * P);
+      mm.AB(Coutg, P, K, w.data, g * Coutg * K, col, 0, y.data, (n * Cout + g * Coutg) * P);
     }
     for (let o = 0; o < Cout; o++) {
       const base = (n * Cout + o) * P, bo = b.data[o];
@@ -183,8 +183,8 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
  *   dcol        = w_g^T [K, Coutg] * dy_g [Coutg, P],   dx = col2im(dcol)
  * dw and db are added into acc when given (llm.c's accumulating gradient buffers).
  */
-export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>): Conv2dGrads<A> {
-  return conv2dGrads(dy, x, w, p, acc, true) as Conv2dGrads<A>;
+export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>, mm: MatrixProducts = REFERENCE_PRODUCTS): Conv2dGrads<A> {
+  return conv2dGrads(dy, x, w, p, acc, true, mm) as Conv2dGrads<A>;
 }
 
 /**
@@ -192,12 +192,12 @@ export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>
  * (the image) needs no gradient. Skips the dcol product and col2im, a third
  * of the backward work.
  */
-export function conv2dBackwardWeights<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>): Omit<Conv2dGrads<A>, 'dx'> {
-  const { dw, db } = conv2dGrads(dy, x, w, p, acc, false);
+export function conv2dBackwardWeights<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>, mm: MatrixProducts = REFERENCE_PRODUCTS): Omit<Conv2dGrads<A>, 'dx'> {
+  const { dw, db } = conv2dGrads(dy, x, w, p, acc, false, mm);
   return { dw, db };
 }
 
-function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc: GradAccumulator<A> | undefined, inputGrad: boolean) {
+function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc: GradAccumulator<A> | undefined, inputGrad: boolean, mm: MatrixProducts) {
   const d = conv2dDims('conv2dBackward', x, w, p);
   const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
   expectShape('conv2dBackward', 'dy', dy, [N, Cout, Ho, Wo]);
@@ -221,10 +221,10 @@ function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tenso
     for (let g = 0; g < G; g++) {
       const dyOff = (n * Cout + g * Coutg) * P;
       im2col(x.data, n, g, d, p.stride, p.pad, col);
-      gemmABt(Coutg, K, P, dy.data, dyOff, col, 0, dw.data, g * Coutg * K);
+      mm.ABt(Coutg, K, P, dy.data, dyOff, col, 0, dw.data, g * Coutg * K);
       if (dx && dcol) {
         dcol.fill(0);
-        gemmAtB(K, P, Coutg, w.data, g * Coutg * K, dy.data, dyOff, dcol, 0);
+        mm.AtB(K, P, Coutg, w.data, g * Coutg * K, dy.data, dyOff, dcol, 0);
         col2im(dcol, n, g, d, p.stride, p.pad, dx.data);
       }
     }

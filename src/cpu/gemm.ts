@@ -271,3 +271,13 @@ export function gemmAtB(M: number, N: number, K: number, A: FloatArray, aOff: nu
 export function gemmABt(M: number, N: number, K: number, A: FloatArray, aOff: number, B: FloatArray, bOff: number, C: FloatArray, cOff: number): void {
   gemm(M, N, K, A, aOff, K, 1, B, bOff, 1, K, C, cOff);
 }
+
+/** The three products the layers call (conv2d.ts, linear.ts), as one set, so a backend can choose how they sum. */
+export interface MatrixProducts {
+  AB: typeof gemmAB;
+  AtB: typeof gemmAtB;
+  ABt: typeof gemmABt;
+}
+
+/** The reference's products: gemm(), double-precision sums rounded once. */
+export const REFERENCE_PRODUCTS: MatrixProducts = { AB: gemmAB, AtB: gemmAtB, ABt: gemmABt };

@@ -15,7 +15,7 @@
 // connected layers at small batches, which gemm() runs unpacked), it hands
 // the product to gemm().
 
-import { gemm } from './gemm.js';
+import { type MatrixProducts, gemm } from './gemm.js';
 import { GEMM32_KERNEL_WASM } from './gemm32-kernel.wasm.js';
 import type { FloatArray } from './tensor.js';
 
@@ -114,3 +114,14 @@ export function gemm32(
     }
   }
 }
+
+/**
+ * gemm32's products in the layers' set (conv2d.ts, linear.ts): float32 sums,
+ * for float32 tensors only (its packs are float32: a float64 tensor would lose
+ * its precision in them).
+ */
+export const FLOAT32_PRODUCTS: MatrixProducts = {
+  AB: (M, N, K, A, aOff, B, bOff, C, cOff) => gemm32(M, N, K, A, aOff, K, 1, B, bOff, N, 1, C, cOff),
+  AtB: (M, N, K, A, aOff, B, bOff, C, cOff) => gemm32(M, N, K, A, aOff, 1, M, B, bOff, N, 1, C, cOff),
+  ABt: (M, N, K, A, aOff, B, bOff, C, cOff) => gemm32(M, N, K, A, aOff, K, 1, B, bOff, 1, K, C, cOff),
+};

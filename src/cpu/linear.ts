@@ -9,7 +9,7 @@
 // passes them (acc): a training step reuses them instead of allocating fc6's
 // 151 MB gradient afresh, and gradients of several micro-batches add up.
 
-import { gemmAB, gemmABt, gemmAtB } from './gemm.js';
+import { type MatrixProducts, REFERENCE_PRODUCTS } from './gemm.js';
 import { type FloatArray, type Tensor, expectRank, expectShape, fmtShape, zeros } from './tensor.js';
 
 /** Gradients of L with respect to the layer's input, weights and bias. */
@@ -34,13 +34,13 @@ export function linearGeometry(fn: string, xShape: readonly number[], wShape: re
   return [N, I, O];
 }
 
-/** y = x w^T + b. */
-export function linearForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor): Tensor<A> {
+/** y = x w^T + b (mm: how the product's sums round, the reference's by default). */
+export function linearForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor, mm: MatrixProducts = REFERENCE_PRODUCTS): Tensor<A> {
   const [N, I, O] = linearDims('linearForward', x, w);
   expectShape('linearForward', 'b', b, [O]);
   const y = zeros(x.data, [N, O]);
   for (let n = 0; n < N; n++) y.data.set(b.data, n * O);
-  gemmABt(N, O, I, x.data, 0, w.data, 0, y.data, 0);
+  mm.ABt(N, O, I, x.data, 0, w.data, 0, y.data, 0);
   return y;
 }
 
@@ -51,7 +51,7 @@ export interface GradAccumulator<A extends FloatArray = FloatArray> {
 }
 
 /** dx, dw and db of y = x w^T + b, given dy; dw and db are added into acc when given. */
-export function linearBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, acc?: GradAccumulator<A>): LinearGrads<A> {
+export function linearBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, acc?: GradAccumulator<A>, mm: MatrixProducts = REFERENCE_PRODUCTS): LinearGrads<A> {
   const [N, I, O] = linearDims('linearBackward', x, w);
   expectShape('linearBackward', 'dy', dy, [N, O]);
   if (acc) {
@@ -61,8 +61,8 @@ export function linearBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>
   const dx = zeros(x.data, [N, I]);
   const dw = acc?.dw ?? zeros(x.data, [O, I]);
   const db = acc?.db ?? zeros(x.data, [O]);
-  gemmAB(N, I, O, dy.data, 0, w.data, 0, dx.data, 0);
-  gemmAtB(O, I, N, dy.data, 0, x.data, 0, dw.data, 0);
+  mm.AB(N, I, O, dy.data, 0, w.data, 0, dx.data, 0);
+  mm.AtB(O, I, N, dy.data, 0, x.data, 0, dw.data, 0);
   for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) db.data[o] += dy.data[n * O + o];
   return { dx, dw, db };
 }
