@@ -2,7 +2,7 @@
 // forward and backward side by side (the maths is at the top of each file),
 // and the Backend that runs them. No Node API: the same code runs in a page.
 
-export { cpuBackend } from './backend.js';
+export { type CpuBackendOptions, cpuBackend } from './backend.js';
 export * from './conv2d.js';
 export * from './dropout.js';
 export * from './gemm.js';

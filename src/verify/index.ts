@@ -11,4 +11,4 @@ export { COMPARE_LIMIT, LAYER_LIMIT, type CompareRow, compareBackends } from '..
 export { type KitReport, type Mismatch, type OpReport, type VerifyOptions, UnsupportedCaseError, compareOutputs, verifyBackend } from './kit.js';
 export { OP_CHECKS, type OpCheck, type Outputs } from './ops.js';
 export { type Float64Transfers, GRADIENT_TOLERANCE, GRAD_CHECKS, type GradientReport, checkGradients, hasFloat64 } from './gradients.js';
-export type { AsyncBackend, BackendOp } from '../backend.js';
+export type { AsyncBackend, AwaitableBackend, BackendOp } from '../backend.js';
