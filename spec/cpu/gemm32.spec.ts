@@ -15,9 +15,11 @@ import { assembleKernel } from '../../scripts/build-wasm.js';
 import { gemm32, gemm32Available } from '../../src/cpu/gemm32.js';
 import { GEMM32_KERNEL_WASM } from '../../src/cpu/gemm32-kernel.wasm.js';
 import { Rng } from '../../src/cpu/random.js';
-import { FC, maxAbs, maxAbsDiff, throwsWith } from '../helpers.js';
+import { FC, GOLDENS, maxAbs, maxAbsDiff, throwsWith } from '../helpers.js';
 import { cpuBackend } from '../../src/cpu/backend.js';
 import { verifyBackend } from '../../src/verify/index.js';
+import { backendNamed } from '../../src/api/backends.js';
+import { runGoldenDirs } from '../../src/cli/verify.js';
 
 // Sizes reach every path: few rows (M < 16: handed to gemm()), depth < 4, and the packed kernel with
 // edge tiles (M not a multiple of 8, N not of 4), two N blocks (NC = 512) and several K slices (KC = 256).
@@ -57,6 +59,13 @@ test('cpuBackend(\'float32\', { sums: \'float32\' }) passes the whole kit agains
   assert.equal(r.models.map((m) => `${m.config} ${m.status}`), ['tiny pass', 'small pass']);
   throwsWith(() => cpuBackend('float64', { sums: 'float32' }), /float32 sums need float32 tensors/);
   throwsWith(() => cpuBackend('float32', { sums: 'half' as 'float32' }), /sums must be 'float64' or 'float32', got "half"/);
+});
+
+test('the command-line name cpu-float32-sums is that backend, and it passes every golden case', async () => {
+  const be = await backendNamed('cpu-float32-sums');
+  assert.is(be.name, 'cpu-float32-sums');
+  const rep = await runGoldenDirs(be, [GOLDENS]);
+  assert.equal([rep.failed, rep.passed >= 36], [0, true], JSON.stringify(rep.cases.filter((c) => !c.pass).map((c) => c.id)));
 });
 
 test('src/cpu/gemm32-kernel.wasm.ts holds the assembly of gemm32-kernel.wat (run npm run build:wasm after editing it)', async () => {

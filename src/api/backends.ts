@@ -40,9 +40,10 @@ export async function gpuBackend(o: { label?: string; mode?: 'headlessgl' | 'web
   return Object.assign(be as unknown as Backend<unknown>, { destroy: () => be.ctx.destroy() });
 }
 
-/** A backend by its command-line name: 'cpu' (the reference, float32), 'cpu-float64' (the reference in double precision) or 'gpu' (a new WebGL context, labelled). */
+/** A backend by its command-line name: 'cpu' (the reference, float32), 'cpu-float32-sums' (float32 tensors and sums, faster), 'cpu-float64' (the reference in double precision) or 'gpu' (a new WebGL context, labelled). */
 export async function backendNamed(name: string, label?: string): Promise<DisposableBackend> {
   if (name === 'cpu' || name === 'cpu-float64') return Object.assign(cpuBackend(name === 'cpu' ? 'float32' : 'float64') as Backend<unknown>, { destroy: async () => {} });
+  if (name === 'cpu-float32-sums') return Object.assign(cpuBackend('float32', { sums: 'float32' }) as Backend<unknown>, { destroy: async () => {} });
   if (name === 'gpu') return gpuBackend({ label });
-  throw new RangeError(`backend '${name}' is unknown; known: cpu, cpu-float64, gpu, or a Backend object`);
+  throw new RangeError(`backend '${name}' is unknown; known: cpu, cpu-float32-sums, cpu-float64, gpu, or a Backend object`);
 }

@@ -85,7 +85,7 @@ export const TRAIN_COMMAND = {
   options: {
     config: { type: 'enum', values: Object.keys(CONFIGS), default: 'small', help: 'network configuration' },
     data: { type: 'string', arg: 'DIR', help: 'IDX files, CIFAR-10 batches, or train/ and test/ image folders (default Fashion-MNIST from Debian)' },
-    backend: { type: 'enum', values: ['gpu', 'cpu'], default: 'gpu', help: 'WebGL (gpu.js) or the CPU reference' },
+    backend: { type: 'enum', values: ['gpu', 'cpu', 'cpu-float32-sums'], default: 'gpu', help: 'WebGL (gpu.js), the CPU reference, or the CPU with float32 sums (faster; docs/benchmarks.md)' },
     partitions: { type: 'int', min: 1, max: 2, help: 'backend instances the net is split over (default 2 on gpu, 1 on cpu)' },
     epochs: { type: 'int', min: 1, help: 'epochs to train (default: the recipe\'s)' },
     batch: { type: 'int', min: 1, help: 'mini-batch size (default: the recipe\'s, 128)' },
