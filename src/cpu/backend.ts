@@ -36,8 +36,8 @@ export interface CpuBackendOptions {
  * A Backend that runs the CPU reference layers: on float32 tensors (normal
  * use), or on float64 tensors to check whole-model gradients against finite
  * differences. With `sums: 'float32'` (float32 tensors only) the convolutions'
- * and fully connected layers' products sum in float32, 1.6 to 2.5 times faster
- * (bench:gemm); the reference, what the verification kit and the goldens
+ * and fully connected layers' products sum in float32, faster (bench:gemm,
+ * bench:peers); the reference, what the verification kit and the goldens
  * compare against, keeps double-precision sums.
  */
 export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBackendOptions = {}): Backend<T> {

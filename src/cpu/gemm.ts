@@ -97,41 +97,89 @@ export function gemm(
     gemmRowsDot(M, N, K, A, aOff, aRow, B, bOff, bCol, C, cOff);
     return;
   }
+  packedProduct(F64_KERNEL, M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff);
+}
+
+/**
+ * A packed micro-kernel as packedProduct() drives it: tiles of `mr` rows by 4
+ * columns, K slices of at most `kc`, N blocks of at most `nc`, its packs and
+ * tile buffer (in its WebAssembly memory, or plain arrays), and the call that
+ * fills the tiles of `panels` panels from the packs.
+ */
+export interface PackedKernel {
+  readonly mr: number;
+  readonly kc: number;
+  readonly nc: number;
+  readonly packA: FloatArray;
+  readonly packB: FloatArray;
+  readonly tiles: FloatArray;
+  run(kc: number, panels: number): void;
+}
+
+/** gemm()'s kernel: 4 x 4 float64 tiles, WebAssembly SIMD or JavaScript as useGemmKernel() chose. */
+const F64_KERNEL: PackedKernel = { mr: 4, kc: KC, nc: NC, packA, packB, tiles: tilesOut, run: (kc, panels) => (useSimd ? simd!.tiles(kc, panels) : tilesJs(kc, panels)) };
+
+/**
+ * C[M, N] += A(M, K) B(K, N) through a packed kernel (the GotoBLAS scheme of
+ * the header): for each K slice and N block, B packed as panels of 4
+ * columns, then each strip of mr rows of A packed and its tiles added to C.
+ * Shared by gemm() and gemm32.ts's float32 form.
+ */
+export function packedProduct(
+  kern: PackedKernel, M: number, N: number, K: number,
+  A: FloatArray, aOff: number, aRow: number, aCol: number,
+  B: FloatArray, bOff: number, bRow: number, bCol: number,
+  C: FloatArray, cOff: number,
+): void {
+  const { mr, packA: pa, packB: pb, tiles } = kern;
   // K slices of equal depth (conv1's K = 363 as 182 + 181, not 256 + 107): a short last slice costs tile overhead.
-  const kStep = Math.ceil(K / Math.ceil(K / KC));
+  const kStep = Math.ceil(K / Math.ceil(K / kern.kc));
   for (let k0 = 0; k0 < K; k0 += kStep) {
     const kc = Math.min(kStep, K - k0);
-    for (let j0 = 0; j0 < N; j0 += NC) {
-      const nc = Math.min(NC, N - j0);
+    for (let j0 = 0; j0 < N; j0 += kern.nc) {
+      const nc = Math.min(kern.nc, N - j0);
       const panels = (nc + 3) >> 2;
-      // Pack B(k0 .. k0 + kc, j0 .. j0 + nc) as panels of 4 columns: packB[(p * kc + k) * 4 + jj].
+      // Pack B(k0 .. k0 + kc, j0 .. j0 + nc) as panels of 4 columns: packB[(p * kc + k) * 4 + jj], zeros past N.
       for (let p = 0; p < panels; p++) {
         const jBase = j0 + 4 * p, base = p * kc * 4;
         const jn = Math.min(4, N - jBase);
-        for (let k = 0; k < kc; k++) {
-          const src = bOff + (k0 + k) * bRow + jBase * bCol, dst = base + k * 4;
-          for (let jj = 0; jj < 4; jj++) packB[dst + jj] = jj < jn ? B[src + jj * bCol] : 0;
-        }
-      }
-      for (let i0 = 0; i0 < M; i0 += 4) {
-        const im = Math.min(4, M - i0);
-        // Pack A(i0 .. i0 + 4, k0 .. k0 + kc) as packA[k * 4 + ii].
-        for (let ii = 0; ii < 4; ii++) {
-          if (ii < im) {
-            const src = aOff + (i0 + ii) * aRow + k0 * aCol;
-            for (let k = 0; k < kc; k++) packA[k * 4 + ii] = A[src + k * aCol];
-          } else {
-            for (let k = 0; k < kc; k++) packA[k * 4 + ii] = 0;
+        if (jn === 4) {
+          // A full panel: four values per k, no test per element (the common case, unrolled: the per-element
+          // test made packing most of gemm32's time at conv1's shape, bench/gemm.ts).
+          for (let k = 0, src = bOff + k0 * bRow + jBase * bCol, dst = base; k < kc; k++, src += bRow, dst += 4) {
+            pb[dst] = B[src]; pb[dst + 1] = B[src + bCol]; pb[dst + 2] = B[src + 2 * bCol]; pb[dst + 3] = B[src + 3 * bCol];
+          }
+        } else {
+          for (let k = 0; k < kc; k++) {
+            const src = bOff + (k0 + k) * bRow + jBase * bCol, dst = base + k * 4;
+            for (let jj = 0; jj < 4; jj++) pb[dst + jj] = jj < jn ? B[src + jj * bCol] : 0;
           }
         }
-        // The micro-kernel writes each panel's 4 x 4 tile to tilesOut, column-major: T[ii][jj] at 16 p + 4 jj + ii.
-        if (useSimd) simd!.tiles(kc, panels);
-        else tilesJs(kc, panels);
+      }
+      for (let i0 = 0; i0 < M; i0 += mr) {
+        const im = Math.min(mr, M - i0);
+        // Pack A(i0 .. i0 + mr, k0 .. k0 + kc) as packA[k * mr + ii], zeros past M.
+        for (let ii = 0; ii < mr; ii++) {
+          if (ii < im) {
+            const src = aOff + (i0 + ii) * aRow + k0 * aCol;
+            for (let k = 0; k < kc; k++) pa[k * mr + ii] = A[src + k * aCol];
+          } else {
+            for (let k = 0; k < kc; k++) pa[k * mr + ii] = 0;
+          }
+        }
+        // The kernel writes each panel's mr x 4 tile, column-major: T[ii][jj] at 4 mr p + mr jj + ii.
+        kern.run(kc, panels);
         for (let p = 0; p < panels; p++) {
-          const j = j0 + 4 * p, jn = Math.min(4, N - j), t = 16 * p;
-          for (let ii = 0; ii < im; ii++) {
-            const c = cOff + (i0 + ii) * N + j;
-            for (let jj = 0; jj < jn; jj++) C[c + jj] += tilesOut[t + 4 * jj + ii];
+          const j = j0 + 4 * p, jn = Math.min(4, N - j), t = 4 * mr * p;
+          if (jn === 4) {
+            for (let ii = 0, c = cOff + i0 * N + j; ii < im; ii++, c += N) {
+              C[c] += tiles[t + ii]; C[c + 1] += tiles[t + mr + ii]; C[c + 2] += tiles[t + 2 * mr + ii]; C[c + 3] += tiles[t + 3 * mr + ii];
+            }
+          } else {
+            for (let ii = 0; ii < im; ii++) {
+              const c = cOff + (i0 + ii) * N + j;
+              for (let jj = 0; jj < jn; jj++) C[c + jj] += tiles[t + mr * jj + ii];
+            }
           }
         }
       }

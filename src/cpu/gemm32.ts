@@ -15,7 +15,7 @@
 // connected layers at small batches, which gemm() runs unpacked), it hands
 // the product to gemm().
 
-import { type MatrixProducts, gemm } from './gemm.js';
+import { type MatrixProducts, type PackedKernel, gemm, packedProduct } from './gemm.js';
 import { GEMM32_KERNEL_WASM } from './gemm32-kernel.wasm.js';
 import type { FloatArray } from './tensor.js';
 
@@ -29,9 +29,13 @@ const SMALL_M = 16;
 const kernel = instantiateKernel();
 // Byte offsets in the module's memory, as gemm32-kernel.wat lays them out (packA at 0).
 const B_AT = 4 * 8 * KC, TILES_AT = B_AT + 4 * KC * NC;
-const packA = kernel ? new Float32Array(kernel.memory.buffer, 0, 8 * KC) : new Float32Array(0);
-const packB = kernel ? new Float32Array(kernel.memory.buffer, B_AT, KC * NC) : new Float32Array(0);
-const tilesOut = kernel ? new Float32Array(kernel.memory.buffer, TILES_AT, 8 * NC) : new Float32Array(0);
+/** The 8 x 4 float32 kernel with its packs and tiles in its memory (gemm32-kernel.wat's layout), for packedProduct(). */
+const F32_KERNEL: PackedKernel | null = kernel && {
+  mr: 8, kc: KC, nc: NC, run: kernel.tiles,
+  packA: new Float32Array(kernel.memory.buffer, 0, 8 * KC),
+  packB: new Float32Array(kernel.memory.buffer, B_AT, KC * NC),
+  tiles: new Float32Array(kernel.memory.buffer, TILES_AT, 8 * NC),
+};
 
 function instantiateKernel(): { memory: WebAssembly.Memory; tiles: (kc: number, panels: number) => void } | null {
   if (typeof WebAssembly === 'undefined') return null;
@@ -61,58 +65,7 @@ export function gemm32(
     gemm(M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff);
     return;
   }
-  // K slices of equal depth, as in gemm().
-  const kStep = Math.ceil(K / Math.ceil(K / KC));
-  for (let k0 = 0; k0 < K; k0 += kStep) {
-    const kc = Math.min(kStep, K - k0);
-    for (let j0 = 0; j0 < N; j0 += NC) {
-      const nc = Math.min(NC, N - j0);
-      const panels = (nc + 3) >> 2;
-      // Pack B(k0 .. k0 + kc, j0 .. j0 + nc) as panels of 4 columns: packB[(p * kc + k) * 4 + jj], zeros past N.
-      for (let p = 0; p < panels; p++) {
-        const jBase = j0 + 4 * p, base = p * kc * 4;
-        const jn = Math.min(4, N - jBase);
-        if (jn === 4) {
-          // A full panel: four values per k, no test per element (the common case, unrolled).
-          for (let k = 0, src = bOff + k0 * bRow + jBase * bCol, dst = base; k < kc; k++, src += bRow, dst += 4) {
-            packB[dst] = B[src]; packB[dst + 1] = B[src + bCol]; packB[dst + 2] = B[src + 2 * bCol]; packB[dst + 3] = B[src + 3 * bCol];
-          }
-        } else {
-          for (let k = 0; k < kc; k++) {
-            const src = bOff + (k0 + k) * bRow + jBase * bCol, dst = base + k * 4;
-            for (let jj = 0; jj < 4; jj++) packB[dst + jj] = jj < jn ? B[src + jj * bCol] : 0;
-          }
-        }
-      }
-      for (let i0 = 0; i0 < M; i0 += 8) {
-        const im = Math.min(8, M - i0);
-        // Pack A(i0 .. i0 + 8, k0 .. k0 + kc) as packA[k * 8 + ii], zeros past M.
-        for (let ii = 0; ii < 8; ii++) {
-          if (ii < im) {
-            const src = aOff + (i0 + ii) * aRow + k0 * aCol;
-            for (let k = 0; k < kc; k++) packA[k * 8 + ii] = A[src + k * aCol];
-          } else {
-            for (let k = 0; k < kc; k++) packA[k * 8 + ii] = 0;
-          }
-        }
-        kernel.tiles(kc, panels);
-        // Tile p, column-major: T[ii][jj] at 32 p + 8 jj + ii.
-        for (let p = 0; p < panels; p++) {
-          const j = j0 + 4 * p, jn = Math.min(4, N - j), t = 32 * p;
-          if (jn === 4) {
-            for (let ii = 0, c = cOff + i0 * N + j; ii < im; ii++, c += N) {
-              C[c] += tilesOut[t + ii]; C[c + 1] += tilesOut[t + 8 + ii]; C[c + 2] += tilesOut[t + 16 + ii]; C[c + 3] += tilesOut[t + 24 + ii];
-            }
-          } else {
-            for (let ii = 0; ii < im; ii++) {
-              const c = cOff + (i0 + ii) * N + j;
-              for (let jj = 0; jj < jn; jj++) C[c + jj] += tilesOut[t + 8 * jj + ii];
-            }
-          }
-        }
-      }
-    }
-  }
+  packedProduct(F32_KERNEL!, M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff);
 }
 
 /**
