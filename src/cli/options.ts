@@ -26,7 +26,7 @@ export interface CommandSpec<O extends Record<string, OptionSpec>> {
   name: string;
   summary: string;
   /** Positional arguments as shown in the usage line ('IMAGE...'), or none. */
-  positionals?: { usage: string; min: number };
+  positionals?: { usage: string; min: number; max?: number };
   options: O;
 }
 
@@ -121,6 +121,7 @@ export function parseCommand<O extends Record<string, OptionSpec>>(cmd: CommandS
   const positionals = parsed.positionals;
   if (!cmd.positionals && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (cmd.positionals && positionals.length < cmd.positionals.min) throw new UsageError(`needs ${cmd.positionals.usage}`);
+  if (cmd.positionals?.max !== undefined && positionals.length > cmd.positionals.max) throw new UsageError(`takes one ${cmd.positionals.usage}, got '${positionals.join(' ')}'`);
   return { values: values as Values<O>, positionals, given: given as Set<keyof O & string> };
 }
 

@@ -1,0 +1,79 @@
+// `alexnet experiment NAME`: one of the paper's claims as matched trainings
+// (src/experiments/), with a PNG of the curves, a JSON of the numbers and a
+// table row beside the paper's figure with the verdict.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXPERIMENTS, type Experiment } from '../experiments/catalog.js';
+import { type ExperimentResult, resultRows, runExperiment } from '../experiments/run.js';
+import { formatTable } from '../report/table.js';
+import type { Series } from '../viz/charts.js';
+import { loadDataset } from './datasets.js';
+import { writeAtomic } from './files.js';
+import { type CommandSpec, type OptionSpec, type Parsed, UsageError } from './options.js';
+import { writeSeriesPng } from './plots.js';
+
+/** The options of `alexnet experiment`. */
+export const EXPERIMENT_COMMAND = {
+  name: 'experiment',
+  summary: 'Tests one of the paper\'s claims with matched trainings (same data, seeds and budget; one thing differs):\n' +
+    `${Object.keys(EXPERIMENTS).join(', ')}. Writes curves.png and result.json to --out and prints the row: claim, paper, measured, verdict.`,
+  positionals: { usage: 'NAME', min: 1, max: 1 },
+  options: {
+    quick: { type: 'boolean', help: 'fewer images (6,000 of Fashion-MNIST, 2,000 test) to fit in about 10 minutes; said in the output' },
+    seeds: { type: 'int', min: 1, max: 20, default: 3, help: 'seeds per arm (the spread decides "within noise")' },
+    out: { type: 'string', arg: 'DIR', help: 'folder for curves.png and result.json (default runs/experiments/NAME)' },
+    data: { type: 'string', arg: 'DIR', help: 'IDX files or CIFAR-10 batches (default Fashion-MNIST from Debian)' },
+    backend: { type: 'enum', values: ['cpu-float32-sums', 'cpu', 'gpu'], default: 'cpu-float32-sums', help: 'what trains the nets' },
+    images: { type: 'int', min: 128, help: 'training images per run (overrides the budget)' },
+    epochs: { type: 'int', min: 1, help: 'epochs per run (overrides the budget)' },
+    'test-images': { type: 'int', min: 1, help: 'test images (overrides the budget)' },
+    overwrite: { type: 'boolean', help: 'replace an earlier result in --out' },
+  },
+} as const satisfies CommandSpec<Record<string, OptionSpec>>;
+
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+
+/** The curves of an experiment, mean over seeds per arm: validation error per epoch, or Figure 1's training error. */
+function panels(e: Experiment, r: ExperimentResult): Parameters<typeof writeSeriesPng>[2] {
+  const names = [...new Set(r.runs.map((x) => x.variant))];
+  const mean = (rows: number[][]) => rows[0].map((_, j) => rows.reduce((s, row) => s + (row[j] ?? NaN), 0) / rows.length);
+  const byArm = (f: (x: ExperimentResult['runs'][number]) => number[]): Series[] =>
+    names.map((n, i) => ({ name: n, color: COLOURS[i % COLOURS.length], values: mean(r.runs.filter((x) => x.variant === n).map(f)) }));
+  if (e.metric === 'epochs-to-25') {
+    const xs = r.runs[0].trainCurve.map((p) => p.epoch);
+    return [{ title: 'training error (%), 1,000 training images', series: byArm((x) => x.trainCurve.map((p) => 100 * p.error)), xs, xLabel: 'epoch' }];
+  }
+  const xs = r.runs[0].history.map((h) => h.epoch);
+  return [
+    { title: 'training loss', series: byArm((x) => x.history.map((h) => h.trainLoss)), xs, xLabel: 'epoch' },
+    { title: 'validation top-1 error (%)', series: byArm((x) => x.history.map((h) => 100 * (1 - h.valTop1))), xs, xLabel: 'epoch' },
+  ];
+}
+
+/** Runs `alexnet experiment`; returns the exit code. */
+export async function experimentCommand({ values: v, positionals }: Parsed<typeof EXPERIMENT_COMMAND.options>): Promise<number> {
+  const name = positionals[0];
+  const e = EXPERIMENTS[name];
+  if (!e) throw new UsageError(`unknown experiment '${name}': one of ${Object.keys(EXPERIMENTS).join(', ')}`);
+  const out = v.out ?? join('runs', 'experiments', name);
+  if (existsSync(join(out, 'result.json')) && !v.overwrite) throw new UsageError(`${out} holds an earlier result (result.json): --overwrite replaces it, or choose another --out`);
+  const preset = v.quick ? e.quick : e.full;
+  const budget = { ...preset, images: v.images ?? preset.images, epochs: v.epochs ?? preset.epochs, testImages: v['test-images'] ?? preset.testImages };
+  if (v.images !== undefined) budget.val = Math.min(budget.val, Math.max(100, Math.floor(v.images / 5)));
+  const split = loadDataset(v.data);
+  if (budget.images + budget.val > split.train.n) throw new UsageError(`--images ${budget.images} and ${budget.val} validation images exceed the ${split.train.n} training images of ${split.source}`);
+  const seeds = Array.from({ length: v.seeds }, (_, i) => i + 1);
+  const arms = e.metric === 'ten-crop' ? 1 : 1 + e.ablations.length;
+  console.log(`alexnet experiment ${name} (section ${e.section}): ${arms * seeds.length} trainings of the small net on ${v.backend}, ` +
+    `${budget.images} training images x ${budget.epochs} epoch${budget.epochs > 1 ? 's' : ''}, ${budget.testImages} test images` +
+    `${v.quick ? ' (--quick: a reduced budget, not the full run)' : ''}; seeds ${seeds.join(', ')}`);
+  mkdirSync(out, { recursive: true });
+  const r = await runExperiment(e, split, { backend: v.backend, seeds, budget, log: (s) => console.log(s) });
+  writeAtomic(join(out, 'result.json'), JSON.stringify({ ...r, quick: Boolean(v.quick), data: split.source }, null, 2));
+  await writeSeriesPng(join(out, 'curves.png'), `${name} (section ${e.section}), mean of ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`, panels(e, r));
+  const command = `alexnet experiment ${name}${v.quick ? ' --quick' : ''}${v.seeds !== 3 ? ` --seeds ${v.seeds}` : ''}`;
+  console.log(`\n${formatTable(['claim', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command'], resultRows(r, command))}`);
+  console.log(`\nwrote ${join(out, 'curves.png')} and ${join(out, 'result.json')}`);
+  return 0;
+}
