@@ -20,7 +20,7 @@ export const EXPERIMENT_COMMAND = {
     `${Object.keys(EXPERIMENTS).join(', ')}. Writes curves.png and result.json to --out and prints the row: claim, paper, measured, verdict.`,
   positionals: { usage: 'NAME', min: 1, max: 1 },
   options: {
-    quick: { type: 'boolean', help: 'fewer images (6,000 of Fashion-MNIST, 2,000 test) to fit in about 10 minutes; said in the output' },
+    quick: { type: 'boolean', help: 'fewer images (4,000 of Fashion-MNIST, 2,000 test) to fit in 10 minutes; said in the output' },
     seeds: { type: 'int', min: 1, max: 20, default: 3, help: 'seeds per arm (the spread decides "within noise")' },
     out: { type: 'string', arg: 'DIR', help: 'folder for curves.png and result.json (default runs/experiments/NAME)' },
     data: { type: 'string', arg: 'DIR', help: 'IDX files or CIFAR-10 batches (default Fashion-MNIST from Debian)' },
