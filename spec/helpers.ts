@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { Rng } from '../src/cpu/random.js';
 import { type FloatArray, type Tensor, sizeOf } from '../src/cpu/tensor.js';
+import type { ImageDataset } from '../src/nn/data/dataset.js';
 
 /** A float64 tensor of uniform values in [lo, hi), from a seed (fast-check draws the seed). */
 export function rand64(rng: Rng, shape: readonly number[], lo = -1, hi = 1): Tensor<Float64Array> {
@@ -147,3 +148,14 @@ export const GOLDENS = resolve(dirname(fileURLToPath(import.meta.url)), '../gold
 
 /** The development set beside a checkout (../shared/goldens), when present: run as an extra set. */
 export const SHARED_GOLDENS = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/goldens');
+
+/** A learnable 28 x 28 one-channel dataset: each of ten classes brightens its own band of rows over noise. */
+export function bandsDataset(n: number, seed: number): ImageDataset {
+  const rng = Rng.seeded(seed);
+  const labels = Uint16Array.from({ length: n }, () => rng.int(10));
+  const images = new Uint8Array(n * 784).map((_, j) => {
+    const i = Math.floor(j / 784), row = Math.floor((j % 784) / 28);
+    return Math.min(255, rng.int(80) + (Math.floor(row / 3) === labels[i] ? 150 : 0));
+  });
+  return { name: 'bands', n, channels: 1, height: 28, width: 28, images, labels, classes: 10 };
+}

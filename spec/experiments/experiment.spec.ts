@@ -5,8 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Rng } from '../../src/cpu/random.js';
-import type { ImageDataset } from '../../src/nn/data/dataset.js';
+import { bandsDataset } from '../helpers.js';
 import { EXPERIMENTS } from '../../src/experiments/catalog.js';
 import { epochsTo, runExperiment } from '../../src/experiments/run.js';
 import { independentEffect, meanSd, pairedEffect } from '../../src/experiments/verdict.js';
@@ -16,16 +15,6 @@ import { experimentBase } from '../../src/experiments/catalog.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const alexnet = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), ...args], { encoding: 'utf8', cwd: root });
 
-/** Each class brightens a different band of rows: something to learn in a few steps. */
-function bands(n: number, seed: number): ImageDataset {
-  const rng = Rng.seeded(seed);
-  const labels = Uint16Array.from({ length: n }, () => rng.int(10));
-  const images = new Uint8Array(n * 784).map((_, j) => {
-    const i = Math.floor(j / 784), row = Math.floor((j % 784) / 28);
-    return Math.min(255, rng.int(80) + (Math.floor(row / 3) === labels[i] ? 150 : 0));
-  });
-  return { name: 'bands', n, channels: 1, height: 28, width: 28, images, labels, classes: 10 };
-}
 
 test('meanSd uses the sample standard deviation (n - 1)', () => {
   const r = meanSd([1, 2, 3, 4]);
@@ -75,7 +64,7 @@ test('the one-partition net of the partitions experiment has about the two-parti
   assert.ok(ratio > 0.8 && ratio < 1.05, `parameters one / two = ${ratio}`);
 });
 
-const split = { train: bands(400, 1), test: bands(120, 2) };
+const split = { train: bandsDataset(400, 1), test: bandsDataset(120, 2) };
 const budget = { images: 256, epochs: 1, val: 64, testImages: 120 };
 
 test('runExperiment trains every arm with every seed and judges each ablation from the runs\' own numbers', async () => {

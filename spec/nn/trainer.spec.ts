@@ -5,24 +5,14 @@ import { Rng } from '../../src/cpu/random.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.js';
 import { smallConfig } from '../../src/nn/config.js';
 import { computeStats } from '../../src/nn/data/augment.js';
-import type { ImageDataset } from '../../src/nn/data/dataset.js';
 import { initParams } from '../../src/nn/model.js';
 import { type Net, SingleNet } from '../../src/nn/net.js';
 import { DEFAULT_TRAIN, DIVERGENCE_FACTOR, DivergedError, NonFiniteLossError, type TrainOptions, initialTrainerState, train } from '../../src/nn/trainer.js';
-import { throwsWith } from '../helpers.js';
+import { bandsDataset, throwsWith } from '../helpers.js';
 
 const c = { ...smallConfig(), conv: smallConfig().conv.map((s) => ({ ...s, out: s.out / 2 })) as unknown as ReturnType<typeof smallConfig>['conv'], fc: [16, 16] as const };
 
-function data(n: number, seed: number): ImageDataset {
-  const rng = Rng.seeded(seed);
-  const labels = Uint16Array.from({ length: n }, () => rng.int(10));
-  // Each class brightens a different band of rows, so there is something to learn.
-  const images = new Uint8Array(n * 784).map((_, j) => {
-    const i = Math.floor(j / 784), row = Math.floor((j % 784) / 28);
-    return Math.min(255, rng.int(80) + (Math.floor(row / 3) === labels[i] ? 150 : 0));
-  });
-  return { name: 'bands', n, channels: 1, height: 28, width: 28, images, labels, classes: 10 };
-}
+const data = bandsDataset;
 
 const opts: TrainOptions = { ...DEFAULT_TRAIN, epochs: 2, batchSize: 16, augment: { crop: 28, pad: 2, flip: true, pcaSigma: 0.1, scale: 1 } };
 const trainSet = data(96, 1), valSet = data(32, 2);

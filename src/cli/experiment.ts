@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { EXPERIMENTS, type Experiment } from '../experiments/catalog.js';
 import { type ExperimentResult, resultRows, runExperiment } from '../experiments/run.js';
 import { formatTable } from '../report/table.js';
-import type { Series } from '../viz/charts.js';
+import type { Panel, Series } from '../viz/charts.js';
 import { loadDataset } from './datasets.js';
 import { writeAtomic } from './files.js';
 import { type CommandSpec, type OptionSpec, type Parsed, UsageError } from './options.js';
-import { writeSeriesPng } from './plots.js';
+import { writePanelsPng } from './plots.js';
 
 /** The options of `alexnet experiment`. */
 export const EXPERIMENT_COMMAND = {
@@ -35,7 +35,7 @@ export const EXPERIMENT_COMMAND = {
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
 
 /** The curves of an experiment, mean over seeds per arm: validation error per epoch, or Figure 1's training error. */
-function panels(e: Experiment, r: ExperimentResult): Parameters<typeof writeSeriesPng>[2] {
+function panels(e: Experiment, r: ExperimentResult): Panel[] {
   const names = [...new Set(r.runs.map((x) => x.variant))];
   const mean = (rows: number[][]) => rows[0].map((_, j) => rows.reduce((s, row) => s + (row[j] ?? NaN), 0) / rows.length);
   const byArm = (f: (x: ExperimentResult['runs'][number]) => number[]): Series[] =>
@@ -71,7 +71,7 @@ export async function experimentCommand({ values: v, positionals }: Parsed<typeo
   mkdirSync(out, { recursive: true });
   const r = await runExperiment(e, split, { backend: v.backend, seeds, budget, log: (s) => console.log(s) });
   writeAtomic(join(out, 'result.json'), JSON.stringify({ ...r, quick: Boolean(v.quick), data: split.source }, null, 2));
-  await writeSeriesPng(join(out, 'curves.png'), `${name} (section ${e.section}), mean of ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`, panels(e, r));
+  await writePanelsPng(join(out, 'curves.png'), `${name} (section ${e.section}), mean of ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`, panels(e, r));
   const command = `alexnet experiment ${name}${v.quick ? ' --quick' : ''}${v.seeds !== 3 ? ` --seeds ${v.seeds}` : ''}`;
   console.log(`\n${formatTable(['claim', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command'], resultRows(r, command))}`);
   console.log(`\nwrote ${join(out, 'curves.png')} and ${join(out, 'result.json')}`);

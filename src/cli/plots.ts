@@ -7,7 +7,7 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import * as PImage from 'pureimage';
 import type { EpochRecord } from '../nn/trainer.js';
-import { type Ctx2D, type Series, drawEpochCurves, drawPanel } from '../viz/charts.js';
+import { type Ctx2D, type Panel, drawEpochCurves, drawPanels } from '../viz/charts.js';
 import { kernelMosaic } from '../viz/kernels.js';
 
 const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
@@ -50,13 +50,9 @@ export async function writeKernelsPng(w: { data: Float32Array; shape: number[] }
   await save(img, path);
 }
 
-/** Panels of curves on one PNG (the experiments' plots): each panel a title, its series over xs, and the x axis's label. */
-export async function writeSeriesPng(path: string, title: string, panels: readonly { title: string; series: readonly Series[]; xs: readonly number[]; xLabel: string }[]): Promise<void> {
-  const w = 450 * panels.length, img = PImage.make(w, 380);
-  const ctx = img.getContext('2d') as unknown as Ctx2D, t = { family: fontFamily() };
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, w, 380);
-  if (t.family !== null) { ctx.fillStyle = '#444444'; ctx.font = `13px ${t.family}`; ctx.fillText(title, 10, 18); }
-  panels.forEach((p, i) => drawPanel(ctx, t, { x0: 450 * i, y0: 20, w: 450, h: 360 }, p.title, p.series, p.xs, p.xLabel));
+/** Panels of curves side by side on one PNG (the experiments' plots). */
+export async function writePanelsPng(path: string, title: string, panels: readonly Panel[]): Promise<void> {
+  const img = PImage.make(450 * panels.length, 380);
+  drawPanels(img.getContext('2d') as unknown as Ctx2D, { family: fontFamily() }, panels, title);
   await save(img, path);
 }

@@ -15,7 +15,7 @@ import { type AugmentOptions, type DataStats, computeStats, defaultAugment } fro
 import { type ImageDataset, sliceDataset } from '../nn/data/dataset.js';
 import { initParams } from '../nn/model.js';
 import type { Net } from '../nn/net.js';
-import { DEFAULT_TRAIN, type EpochRecord, type TrainOptions, type TrainerState, evaluate, initialTrainerState, train } from '../nn/trainer.js';
+import { DEFAULT_TRAIN, TRAIN_RECIPES, type EpochRecord, type TrainOptions, type TrainerState, evaluate, initialTrainerState, train } from '../nn/trainer.js';
 import { makeNet } from '../api/nets.js';
 import { type LoadedWeights, readWeightsFile } from '../api/weights.js';
 import { datasetImageSize } from '../nn/data/preprocess.js';
@@ -51,22 +51,6 @@ export function readCheckpoint(path: string): Checkpoint {
   const b = readFileSync(path);
   return decodeCheckpoint(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), path);
 }
-
-/**
- * The recipe `alexnet train` runs for each configuration when no flag says
- * otherwise. small (and small-32): the measured Fashion-MNIST recipe of the
- * README (90 % test top-1 in ten epochs): lr 0.03 for He's initialisation,
- * lr / 10 after one epoch without a gain of half a point (section 5's rule
- * with a threshold), crops without shifts (pad 0). paper and torchvision:
- * section 5 as written: lr 0.01, 90 epochs, batch 128. Flags override.
- */
-export const TRAIN_RECIPES: Record<string, { epochs: number; lr: number; patience: number; minDelta: number; pad?: number; batch: number }> = {
-  small: { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
-  'small-32': { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
-  paper: { epochs: 90, lr: 0.01, patience: 2, minDelta: 0, batch: 128 },
-  torchvision: { epochs: 90, lr: 0.01, patience: 2, minDelta: 0, batch: 128 },
-  tiny: { epochs: DEFAULT_TRAIN.epochs, lr: DEFAULT_TRAIN.lr, patience: DEFAULT_TRAIN.patience, minDelta: 0, batch: DEFAULT_TRAIN.batchSize },
-};
 
 /**
  * The recipe of `alexnet train --init-from` (fine-tuning imported weights):

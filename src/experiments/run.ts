@@ -8,10 +8,10 @@ import { Rng } from '../cpu/random.js';
 import type { AwaitableBackend } from '../backend.js';
 import { makeNet } from '../api/nets.js';
 import type { AlexNetConfig } from '../nn/config.js';
-import { computeStats, defaultAugment } from '../nn/data/augment.js';
+import { type DataStats, computeStats, defaultAugment } from '../nn/data/augment.js';
 import { type ImageDataset, sliceDataset } from '../nn/data/dataset.js';
 import { initParams } from '../nn/model.js';
-import { DEFAULT_TRAIN, type EpochRecord, type TrainOptions, evaluate, initialTrainerState, train } from '../nn/trainer.js';
+import { DEFAULT_TRAIN, TRAIN_RECIPES, type EpochRecord, type TrainOptions, evaluate, initialTrainerState, train } from '../nn/trainer.js';
 import { type Budget, type Experiment, type Variant, experimentBase } from './catalog.js';
 import { type Effect, independentEffect, meanSd, pairedEffect } from './verdict.js';
 
@@ -52,6 +52,8 @@ export interface ExperimentResult {
   claim: string;
   paper: string;
   metric: Experiment['metric'];
+  /** The name of the paper's arm. */
+  baseline: string;
   budget: Budget;
   seeds: number[];
   backend: string;
@@ -88,16 +90,19 @@ export function epochsTo(curve: readonly { epoch: number; error: number }[], tar
 }
 
 async function runOne(
-  e: Experiment, v: Variant, seed: number, data: { train: ImageDataset; val: ImageDataset; test: ImageDataset }, o: ExperimentOptions,
+  e: Experiment, v: Variant, seed: number, data: { train: ImageDataset; val: ImageDataset; test: ImageDataset; stats: DataStats }, o: ExperimentOptions,
 ): Promise<RunResult> {
   const base = experimentBase(data.train.height, data.train.channels, Math.max(10, data.train.classes));
   const config: AlexNetConfig = v.config ? v.config(base) : base;
-  const recipe = { epochs: o.budget.epochs, lr: 0.03, patience: 1, minDelta: 0.005 };
+  // The small net's recipe of `alexnet train` (lr, and its rule), for the budget's epochs.
+  const recipe = TRAIN_RECIPES.small;
   let augment = { ...defaultAugment(config), pad: 0 };
   if (e.augment) augment = e.augment(augment);
   if (v.augment) augment = v.augment(augment);
-  const options: TrainOptions = { ...DEFAULT_TRAIN, ...recipe, batchSize: o.batchSize ?? DEFAULT_TRAIN.batchSize, augment, testViews: 1 };
-  const stats = computeStats(data.train);
+  const options: TrainOptions = {
+    ...DEFAULT_TRAIN, epochs: o.budget.epochs, lr: recipe.lr, patience: recipe.patience, minDelta: recipe.minDelta, batchSize: o.batchSize ?? recipe.batch, augment, testViews: 1,
+  };
+  const stats = data.stats;
   const partitions = v.partitions ?? 1;
   const net = await makeNet(o.backend, partitions, config, initParams(config, Rng.seeded(seed)), undefined, { adopt: true });
   const trainSlice = sliceDataset(data.train, 0, Math.min(TRAIN_SLICE, data.train.n), `${data.train.name}[0:${TRAIN_SLICE}]`);
@@ -148,8 +153,10 @@ function metricOf(e: Experiment, r: RunResult, budget: Budget): { top1: number; 
 export async function runExperiment(e: Experiment, split: { train: ImageDataset; test: ImageDataset }, o: ExperimentOptions): Promise<ExperimentResult> {
   const b = o.budget;
   if (b.val + b.images > split.train.n) throw new RangeError(`${e.name}: ${b.images} training and ${b.val} validation images asked for, the training set holds ${split.train.n}`);
+  const train = sliceDataset(split.train, 0, b.images, `${split.train.name}[0:${b.images}]`);
   const data = {
-    train: sliceDataset(split.train, 0, b.images, `${split.train.name}[0:${b.images}]`),
+    // Every arm and seed sees the same images and the same statistics (mean image, colour PCA): computed once.
+    train, stats: computeStats(train),
     val: sliceDataset(split.train, split.train.n - b.val, split.train.n, `${split.train.name}[-${b.val}:]`),
     test: sliceDataset(split.test, 0, Math.min(b.testImages, split.test.n), `${split.test.name}[0:${Math.min(b.testImages, split.test.n)}]`),
   };
@@ -181,7 +188,7 @@ export async function runExperiment(e: Experiment, split: { train: ImageDataset;
     };
   });
   return {
-    experiment: e.name, section: e.section, claim: e.claim, paper: e.paper, metric: e.metric, budget: b, seeds: o.seeds,
+    experiment: e.name, section: e.section, claim: e.claim, paper: e.paper, metric: e.metric, baseline: e.baseline.name, budget: b, seeds: o.seeds,
     backend: typeof o.backend === 'string' ? o.backend : o.backend.name, runs, ablations,
   };
 }
@@ -197,7 +204,7 @@ function shown(xs: readonly number[], unit: '%' | 'epochs'): string {
 export function resultRows(r: ExperimentResult, command: string): string[][] {
   return r.ablations.map((a) => {
     const unit = r.metric === 'epochs-to-25' ? 'epochs' : '%';
-    const base = r.runs.find((x) => x.variant !== a.variant)?.variant ?? 'baseline';
+    const base = r.baseline;
     let measured = `${base} ${shown(a.baseline, unit)}, ${a.variant} ${shown(a.ablated, unit)}`;
     if (r.metric === 'epochs-to-25') {
       const ratio = meanSd(a.ablated).mean / meanSd(a.baseline).mean;

@@ -94,18 +94,33 @@ export function drawPanel(
   });
 }
 
+/** One panel of drawPanels: its title, its series over xs, and the x axis's label. */
+export interface Panel {
+  title: string;
+  series: readonly Series[];
+  xs: readonly number[];
+  xLabel: string;
+}
+
+/** Panels side by side, 450 x 360 each under a title line, on a white (450 * panels) x 380 context. */
+export function drawPanels(ctx: Ctx2D, t: ChartText, panels: readonly Panel[], title: string): void {
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, 450 * panels.length, 380);
+  label(ctx, t, title, 10, 18, 13, '#444444');
+  panels.forEach((p, i) => drawPanel(ctx, t, { x0: 450 * i, y0: 20, w: 450, h: 360 }, p.title, p.series, p.xs, p.xLabel));
+}
+
 /** Loss and error curves per epoch on a 900 x 380 context: training and validation loss; validation top-1 and top-5 error. */
 export function drawEpochCurves(ctx: Ctx2D, t: ChartText, history: readonly EpochRecord[], title: string): void {
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, 900, 380);
   const epochs = history.map((r) => r.epoch);
-  label(ctx, t, title, 10, 18, 13, '#444444');
-  drawPanel(ctx, t, { x0: 0, y0: 20, w: 450, h: 360 }, 'loss', [
-    { name: 'training (mean over batches)', color: '#1f77b4', values: history.map((r) => r.trainLoss) },
-    { name: 'validation', color: '#d62728', values: history.map((r) => r.valLoss) },
-  ], epochs, 'epoch');
-  drawPanel(ctx, t, { x0: 450, y0: 20, w: 450, h: 360 }, 'validation error (%)', [
-    { name: 'top-1', color: '#d62728', values: history.map((r) => 100 * (1 - r.valTop1)) },
-    { name: 'top-5', color: '#2ca02c', values: history.map((r) => 100 * (1 - r.valTop5)) },
-  ], epochs, 'epoch');
+  drawPanels(ctx, t, [
+    { title: 'loss', xs: epochs, xLabel: 'epoch', series: [
+      { name: 'training (mean over batches)', color: '#1f77b4', values: history.map((r) => r.trainLoss) },
+      { name: 'validation', color: '#d62728', values: history.map((r) => r.valLoss) },
+    ] },
+    { title: 'validation error (%)', xs: epochs, xLabel: 'epoch', series: [
+      { name: 'top-1', color: '#d62728', values: history.map((r) => 100 * (1 - r.valTop1)) },
+      { name: 'top-5', color: '#2ca02c', values: history.map((r) => 100 * (1 - r.valTop5)) },
+    ] },
+  ], title);
 }
