@@ -86,6 +86,13 @@ test('runExperiment trains every arm with every seed and judges each ablation fr
 
 test('relu-vs-tanh tracks the training error through the epoch; ten-crop measures both views on the same nets', async () => {
   const f = await runExperiment(EXPERIMENTS['relu-vs-tanh'], split, { backend: 'cpu-float32-sums', seeds: [1], budget, batchSize: 32 });
+  // Figure 1's net and conditions: the four-layer net, ReLU against tanh, no weight decay, flips or colour shifts.
+  assert.equal(f.runs.map((x) => `${x.training.config} ${x.training.activation}`), ['four-layer relu', 'four-layer tanh']);
+  assert.equal(f.runs[0].training.conv, [32, 32, 64]);
+  assert.equal(f.runs[0].training.fc, []);
+  for (const x of f.runs) assert.equal([x.training.weightDecay, x.training.augment.flip, x.training.augment.pcaSigma], [0, false, 0]);
+  const small = await runExperiment(EXPERIMENTS['relu-vs-tanh-small'], split, { backend: 'cpu-float32-sums', seeds: [1], budget, batchSize: 32 });
+  assert.equal(small.runs.map((x) => `${x.training.config} ${x.training.activation} ${x.training.weightDecay}`), ['small relu 0.0005', 'small tanh 0.0005']);
   const curve = f.runs[0].trainCurve;
   assert.is(curve[0].epoch, 0);
   assert.is(curve.at(-1)!.epoch, 1);
@@ -107,7 +114,7 @@ test('the partitions experiment runs two partitions that cross bytes against one
 test('alexnet experiment: an unknown name and a folder holding a result are usage errors; a run writes curves.png, result.json and the row', () => {
   const bad = alexnet('experiment', 'nope');
   assert.is(bad.status, 2);
-  assert.match(bad.stderr, /unknown experiment 'nope': one of relu-vs-tanh, lrn, overlap/);
+  assert.match(bad.stderr, /unknown experiment 'nope': one of relu-vs-tanh, relu-vs-tanh-small, lrn, overlap/);
   assert.is(alexnet('experiment', 'lrn', 'dropout').status, 2);
   const out = mkdtempSync(join(tmpdir(), 'alexnet-experiment-'));
   const r = alexnet('experiment', 'dropout', '--seeds', '1', '--images', '256', '--epochs', '1', '--test-images', '100', '--out', out);

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng } from '../../src/cpu/random.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/nn/checkpoint.js';
-import { tinyConfig } from '../../src/nn/config.js';
+import { fourLayerConfig, tinyConfig } from '../../src/nn/config.js';
 import { initParams } from '../../src/nn/model.js';
 import { DEFAULT_TRAIN, type TrainOptions, initialTrainerState } from '../../src/nn/trainer.js';
 import { throwsWith } from '../helpers.js';
@@ -94,6 +94,16 @@ test('tensor tables that point outside the data, overlap, miss a parameter or di
   throwsWith(() => decodeCheckpoint(edited((h) => { t(h, 'params/conv1.bias').length += 1; }), 'ck.bin'), /\(params\/conv1\.bias\)\.length is \d+; expected \d+, the product of its shape/);
   throwsWith(() => decodeCheckpoint(edited((h) => { t(h, 'stats/mean').name = 'stats/other'; }), 'ck.bin'), /\(stats\/other\) is "stats\/other"; expected params\/NAME, velocity\/NAME or stats\/mean/);
   throwsWith(() => decodeCheckpoint(edited((h) => { h.tensors.push({ ...t(h, 'params/conv1.bias') }); }), 'ck.bin'), /expected each tensor named once/);
+});
+
+test('a net of another depth (Figure 1\'s three conv layers, no hidden FC) round-trips; depths past the limits are refused', () => {
+  const f = fourLayerConfig();
+  const bytes = encodeCheckpoint({ ...ck, config: f, params: initParams(f, Rng.seeded(3)), velocity: initParams(f, Rng.seeded(4)), stats: { mean: new Float32Array(f.inputSize ** 2), eigenvectors: Float64Array.of(1), eigenvalues: Float64Array.of(0.1) } });
+  const back = decodeCheckpoint(bytes, 'four.bin');
+  assert.equal(back.config, f);
+  assert.equal([...back.params.keys()], ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'conv3.weight', 'conv3.bias', 'fc4.weight', 'fc4.bias']);
+  throwsWith(() => decodeCheckpoint(edited((h) => { h.config.conv = Array(17).fill(h.config.conv[0]); }), 'ck.bin'), /header\.config\.conv is .*; expected an array of 1 to 16/);
+  throwsWith(() => decodeCheckpoint(edited((h) => { h.config.fc = Array(9).fill(8); }), 'ck.bin'), /header\.config\.fc is .*; expected an array of 0 to 8/);
 });
 
 test('a NaN or infinite weight (a flipped exponent written with a valid CRC32) is refused with the tensor\'s name', () => {

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, smallConfig, torchvisionConfig, withoutGroups } from '../../src/nn/config.js';
+import {
+  MAX_CONV, featureLayer, fourLayerConfig, layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, smallConfig, torchvisionConfig, withoutGroups,
+} from '../../src/nn/config.js';
 import { throwsWith } from '../helpers.js';
 
 test('the paper net has 60,965,224 parameters, 62,378,344 without groups', () => {
@@ -61,6 +63,27 @@ test('a configuration that does not fit is rejected with the layer named', () =>
   throwsWith(() => layerShapes(scaledPaperConfig({ name: 'small', channels: [8, 16, 24, 24, 16], fc: [8, 8], classes: 10, inputSize: 32 })), /small: pool2 does not fit its input \[16, 2, 2\]/);
   throwsWith(() => layerShapes(scaledPaperConfig({ name: 'odd', channels: [9, 16, 24, 24, 16], fc: [8, 8], classes: 10, inputSize: 67 })), /conv2 has groups = 2/);
   throwsWith(() => scaledPaperConfig({ name: 'x', channels: [8, 16], fc: [8, 8], classes: 10, inputSize: 67 }), /channels must list 5 conv widths/);
+});
+
+test("Figure 1's four-layer net: three conv layers, each pooled, then the classifier numbered on (fc4); no LRN or dropout", () => {
+  const c = fourLayerConfig();
+  const l = layerShapes(c);
+  assert.is(l.map((x) => x.layer.name).join(' '), 'conv1 relu1 pool1 conv2 relu2 pool2 conv3 relu3 pool3 flatten fc4');
+  // 28 -> pool 13 -> 6 -> 2 (3 x 3 stride 2, floor); 64 x 2 x 2 = 256 inputs to the classifier.
+  assert.equal(l.find((x) => x.layer.name === 'pool3')?.outShape, [64, 2, 2]);
+  assert.is(parameterCount(c), (32 * 25 + 32) + (32 * 32 * 25 + 32) + (64 * 32 * 25 + 64) + (256 * 10 + 10));
+  assert.equal(layerShapes({ ...c, activation: 'tanh' }).filter((x) => x.layer.kind === 'tanh').map((x) => x.layer.name), ['tanh1', 'tanh2', 'tanh3']);
+  // Hidden FC layers may be added back: they take the activation and dropout, numbered after the convs.
+  assert.is(layerShapes({ ...c, fc: [20] }).map((x) => x.layer.name).slice(-5).join(' '), 'flatten fc4 relu4 drop4 fc5');
+  throwsWith(() => layerShapes({ ...c, conv: [] }), /four-layer: needs 1 to 16 conv layers, got 0/);
+  throwsWith(() => layerShapes({ ...c, conv: Array(MAX_CONV + 1).fill(c.conv[0]) }), /needs 1 to 16 conv layers, got 17/);
+});
+
+test("Figure 4's features: relu7 (4096 values) in the paper net, the flattened last pooling where no hidden FC layer is", () => {
+  assert.equal(featureLayer(paperConfig()), { name: 'relu7', size: 4096 });
+  assert.equal(featureLayer(torchvisionConfig()), { name: 'relu7', size: 4096 });
+  assert.equal(featureLayer(fourLayerConfig()), { name: 'flatten', size: 256 });
+  assert.equal(featureLayer({ ...smallConfig(), fc: [40, 30] }), { name: 'relu7', size: 30 });
 });
 
 test.run();

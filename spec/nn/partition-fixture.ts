@@ -5,7 +5,7 @@ import { smallConfig } from '../../src/nn/config.js';
 import type { Net } from '../../src/nn/net.js';
 
 // The small configuration, narrow enough for a fast test, in the two-GPU layout.
-export const c = { ...smallConfig(), conv: smallConfig().conv.map((s) => ({ ...s, out: s.out / 2 })) as unknown as ReturnType<typeof smallConfig>['conv'], fc: [32, 32] as const, initStd: 0.05 };
+export const c = { ...smallConfig(), conv: smallConfig().conv.map((s) => ({ ...s, out: s.out / 2 })), fc: [32, 32], initStd: 0.05 };
 
 /** Runs `steps` SGD steps on a net from the same seeds; returns the losses and the final weights. */
 export async function run(net: Pick<Net, 'step' | 'exportState'>, steps: number) {

@@ -46,7 +46,7 @@ test('widths, fc widths and dropout are parameters of alexnet train', () => {
   assert.match(r.stdout, /small \(13,130 parameters\)/);
   const bad = alexnet('train', '--backend', 'cpu', '--widths', '8,16', '--out', out);
   assert.is(bad.status, 2);
-  assert.match(bad.stderr, /--widths takes 5 positive integers separated by commas, got '8,16'/);
+  assert.match(bad.stderr, /--widths: the small configuration has 5 conv layers, got 2 widths/);
 });
 
 test('alexnet train names a missing data folder and a missing checkpoint', () => {

@@ -60,7 +60,7 @@ test('the learning rate is divided by 10 after `patience` epochs without a bette
   const frozen: Net = {
     config: c, description: 'frozen',
     step: async () => ({ loss: 1, crossedBytes: 0 }),
-    logits: async (_x, n) => new Float32Array(n * 10),
+    logits: async (_x, n) => new Float32Array(n * 10), features: async (_x, n) => new Float32Array(n * 16),
     predict: async (_x, n) => new Float32Array(n * 10).fill(0.1),
     exportState: async () => ({ params: new Map(), velocity: new Map() }),
     dispose: async () => {},
@@ -77,7 +77,7 @@ test('with minDelta, a validation gain below the threshold counts as a plateau',
   const scripted: Net = {
     config: c, description: 'scripted',
     step: async () => ({ loss: 1, crossedBytes: 0 }),
-    logits: async (_x, n) => new Float32Array(n * 10),
+    logits: async (_x, n) => new Float32Array(n * 10), features: async (_x, n) => new Float32Array(n * 16),
     predict: async (_x, n) => {
       // Class 0 for the first acc[epoch] of the validation images, class 1 for the rest.
       const out = new Float32Array(n * 10);
@@ -104,7 +104,7 @@ test('the batch hook gets each batch\'s loss and the running mean of the epoch',
   const counting: Net = {
     config: c, description: 'counting',
     step: async () => ({ loss: ++k, crossedBytes: 0 }),
-    logits: async (_x, n) => new Float32Array(n * 10),
+    logits: async (_x, n) => new Float32Array(n * 10), features: async (_x, n) => new Float32Array(n * 16),
     predict: async (_x, n) => new Float32Array(n * 10).fill(0.1),
     exportState: async () => ({ params: new Map(), velocity: new Map() }),
     dispose: async () => {},
@@ -134,7 +134,7 @@ test('a validation loss that is not finite stops training before the epoch\'s ch
   const diverging: Net = {
     config: c, description: 'diverging',
     step: async () => ({ loss: 1, crossedBytes: 0 }),
-    logits: async (_x, n) => new Float32Array(n * 10),
+    logits: async (_x, n) => new Float32Array(n * 10), features: async (_x, n) => new Float32Array(n * 16),
     // Finite probabilities during epoch 1's validation, NaN from epoch 2 on.
     predict: async (_x, n) => new Float32Array(n * 10).fill(epochs.length === 0 ? 0.1 : NaN),
     exportState: async () => ({ params: new Map(), velocity: new Map() }),
@@ -161,7 +161,7 @@ test('a finite loss that grows past 100 times the first stops training, also wit
       steps: () => steps,
       net: {
         config: c, description: 'growing', step: async () => { steps++; const l = loss; loss *= 10; return { loss: l, crossedBytes: 0 }; },
-        logits: async (_x, n) => new Float32Array(n * 10), predict: async (_x, n) => new Float32Array(n * 10).fill(0.1),
+        logits: async (_x, n) => new Float32Array(n * 10), features: async (_x, n) => new Float32Array(n * 16), predict: async (_x, n) => new Float32Array(n * 10).fill(0.1),
         exportState: async () => ({ params: new Map(), velocity: new Map() }), dispose: async () => {},
       },
     };

@@ -18,7 +18,8 @@ export type OptionSpec =
   | { type: 'number'; default?: number; min?: number; max?: number; above?: number; below?: number; help: string; arg?: string }
   | { type: 'string'; default?: string; help: string; arg?: string }
   | { type: 'enum'; values: readonly string[]; default?: string; help: string }
-  | { type: 'list'; length: number; help: string; arg?: string }
+  /** Positive integers separated by commas; `length` of them when given. */
+  | { type: 'list'; length?: number; help: string; arg?: string }
   | { type: 'boolean'; help: string };
 
 /** A command: its name, what it does, its positional arguments and its options. */
@@ -54,7 +55,7 @@ function describeRange(s: OptionSpec): string {
     return `a number${parts.length ? ` ${parts.join(' and ')}` : ''}`;
   }
   if (s.type === 'enum') return `one of ${s.values.join(', ')}`;
-  if (s.type === 'list') return `${s.length} positive integers separated by commas`;
+  if (s.type === 'list') return `${s.length ?? 'one or more'} positive integers separated by commas`;
   return 'a value';
 }
 
@@ -78,7 +79,7 @@ export function convertOption(name: string, s: OptionSpec, text: string): number
       return text;
     case 'list': {
       const a = text.split(',').map((t) => (t.trim() === '' ? NaN : Number(t)));
-      if (a.length !== s.length || !a.every((x) => Number.isInteger(x) && x >= 1)) throw new UsageError(`--${name} takes ${describeRange(s)}, got '${text}'`);
+      if ((s.length !== undefined && a.length !== s.length) || !a.every((x) => Number.isInteger(x) && x >= 1)) throw new UsageError(`--${name} takes ${describeRange(s)}, got '${text}'`);
       return a;
     }
     default:

@@ -9,6 +9,7 @@ import * as PImage from 'pureimage';
 import type { EpochRecord } from '../nn/trainer.js';
 import { type Ctx2D, type Panel, drawEpochCurves, drawPanels } from '../viz/charts.js';
 import { kernelMosaic } from '../viz/kernels.js';
+import type { Mosaic } from '../viz/mosaic.js';
 
 const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 let fontReady: boolean | undefined;
@@ -34,7 +35,11 @@ export async function writeCurvesPng(history: readonly EpochRecord[], path: stri
 
 /** The conv1 kernels [Cout, Cin, k, k] as a PNG, one block of rows per partition (src/viz/kernels.ts). */
 export async function writeKernelsPng(w: { data: Float32Array; shape: number[] }, partitions: number, path: string, order: 'rgb' | 'bgr' = 'rgb'): Promise<void> {
-  const m = kernelMosaic(w, partitions, order);
+  await writeMosaicPng(kernelMosaic(w, partitions, order), path);
+}
+
+/** A picture of src/viz/ (pixels and captions) as a PNG. */
+export async function writeMosaicPng(m: Mosaic, path: string): Promise<void> {
   const img = PImage.make(m.width, m.height);
   for (let y = 0; y < m.height; y++) for (let x = 0; x < m.width; x++) {
     const i = (y * m.width + x) * 4;

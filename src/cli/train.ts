@@ -87,8 +87,8 @@ export const TRAIN_COMMAND = {
     prototxt: WEIGHTS_OPTIONS.prototxt,
     'init-std': { type: 'string', arg: 'STD|he', help: 'initial weight standard deviation, or he for sqrt(2 / fan_in)' },
     'bias-one': { type: 'number', help: 'initial bias of conv2, conv4, conv5, fc6, fc7' },
-    widths: { type: 'list', length: 5, help: 'kernels of conv1..conv5' },
-    fc: { type: 'list', length: 2, help: 'widths of fc6 and fc7' },
+    widths: { type: 'list', help: 'kernels of each conv layer (conv1..conv5 in the paper)' },
+    fc: { type: 'list', help: 'widths of the hidden FC layers (fc6 and fc7 in the paper)' },
     dropout: { type: 'number', min: 0, below: 1, help: 'dropout rate of fc6 and fc7' },
     pad: { type: 'int', min: 0, help: 'zero padding before random crops (default: the recipe\'s)' },
     out: { type: 'string', arg: 'DIR', default: 'runs/latest', help: 'folder for the checkpoint, log and pictures' },
@@ -221,8 +221,11 @@ async function runTraining(
     }
     config = { ...config, initStd: std, biasOne: (s['bias-one'] as number | undefined) ?? config.biasOne };
     const widths = s.widths as number[] | undefined, fc = s.fc as number[] | undefined;
-    if (widths) config = { ...config, conv: config.conv.map((c, i) => ({ ...c, out: widths[i] })) as unknown as AlexNetConfig['conv'] };
-    if (fc) config = { ...config, fc: [fc[0], fc[1]] };
+    // The configuration fixes the depth; these change only the widths.
+    if (widths && widths.length !== config.conv.length) throw new UsageError(`--widths: the ${config.name} configuration has ${config.conv.length} conv layers, got ${widths.length} widths`);
+    if (fc && fc.length !== config.fc.length) throw new UsageError(`--fc: the ${config.name} configuration has ${config.fc.length} hidden FC layers, got ${fc.length} widths`);
+    if (widths) config = { ...config, conv: config.conv.map((c, i) => ({ ...c, out: widths[i] })) };
+    if (fc) config = { ...config, fc };
   }
   if (!resumed && s.dropout !== undefined) config = { ...config, dropout: { ...config.dropout, rate: s.dropout as number } };
   const nVal = s.val as number;

@@ -8,7 +8,7 @@ import { Rng } from '../cpu/random.js';
 import type { AwaitableBackend } from '../backend.js';
 import { makeNet } from '../api/nets.js';
 import type { AlexNetConfig } from '../nn/config.js';
-import { type DataStats, computeStats, defaultAugment } from '../nn/data/augment.js';
+import { type AugmentOptions, type DataStats, computeStats, defaultAugment } from '../nn/data/augment.js';
 import { type ImageDataset, sliceDataset } from '../nn/data/dataset.js';
 import { initParams } from '../nn/model.js';
 import { DEFAULT_TRAIN, TRAIN_RECIPES, type EpochRecord, type TrainOptions, evaluate, initialTrainerState, train } from '../nn/trainer.js';
@@ -19,6 +19,8 @@ import { type Effect, independentEffect, meanSd, pairedEffect } from './verdict.
 export interface RunResult {
   variant: string;
   seed: number;
+  /** What trained: the configuration's name and layer widths, and the recipe's rate, weight decay and augmentation. */
+  training: { config: string; conv: number[]; fc: number[]; activation: string; lr: number; weightDecay: number; augment: AugmentOptions };
   history: EpochRecord[];
   /** Error on a fixed slice of the training images (centre view, no dropout), at points in epochs. */
   trainCurve: { epoch: number; error: number }[];
@@ -92,15 +94,16 @@ export function epochsTo(curve: readonly { epoch: number; error: number }[], tar
 async function runOne(
   e: Experiment, v: Variant, seed: number, data: { train: ImageDataset; val: ImageDataset; test: ImageDataset; stats: DataStats }, o: ExperimentOptions,
 ): Promise<RunResult> {
-  const base = experimentBase(data.train.height, data.train.channels, Math.max(10, data.train.classes));
+  const base = (e.base ?? experimentBase)(data.train.height, data.train.channels, Math.max(10, data.train.classes));
   const config: AlexNetConfig = v.config ? v.config(base) : base;
   // The small net's recipe of `alexnet train` (lr, and its rule), for the budget's epochs.
   const recipe = TRAIN_RECIPES.small;
-  let augment = { ...defaultAugment(config), pad: 0 };
+  const regularised = e.regularised ?? true;
+  let augment = { ...defaultAugment(config), pad: 0, ...(regularised ? {} : { flip: false, pcaSigma: 0 }) };
   if (e.augment) augment = e.augment(augment);
   if (v.augment) augment = v.augment(augment);
   const options: TrainOptions = {
-    ...DEFAULT_TRAIN, epochs: o.budget.epochs, lr: recipe.lr, patience: recipe.patience, minDelta: recipe.minDelta, batchSize: o.batchSize ?? recipe.batch, augment, testViews: 1,
+    ...DEFAULT_TRAIN, weightDecay: regularised ? DEFAULT_TRAIN.weightDecay : 0, epochs: o.budget.epochs, lr: recipe.lr, patience: recipe.patience, minDelta: recipe.minDelta, batchSize: o.batchSize ?? recipe.batch, augment, testViews: 1,
   };
   const stats = data.stats;
   const partitions = v.partitions ?? 1;
@@ -128,6 +131,7 @@ async function runOne(
     const steps = state.history.length * batches;
     return {
       variant: v.name, seed, history: state.history, trainCurve,
+      training: { config: config.name, conv: config.conv.map((x) => x.out), fc: [...config.fc], activation: config.activation, lr: options.lr, weightDecay: options.weightDecay, augment },
       test: { top1Error: 1 - t1.top1, top5Error: 1 - t1.top5 },
       ...(t10 ? { testTenCrop: { top1Error: 1 - t10.top1, top5Error: 1 - t10.top5 } } : {}),
       trainError: 1 - tr.top1,

@@ -71,7 +71,7 @@ export function fromTorchvisionKeys(tensors: TensorMap, source: string, skipped:
   check(unknown.length === 0 && skipped.size === 0, source, `found ${found.length} tensors (${[...unknown, ...skipped.keys()].slice(0, 5).join(', ')}${found.length > 5 ? ', ...' : ''}) that are not AlexNet's; expected ${expected}`);
   const w = (n: string) => { const t = params.get(`${n}.weight`); check(t, source, `${Object.keys(TORCHVISION_KEYS).find((k) => TORCHVISION_KEYS[k] === n)}.weight is missing; expected ${expected}`); return t.shape; };
   const base = torchvisionConfig();
-  const conv = base.conv.map((s, i) => ({ ...s, out: w(`conv${i + 1}`)[0] })) as unknown as AlexNetConfig['conv'];
+  const conv = base.conv.map((s, i) => ({ ...s, out: w(`conv${i + 1}`)[0] }));
   const config: AlexNetConfig = { ...base, conv, fc: [w('fc6')[0], w('fc7')[0]], classes: w('fc8')[0] };
   checkParams(config, params, source, (p) => {
     const [layer, leaf] = p.split('.');

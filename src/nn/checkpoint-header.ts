@@ -7,7 +7,7 @@
 // tensors sharing bytes).
 
 import type { AlexNetConfig } from './config.js';
-import { parameterShapes } from './config.js';
+import { MAX_CONV, MAX_FC, parameterShapes } from './config.js';
 import type { TrainOptions, TrainerState } from './trainer.js';
 import { shown } from '../io/tensors.js';
 
@@ -55,10 +55,12 @@ const either = (a: Check, b: Check, what: string): Check => (v, p) => {
 };
 const optional = (c: Check): Check => (v, p) => { if (v !== undefined) c(v, p); };
 const nullable = (c: Check): Check => (v, p) => { if (v !== null) c(v, p); };
-const array = (item: Check, length?: number): Check => (v, p) => {
-  if (!Array.isArray(v)) fail(p, v, length === undefined ? 'an array' : `an array of ${length}`);
+/** An array of `min` to `max` items (exactly `min` when no max is given; any length when neither is). */
+const array = (item: Check, min?: number, max = min): Check => (v, p) => {
+  const want = min === undefined ? 'an array' : min === max ? `an array of ${min}` : `an array of ${min} to ${max}`;
+  if (!Array.isArray(v)) fail(p, v, want);
   const a = v as unknown[];
-  if (length !== undefined && a.length !== length) fail(p, v, `an array of ${length}`);
+  if (min !== undefined && (a.length < min || a.length > max!)) fail(p, v, want);
   a.forEach((x, i) => item(x, `${p}[${i}]`));
 };
 const object = (fields: Record<string, Check>): Check => (v, p) => {
@@ -69,9 +71,9 @@ const object = (fields: Record<string, Check>): Check => (v, p) => {
 const conv = object({ out: int(1), kernel: int(1), stride: int(1), pad: int(0), groups: int(1) });
 const pool = object({ kernel: int(1), stride: int(1), pad: int(0), ceil: bool });
 const CONFIG = object({
-  name: str, inputChannels: int(1, 64), inputSize: int(1, 4096), conv: array(conv, 5),
+  name: str, inputChannels: int(1, 64), inputSize: int(1, 4096), conv: array(conv, 1, MAX_CONV),
   lrn: nullable(object({ size: int(1), alpha: finite, beta: finite, k: finite, convention: oneOf('paper', 'alpha/n') })),
-  pool, pools: optional(array(pool, 3)), fc: array(int(1), 2), classes: int(1),
+  pool, pools: optional(array(pool, 3)), fc: array(int(1), 0, MAX_FC), classes: int(1),
   dropout: object({ rate: num('a rate from 0 to below 1', (x) => x >= 0 && x < 1), mode: oneOf('paper', 'inverted') }),
   biasOne: finite, initStd: either(positive, oneOf('he'), 'a positive number or "he"'), activation: oneOf('relu', 'tanh'),
   dropoutPlacement: oneOf('after', 'before'), partitions: oneOf(1, 2),

@@ -34,16 +34,20 @@ export interface AlexNetConfig {
   readonly name: string;
   readonly inputChannels: number;
   readonly inputSize: number;
-  /** conv1 .. conv5. */
-  readonly conv: readonly [ConvSpec, ConvSpec, ConvSpec, ConvSpec, ConvSpec];
+  /**
+   * conv1 .. conv5 in the paper (1 to MAX_CONV layers: Figure 1's four-layer
+   * net has three, then its classifier). Pooling follows the first two and
+   * the last; LRN the first two.
+   */
+  readonly conv: readonly ConvSpec[];
   /** LRN after the ReLUs of conv1 and conv2, or null for none. */
   readonly lrn: LrnParams | null;
-  /** The max pooling after norm1, norm2 and conv5. */
+  /** The max pooling after norm1, norm2 and the last conv (conv5). */
   readonly pool: MaxPoolParams;
   /** pool1, pool2 and pool5 when they differ (an imported graph padded at one size only, as the ONNX zoo's pool5); else `pool` for all three. */
   readonly pools?: readonly [MaxPoolParams, MaxPoolParams, MaxPoolParams];
-  /** Widths of fc6 and fc7. */
-  readonly fc: readonly [number, number];
+  /** Widths of the hidden fully connected layers: fc6 and fc7 in the paper (0 to MAX_FC of them). */
+  readonly fc: readonly number[];
   readonly classes: number;
   /** Dropout on the outputs of fc6 and fc7 while training (rate 0.5 in the paper). */
   readonly dropout: { readonly rate: number; readonly mode: DropoutMode };
@@ -58,6 +62,10 @@ export interface AlexNetConfig {
   /** 2: the paper's two-GPU layout (LRN within each half of the channels); 1: one GPU. */
   readonly partitions: 1 | 2;
 }
+
+/** The most conv layers, and hidden FC layers, a configuration may have (checkpoint headers are checked against these). */
+export const MAX_CONV = 16;
+export const MAX_FC = 8;
 
 /** The paper's network on 227 x 227 x 3 input with 1000 classes (../shared/alexnet-paper.md). */
 export function paperConfig(): AlexNetConfig {
@@ -163,6 +171,32 @@ export function smallConfig(o: { inputSize?: number; inputChannels?: number; cla
   };
 }
 
+/**
+ * Figure 1's "four-layer convolutional neural network" (section 3.1): three
+ * conv layers and the classifier, in the shape of the CIFAR-10 net of the
+ * authors' cuda-convnet (layers-80sec.cfg): 32, 32 and 64 kernels of 5 x 5
+ * (pad 2), each followed by its ReLU (or tanh) and 3 x 3 stride-2 pooling
+ * (max throughout: the project has no average pooling), then one FC layer to
+ * the classes. No LRN, groups or dropout: the figure used no regularisation.
+ */
+export function fourLayerConfig(o: { inputSize?: number; inputChannels?: number; classes?: number } = {}): AlexNetConfig {
+  const conv = (out: number): ConvSpec => ({ out, kernel: 5, stride: 1, pad: 2, groups: 1 });
+  return {
+    ...paperConfig(),
+    name: 'four-layer',
+    inputSize: o.inputSize ?? 28,
+    inputChannels: o.inputChannels ?? 1,
+    classes: o.classes ?? 10,
+    conv: [conv(32), conv(32), conv(64)],
+    lrn: null,
+    fc: [],
+    dropout: { rate: 0, mode: 'paper' },
+    initStd: 'he',
+    biasOne: 0,
+    partitions: 1,
+  };
+}
+
 /** The paper's topology with other widths: channels of conv1..conv5, fc6/fc7 widths, classes, input size. */
 export function scaledPaperConfig(o: {
   name: string; channels: readonly number[]; fc: readonly number[]; classes: number; inputSize: number; inputChannels?: number;
@@ -171,7 +205,7 @@ export function scaledPaperConfig(o: {
   const base = paperConfig();
   if (o.channels.length !== 5) throw new RangeError(`scaledPaperConfig: channels must list 5 conv widths, got ${fmtShape(o.channels)}`);
   if (o.fc.length !== 2) throw new RangeError(`scaledPaperConfig: fc must list 2 widths (fc6, fc7), got ${fmtShape(o.fc)}`);
-  const conv = base.conv.map((c, i) => ({ ...c, out: o.channels[i] })) as unknown as AlexNetConfig['conv'];
+  const conv = base.conv.map((c, i) => ({ ...c, out: o.channels[i] }));
   return {
     ...base, name: o.name, conv, fc: [o.fc[0], o.fc[1]], classes: o.classes, inputSize: o.inputSize,
     inputChannels: o.inputChannels ?? base.inputChannels, partitions: o.partitions ?? 1,
@@ -180,7 +214,7 @@ export function scaledPaperConfig(o: {
 
 /** The same configuration with groups = 1 everywhere (one partition's connectivity). */
 export function withoutGroups(c: AlexNetConfig): AlexNetConfig {
-  return { ...c, name: `${c.name}-nogroups`, conv: c.conv.map((s) => ({ ...s, groups: 1 })) as unknown as AlexNetConfig['conv'] };
+  return { ...c, name: `${c.name}-nogroups`, conv: c.conv.map((s) => ({ ...s, groups: 1 })) };
 }
 
 /** The paper's topology at toy widths on 67 x 67 input (the whole-model golden's net): for quick checks. */
@@ -195,6 +229,7 @@ export const CONFIGS: Record<string, () => AlexNetConfig> = {
   caffe: caffeConfig,
   small: () => smallConfig(),
   'small-32': () => smallConfig({ inputSize: 32, inputChannels: 3 }),
+  'four-layer': () => fourLayerConfig(),
   tiny: tinyConfig,
 };
 
@@ -232,9 +267,13 @@ export function layerShapes(c: AlexNetConfig): LayerShape[] {
     out.push({ layer, outShape: s, params, macs });
     shape = s;
   };
-  const biasOne = new Set(['conv2', 'conv4', 'conv5', 'fc6', 'fc7']);
+  // Biases that start at biasOne (section 5): conv2, conv4, conv5, and the hidden FC layers below.
+  const biasOne = new Set(['conv2', 'conv4', 'conv5']);
   const act = (i: number): LayerSpec => ({ kind: c.activation, name: `${c.activation}${i}` });
   if (c.partitions !== 1 && c.partitions !== 2) throw new RangeError(`${c.name}: partitions must be 1 or 2, got ${c.partitions}`);
+  if (c.conv.length < 1 || c.conv.length > MAX_CONV) throw new RangeError(`${c.name}: needs 1 to ${MAX_CONV} conv layers, got ${c.conv.length}`);
+  if (c.fc.length > MAX_FC) throw new RangeError(`${c.name}: at most ${MAX_FC} hidden FC layers, got ${c.fc.length}`);
+  const last = c.conv.length - 1;
   c.conv.forEach((spec, i) => {
     const name = `conv${i + 1}`;
     const [C, H, W] = shape;
@@ -250,9 +289,10 @@ export function layerShapes(c: AlexNetConfig): LayerShape[] {
     push({ kind: 'conv', name, spec, inChannels: C, bias: biasOne.has(name) ? c.biasOne : 0 }, [spec.out, Ho, Wo], params);
     push(act(i + 1), shape);
     if (i < 2 && c.lrn) push({ kind: 'lrn', name: `norm${i + 1}`, params: { ...c.lrn, groups: c.partitions } }, shape);
-    if (i === 0 || i === 1 || i === 4) {
+    // Pooling after conv1, conv2 and the last conv (pool5 in the paper; pool3 in Figure 1's three-conv net).
+    if (i < 2 || i === last) {
       const [C2, H2, W2] = shape;
-      const pool = c.pools?.[i === 4 ? 2 : i] ?? c.pool;
+      const pool = c.pools?.[i < 2 ? i : 2] ?? c.pool;
       const Hp = poolOutputSize(H2, pool), Wp = poolOutputSize(W2, pool);
       if (Hp < 1 || Wp < 1) throw new RangeError(`${c.name}: pool${i + 1} does not fit its input ${fmtShape(shape)}`);
       push({ kind: 'maxpool', name: `pool${i + 1}`, params: pool }, [C2, Hp, Wp]);
@@ -262,19 +302,33 @@ export function layerShapes(c: AlexNetConfig): LayerShape[] {
     throw new RangeError(`${c.name}: pool5 gives ${shape[1]} x ${shape[2]}; torchvision's adaptive average pooling to 6 x 6 is only supported where it is the identity (224 x 224 input)`);
   }
   push({ kind: 'flatten', name: 'flatten' }, [shape[0] * shape[1] * shape[2]]);
-  const widths = [c.fc[0], c.fc[1], c.classes];
-  const drop = (i: number): LayerSpec => ({ kind: 'dropout', name: `drop${i}`, rate: c.dropout.rate, mode: c.dropout.mode });
+  // The FC layers are numbered on from the convs (fc6, fc7, fc8 after conv5); the hidden ones carry the
+  // activation and dropout, and start at biasOne (fc6, fc7 in the paper); the last is the classifier.
+  const widths = [...c.fc, c.classes];
+  const drop = (n: number): LayerSpec => ({ kind: 'dropout', name: `drop${n}`, rate: c.dropout.rate, mode: c.dropout.mode });
   widths.forEach((width, i) => {
-    const name = `fc${i + 6}`;
+    const n = c.conv.length + 1 + i, name = `fc${n}`, hidden = i < c.fc.length;
     const inF = shape[0];
-    if (i < 2 && c.dropoutPlacement === 'before') push(drop(i + 6), shape);
-    push({ kind: 'linear', name, inFeatures: inF, outFeatures: width, bias: biasOne.has(name) ? c.biasOne : 0 }, [width], inF * width + width);
-    if (i < 2) {
-      push(act(i + 6), shape);
-      if (c.dropoutPlacement === 'after') push(drop(i + 6), shape);
+    if (hidden && c.dropoutPlacement === 'before') push(drop(n), shape);
+    push({ kind: 'linear', name, inFeatures: inF, outFeatures: width, bias: hidden ? c.biasOne : 0 }, [width], inF * width + width);
+    if (hidden) {
+      push(act(n), shape);
+      if (c.dropoutPlacement === 'after') push(drop(n), shape);
     }
   });
   return out;
+}
+
+/**
+ * The layer whose output is Figure 4's feature vector (section 6.1): the
+ * activation of the last hidden FC layer (relu7 in the paper, 4096 values),
+ * or the flattened last pooling where the net has no hidden FC layer.
+ */
+export function featureLayer(c: AlexNetConfig): { name: string; size: number } {
+  const shapes = layerShapes(c);
+  let i = shapes.map((s) => s.layer.kind).lastIndexOf('linear') - 1; // the classifier's input,
+  while (shapes[i].layer.kind === 'dropout') i--; // before dropout (the identity, or a scaling, at test time)
+  return { name: shapes[i].layer.name, size: shapes[i].outShape[0] };
 }
 
 /** Total number of learnable parameters (weights and biases). */

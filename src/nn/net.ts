@@ -5,7 +5,7 @@
 import type { AwaitableBackend } from '../backend.js';
 import type { Rng } from '../cpu/random.js';
 import type { SgdParams } from '../cpu/sgd.js';
-import type { AlexNetConfig } from './config.js';
+import { type AlexNetConfig, featureLayer } from './config.js';
 import { type HostParams, disposeForward, forward, toHost } from './model.js';
 import { type TrainState, createTrainState, disposeTrainState, trainStep } from './step.js';
 
@@ -20,6 +20,8 @@ export interface Net {
   logits(x: Float32Array, n: number): Promise<Float32Array>;
   /** Softmax probabilities [N, classes] at test time (no dropout). */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
+  /** The classifier's input at test time [N, D]: the last hidden layer's activations (relu7 in the paper; featureLayer), Figure 4's features. */
+  features(x: Float32Array, n: number): Promise<Float32Array>;
   /** Weights and momentum on the host, by parameter name. */
   exportState(): Promise<{ params: HostParams; velocity: HostParams }>;
   /** Releases every tensor (and GPU context) the net holds. */
@@ -82,6 +84,16 @@ export class SingleNet<T> implements Net {
 
   async predict(x: Float32Array, n: number): Promise<Float32Array> {
     return softmaxRows(await this.logits(x, n), n, this.config.classes);
+  }
+
+  async features(x: Float32Array, n: number): Promise<Float32Array> {
+    const c = this.config;
+    const xt = await this.be.upload(x, [n, c.inputChannels, c.inputSize, c.inputSize]);
+    const f = await forward(this.be, c, this.state.params, xt, { train: false, keepActivations: true });
+    const z = Float32Array.from(await this.be.download(f.activations!.get(featureLayer(c).name)!));
+    await disposeForward(this.be, f);
+    await this.be.dispose(xt);
+    return z;
   }
 
   async exportState(): Promise<{ params: HostParams; velocity: HostParams }> {

@@ -26,7 +26,7 @@ import type { Rng } from '../cpu/random.js';
 import type { SgdParams } from '../cpu/sgd.js';
 import { softmaxCrossEntropy } from '../cpu/softmax-cross-entropy.js';
 import { fmtShape, sizeOf } from '../cpu/tensor.js';
-import { type AlexNetConfig, type LayerSpec, buildLayers, parameterShapes } from './config.js';
+import { type AlexNetConfig, type LayerSpec, buildLayers, featureLayer, parameterShapes } from './config.js';
 import { type HostParams, type Params, type Saved, layerBackward, layerForward, toHost } from './model.js';
 import { type Net, softmaxRows, zeroHost } from './net.js';
 import { zerosLike } from './step.js';
@@ -285,6 +285,18 @@ export class PartitionedNet implements Net {
 
   async predict(x: Float32Array, n: number): Promise<Float32Array> {
     return softmaxRows(await this.logits(x, n), n, this.config.classes);
+  }
+
+  async features(x: Float32Array, n: number): Promise<Float32Array> {
+    const f = await this.forward(x, n, false);
+    try {
+      // The feature layer's output is the next layer's saved input: in halves (joined here), or already gathered whole.
+      const next = f.saved[this.layers.findIndex((l) => l.layer.name === featureLayer(this.config).name) + 1];
+      if (next.gathered) return Float32Array.from(await this.bes[0].download(next.s[0].x));
+      return concatPerExample(await this.bes[0].download(next.s[0].x), await this.bes[1].download(next.s[1].x), n);
+    } finally {
+      await this.release(f);
+    }
   }
 
   async exportState(): Promise<{ params: HostParams; velocity: HostParams }> {

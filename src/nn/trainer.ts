@@ -54,6 +54,7 @@ export const DEFAULT_TRAIN: Omit<TrainOptions, 'augment'> = {
 export const TRAIN_RECIPES: Record<string, { epochs: number; lr: number; patience: number; minDelta: number; pad?: number; batch: number }> = {
   small: { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
   'small-32': { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
+  'four-layer': { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
   paper: { epochs: 90, lr: 0.01, patience: 2, minDelta: 0, batch: 128 },
   torchvision: { epochs: 90, lr: 0.01, patience: 2, minDelta: 0, batch: 128 },
   tiny: { epochs: DEFAULT_TRAIN.epochs, lr: DEFAULT_TRAIN.lr, patience: DEFAULT_TRAIN.patience, minDelta: 0, batch: DEFAULT_TRAIN.batchSize },

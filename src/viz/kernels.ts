@@ -3,13 +3,10 @@
 // colour-agnostic and GPU 2's colour-specific. Pixels only (RGBA bytes), so
 // the page puts them on a <canvas> and the command line into a PNG.
 
+import type { Mosaic } from './mosaic.js';
+
 /** An RGBA picture of the kernels, and where each partition's caption goes. */
-export interface KernelMosaic {
-  width: number;
-  height: number;
-  rgba: Uint8ClampedArray;
-  captions: { text: string; x: number; y: number }[];
-}
+export type KernelMosaic = Mosaic;
 
 /**
  * Lays out conv1 weights [Cout, Cin, k, k]: partition p's kernels
@@ -57,5 +54,5 @@ export function kernelMosaic(w: { data: ArrayLike<number>; shape: readonly numbe
  * feed conv2's first group, 48-95 its second, as on GPU 1 and GPU 2); else one.
  */
 export function kernelBlocks(c: { partitions: number; conv: readonly { groups: number; out: number }[] }): number {
-  return c.partitions === 2 || (c.conv[1].groups === 2 && c.conv[0].out % 2 === 0) ? 2 : 1;
+  return c.partitions === 2 || (c.conv.length > 1 && c.conv[1].groups === 2 && c.conv[0].out % 2 === 0) ? 2 : 1;
 }
