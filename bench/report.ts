@@ -4,9 +4,9 @@
 // only; bench/harness.ts also runs in a page and stays free of node:fs).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machine } from '../src/cli/machine.js';
 import { markdownTable } from './harness.js';
 
 /** A measured table as bench/results/NAME.json keeps it. */
@@ -26,11 +26,8 @@ export interface BenchResult {
   generatedFrom?: string;
 }
 
-/** This machine in words: CPU model and count, memory, Node. */
-export function machine(): string {
-  const c = cpus();
-  return `${c.length} x ${c[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-}
+// The machine's description is shared with the experiments' results (src/cli/machine.ts).
+export { machine } from '../src/cli/machine.js';
 
 /** The folder of the results. */
 export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');

@@ -13,6 +13,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../bench/report.js';
+import type { SavedExperiment } from '../src/cli/experiment.js';
+import { resultRows } from '../src/experiments/run.js';
 import { OP_CHECKS } from '../src/verify/ops.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,9 +35,33 @@ export function renderDocument(text: string, results: ReadonlyMap<string, BenchR
   });
 }
 
-/** Tables made from the code itself: the verification kit's ops, their cases and tolerances (src/verify/ops.ts). */
+/** Where `alexnet experiment NAME --out docs/experiments/NAME` leaves the results the README shows. */
+export const EXPERIMENTS_DIR = join(ROOT, 'docs', 'experiments');
+
+/**
+ * The experiments' tables, quick and full, from docs/experiments/NAME/result.json
+ * (src/cli/experiment.ts): each row the claim, the paper's figure, what was
+ * measured (src/experiments/run.ts, resultRows), the verdict and the run.
+ */
+export function experimentResults(dir = EXPERIMENTS_DIR): BenchResult[] {
+  const saved: SavedExperiment[] = existsSync(dir)
+    ? readdirSync(dir).sort().filter((d) => existsSync(join(dir, d, 'result.json'))).map((d) => JSON.parse(readFileSync(join(dir, d, 'result.json'), 'utf8')) as SavedExperiment)
+    : [];
+  return [true, false].map((quick) => {
+    const mine = saved.filter((r) => r.quick === quick);
+    const budget = (r: SavedExperiment) => `${r.budget.images.toLocaleString('en-US')} images x ${r.budget.epochs}, ${r.seeds.length} seeds, ${(r.seconds / 60).toFixed(1)} min, ${r.date}`;
+    return {
+      name: quick ? 'experiments-quick' : 'experiments-full', command: '', date: '', machine: '', notes: [],
+      generatedFrom: `docs/experiments/*/result.json, written by the commands in the last column on ${[...new Set(mine.map((r) => r.machine))].join('; ') || 'no machine yet'}`,
+      header: ['claim (section)', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command (budget, wall time, date)'],
+      rows: mine.flatMap((r) => resultRows(r, r.command).map((row) => [...row.slice(0, 4), `\`${row[4]}\` (${budget(r)})`])),
+    };
+  });
+}
+
+/** Tables made from the code itself: the verification kit's ops, their cases and tolerances (src/verify/ops.ts); the experiments' results. */
 export function generatedResults(): BenchResult[] {
-  return [{
+  return [...experimentResults(), {
     name: 'verify-ops', command: '', date: '', machine: '', notes: [], generatedFrom: '`OP_CHECKS` in src/verify/ops.ts',
     header: ['op', 'Backend methods', 'what the generated cases cover', 'tolerance (of the expected max)'],
     rows: OP_CHECKS.map((c) => [c.op, c.methods.join(', '), c.covers, c.tolerance.toExponential(0)]),

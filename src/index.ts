@@ -27,7 +27,7 @@ export { PAPER_SGD } from './cpu/sgd.js';
 export { type Checkpoint, CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './nn/checkpoint.js';
 export {
   type AlexNetConfig, type ConvSpec, type LayerShape, type LayerSpec,
-  CONFIGS, buildLayers, layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, smallConfig, tinyConfig,
+  CONFIGS, MAX_CONV, MAX_FC, buildLayers, featureLayer, fourLayerConfig, layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, smallConfig, tinyConfig,
   torchvisionConfig, withoutGroups,
 } from './nn/config.js';
 export { type AugmentOptions, type DataStats, averageViews, computeStats, defaultAugment, testBatch, trainingBatch } from './nn/data/augment.js';
@@ -36,6 +36,7 @@ export { IMAGENET_CLASSES as imagenetClasses } from './nn/data/imagenet-classes.
 export { type ImageBytes, fromRgba, resizeBilinear, shorterSideAndCentreCrop } from './nn/data/image.js';
 export { type Preprocessing, type RgbaImage, datasetImageSize, imageInput } from './nn/data/preprocess.js';
 export { type HostParams, initParams } from './nn/model.js';
+export { type Neighbour, datasetFeatures, nearest } from './nn/neighbours.js';
 export { type Net, SingleNet } from './nn/net.js';
 export { PartitionedNet } from './nn/partition.js';
 export {

@@ -7,8 +7,8 @@
 // The page uses the library's public entries, as a user's page would.
 import {
   type AlexNetConfig, type BatchProgress, CONFIGS, type Checkpoint, DEFAULT_TRAIN, type DataStats, type EpochRecord, FASHION_MNIST_CLASSES,
-  type ImageBytes, type ImageDataset, PartitionedNet, type TrainOptions, type TrainerState, computeStats, cpuBackend, decodeCheckpoint,
-  defaultAugment, encodeCheckpoint, idxDataset, imageInput, initParams, initialTrainerState, parseIdx, sliceDataset, train,
+  type ImageBytes, type ImageDataset, type Neighbour, PartitionedNet, type TrainOptions, type TrainerState, computeStats, cpuBackend, datasetFeatures,
+  decodeCheckpoint, defaultAugment, encodeCheckpoint, idxDataset, imageInput, initParams, initialTrainerState, nearest, parseIdx, sliceDataset, train,
 } from '../src/index.js';
 import { Rng, gemmKernel } from '../src/cpu/index.js';
 import { GpuContext, type GpuMode, gpuBackend } from '../src/gpu/index.js';
@@ -18,6 +18,8 @@ import { type CompareRow, compareBackends } from '../src/verify/index.js';
 export const DATA_FILES = { images: 'data/train-images-idx3-ubyte', labels: 'data/train-labels-idx1-ubyte' } as const;
 /** Images of the slice held out for validation (the rest train). */
 export const VAL_IMAGES = 1000;
+/** Training images searched for Figure 4's neighbours: their features take a few seconds on llvmpipe, and are kept until the weights change. */
+export const NEIGHBOUR_POOL = 1000;
 
 /** Thrown from the batch hook to end a run between two steps. */
 class StopRequested extends Error {}
@@ -40,6 +42,8 @@ export class Lab {
   private net!: PartitionedNet;
   private stopAsked = false;
   private running = false;
+  /** The search set's features for the current weights (cleared by every step and load). */
+  private poolFeatures?: { data: Float32Array; n: number; size: number };
 
   private constructor(
     readonly mode: GpuMode, readonly contexts: readonly [GpuContext, GpuContext],
@@ -100,6 +104,7 @@ export class Lab {
       const target = { ...this.options, epochs: this.state.epoch + (o.epochs ?? 1) };
       this.state = await train(this.net, this.data, target, this.state, {
         onBatch: async (p) => {
+          this.poolFeatures = undefined;
           const rec = { step: this.steps.length + 1, loss: p.batchLoss, imagesPerSecond: p.imagesPerSecond };
           this.steps.push(rec);
           losses.push(p.batchLoss);
@@ -155,6 +160,21 @@ export class Lab {
     return Array.from(p, (q, k) => ({ label: k, name: FASHION_MNIST_CLASSES[k] ?? `class ${k}`, p: q })).sort((a, b) => b.p - a.p);
   }
 
+  /**
+   * Figure 4 (right): the training images (the first NEIGHBOUR_POOL of the
+   * slice) nearest to an image in the last hidden layer's activations
+   * (src/nn/neighbours.ts), nearest first.
+   */
+  async neighbours(img: ImageBytes, k = 6): Promise<Neighbour[]> {
+    const c = this.config;
+    const x = imageInput(img, c, { stats: this.data.stats, augment: this.options.augment }, 1, 'image');
+    if (!this.poolFeatures) {
+      const pool = sliceDataset(this.data.train, 0, Math.min(NEIGHBOUR_POOL, this.data.train.n));
+      this.poolFeatures = await datasetFeatures(this.net, pool, this.data.stats, this.options.augment, { batch: 200 });
+    }
+    return nearest(await this.net.features(x, 1), this.poolFeatures, k);
+  }
+
   /** The whole run as a checkpoint in the format `alexnet train` writes (src/nn/checkpoint.ts). */
   async checkpoint(): Promise<Uint8Array> {
     const { params, velocity } = await this.net.exportState();
@@ -185,6 +205,7 @@ export class Lab {
     this.state = ck.trainer;
     this.data.stats = ck.stats;
     this.steps.length = 0;
+    this.poolFeatures = undefined;
   }
 
   /** Releases the net and both contexts. */

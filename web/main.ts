@@ -5,7 +5,9 @@
 import { type EpochRecord, type ImageBytes, fromRgba, imageAt, shorterSideAndCentreCrop } from '../src/index.js';
 import type { CompareRow } from '../src/verify/index.js';
 import { type Ctx2D, drawPanel } from '../src/viz/charts.js';
-import { type KernelMosaic, kernelMosaic } from '../src/viz/kernels.js';
+import { kernelMosaic } from '../src/viz/kernels.js';
+import type { Mosaic } from '../src/viz/mosaic.js';
+import { neighbourGrid } from '../src/viz/neighbours.js';
 import { Lab } from './lab.js';
 import { type NamedBytes, Pretrained } from './pretrained.js';
 
@@ -42,8 +44,8 @@ async function drawKernels(lab: Lab): Promise<void> {
   drawMosaic('kernels', kernelMosaic(await lab.conv1(), 2), (t) => t.replace('partition', 'context'));
 }
 
-/** Puts a kernel mosaic (src/viz/kernels.ts) on a canvas, with its captions. */
-function drawMosaic(id: string, m: KernelMosaic, caption: (text: string) => string): void {
+/** Puts a picture of src/viz/ (kernels, neighbours) on a canvas, with its captions. */
+function drawMosaic(id: string, m: Mosaic, caption: (text: string) => string = (t) => t): void {
   const canvas = $<HTMLCanvasElement>(id);
   canvas.width = m.width;
   canvas.height = m.height;
@@ -108,7 +110,20 @@ async function showPrediction(lab: Lab, img: ImageBytes): Promise<{ label: numbe
   preview.drawImage(tmp, 0, 0, 84, 84);
   const top = await lab.classify(img);
   barRows($('prediction'), top.slice(0, 3).map((t) => ({ text: t.name, p: t.p })));
+  await showNeighbours(lab, img);
   return top;
+}
+
+/** Figure 4 (right) for one image: its nearest training images in the last hidden layer, drawn under the prediction. */
+async function showNeighbours(lab: Lab, img: ImageBytes): Promise<void> {
+  delete document.body.dataset.neighbours;
+  const found = await lab.neighbours(img);
+  const train = lab.data.train, name = (i: number) => train.classNames?.[train.labels[i]] ?? `class ${train.labels[i]}`;
+  drawMosaic('neighbours', neighbourGrid([{
+    query: { image: img.data, caption: ['this image'] },
+    neighbours: found.map((n) => ({ image: imageAt(train, n.index), caption: [name(n.index), `distance ${n.distance.toFixed(2)}`] })),
+  }], train));
+  document.body.dataset.neighbours = JSON.stringify(found);
 }
 
 async function main(): Promise<void> {

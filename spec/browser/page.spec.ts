@@ -142,6 +142,18 @@ for (const webgl of [2, 1] as const) {
     await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
     await page.waitForFunction(() => (document.getElementById('prediction')?.textContent ?? '').includes('%'), null, { timeout: 30_000 });
     assert.match(await page.textContent('#prediction') ?? '', /(T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot): \d+\.\d %/);
+    // Figure 4 (right) under it: six training images, nearest first; a training image finds itself first, at distance 0.
+    await page.waitForFunction(() => document.body.dataset.neighbours !== undefined, null, { timeout: 60_000 });
+    const shown = JSON.parse(await page.evaluate(() => document.body.dataset.neighbours!)) as { index: number; distance: number }[];
+    assert.is(shown.length, 6);
+    assert.equal(shown.map((n) => n.distance), [...shown.map((n) => n.distance)].sort((a, b) => a - b));
+    const self = await page.evaluate(async () => {
+      const lab = (window as any).alexnet.lab, t = lab.data.train;
+      return lab.neighbours({ channels: 1, height: 28, width: 28, data: t.images.slice(3 * 784, 4 * 784) }, 2);
+    }) as { index: number; distance: number }[];
+    assert.is(self[0].index, 3);
+    // The same image through the same kernels at batch 1 and batch 200: equal up to float32 rounding, far below the gap to the next.
+    assert.ok(self[0].distance <= 1e-3 * self[1].distance, `${self[0].distance} against ${self[1].distance}`);
 
     // Page -> Node: the page's checkpoint, decoded by Node, predicts what the page predicts.
     const saved = Uint8Array.from(await page.evaluate(async () => Array.from(await (window as any).alexnet.lab.checkpoint() as Uint8Array)));

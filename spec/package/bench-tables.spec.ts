@@ -4,9 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BenchResult } from '../../bench/report.js';
-import { renderDocument, updateDocs } from '../../scripts/bench-tables.js';
+import { experimentResults, renderDocument, updateDocs } from '../../scripts/bench-tables.js';
+import { independentEffect } from '../../src/experiments/verdict.js';
 import { runTable } from '../../scripts/run-table.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -35,6 +36,32 @@ test('runTable: a run folder\'s log.jsonl and result.json as the epoch table, lr
   assert.equal(t.rows.map((r) => [r[0], r[1], r[4]]), [['1', '0.03', '81.00 %'], ['2', '0.03', '82.00 % (lr / 10)'], ['3', '0.003', '83.00 %']]);
   assert.equal(t.notes, ['Test: top-1 89.86 %, top-5 99.86 %.', '3 epochs, 306 s of training (5 min).']);
   assert.throws(() => runTable(join(dir, 'none')), /no log\.jsonl/);
+});
+
+test('the experiments\' tables come from docs/experiments/NAME/result.json: quick and full apart, each row with its command, budget and date', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alexnet-experiments-'));
+  const base = [0.30, 0.32, 0.31], abl = [0.29, 0.30, 0.28];
+  const saved = (quick: boolean) => ({
+    experiment: 'lrn', section: '3.3', claim: 'LRN lowers the error', paper: '-1.4 % top-1', metric: 'test-error', baseline: 'with LRN',
+    budget: { images: 4000, epochs: 2, val: 500, testImages: 2000 }, seeds: [1, 2, 3], backend: 'cpu-float32-sums', runs: [], seconds: 390,
+    ablations: [{ variant: 'without LRN', baseline: base, ablated: abl, baselineTop5: [], ablatedTop5: [], effect: independentEffect(base, abl) }],
+    quick, data: 'fashion-mnist', command: `alexnet experiment lrn${quick ? ' --quick' : ''}`, date: '2026-12-03', machine: '2 x CPU',
+  });
+  for (const q of [true, false]) {
+    mkdirSync(join(dir, q ? 'lrn-quick' : 'lrn'));
+    writeFileSync(join(dir, q ? 'lrn-quick' : 'lrn', 'result.json'), JSON.stringify(saved(q)));
+  }
+  const [quick, full] = experimentResults(dir);
+  assert.is(quick.name, 'experiments-quick');
+  assert.is(full.name, 'experiments-full');
+  assert.is(quick.rows.length, 1);
+  const row = quick.rows[0];
+  assert.is(row[0], 'LRN lowers the error (3.3)');
+  assert.match(row[2], /with LRN 31\.00 ± 1\.00 %, without LRN 29\.00 ± 1\.00 %; with LRN minus without LRN: top-1 \+2\.00 points \(s\.e\. 0\.82\)/);
+  assert.is(row[3], independentEffect(base, abl).verdict);
+  assert.is(row[4], '`alexnet experiment lrn --quick` (4,000 images x 2, 3 seeds, 6.5 min, 2026-12-03)');
+  assert.is(full.rows[0][4], '`alexnet experiment lrn` (4,000 images x 2, 3 seeds, 6.5 min, 2026-12-03)');
+  assert.match(quick.generatedFrom!, /on 2 x CPU/);
 });
 
 test.run();

@@ -10,6 +10,7 @@ import { formatTable } from '../report/table.js';
 import type { Panel, Series } from '../viz/charts.js';
 import { loadDataset } from './datasets.js';
 import { writeAtomic } from './files.js';
+import { machine } from './machine.js';
 import { type CommandSpec, type OptionSpec, type Parsed, UsageError } from './options.js';
 import { writePanelsPng } from './plots.js';
 
@@ -51,6 +52,25 @@ function panels(e: Experiment, r: ExperimentResult): Panel[] {
   ];
 }
 
+/** What `alexnet experiment` writes to result.json: the result, and how and where it was measured (the README's tables come from it: scripts/bench-tables.ts). */
+export interface SavedExperiment extends ExperimentResult {
+  quick: boolean;
+  data: string;
+  command: string;
+  date: string;
+  machine: string;
+}
+
+/** The command as a user would type it again: the name, --quick, and every budget or seed count that differs from the preset. */
+function experimentCommandLine(name: string, v: Parsed<typeof EXPERIMENT_COMMAND.options>['values']): string {
+  const parts = ['alexnet experiment', name];
+  if (v.quick) parts.push('--quick');
+  if (v.seeds !== 3) parts.push(`--seeds ${v.seeds}`);
+  for (const k of ['images', 'epochs', 'test-images'] as const) if (v[k] !== undefined) parts.push(`--${k} ${v[k]}`);
+  if (v.backend !== 'cpu-float32-sums') parts.push(`--backend ${v.backend}`);
+  return parts.join(' ');
+}
+
 /** Runs `alexnet experiment`; returns the exit code. */
 export async function experimentCommand({ values: v, positionals }: Parsed<typeof EXPERIMENT_COMMAND.options>): Promise<number> {
   const name = positionals[0];
@@ -71,9 +91,10 @@ export async function experimentCommand({ values: v, positionals }: Parsed<typeo
     `${v.quick ? ' (--quick: a reduced budget, not the full run)' : ''}; seeds ${seeds.join(', ')}`);
   mkdirSync(out, { recursive: true });
   const r = await runExperiment(e, split, { backend: v.backend, seeds, budget, log: (s) => console.log(s) });
-  writeAtomic(join(out, 'result.json'), JSON.stringify({ ...r, quick: Boolean(v.quick), data: split.source }, null, 2));
+  const command = experimentCommandLine(name, v);
+  const saved: SavedExperiment = { ...r, quick: Boolean(v.quick), data: split.source, command, date: new Date().toISOString().slice(0, 10), machine: machine() };
+  writeAtomic(join(out, 'result.json'), JSON.stringify(saved, null, 2));
   await writePanelsPng(join(out, 'curves.png'), `${name} (section ${e.section}), mean of ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`, panels(e, r));
-  const command = `alexnet experiment ${name}${v.quick ? ' --quick' : ''}${v.seeds !== 3 ? ` --seeds ${v.seeds}` : ''}`;
   console.log(`\n${formatTable(['claim', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command'], resultRows(r, command))}`);
   console.log(`\nwrote ${join(out, 'curves.png')} and ${join(out, 'result.json')}`);
   return 0;

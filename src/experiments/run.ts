@@ -61,6 +61,8 @@ export interface ExperimentResult {
   backend: string;
   runs: RunResult[];
   ablations: AblationResult[];
+  /** Wall time of the whole experiment, every run and evaluation. */
+  seconds: number;
 }
 
 /** How an experiment is run. */
@@ -155,7 +157,7 @@ function metricOf(e: Experiment, r: RunResult, budget: Budget): { top1: number; 
  * the effects.
  */
 export async function runExperiment(e: Experiment, split: { train: ImageDataset; test: ImageDataset }, o: ExperimentOptions): Promise<ExperimentResult> {
-  const b = o.budget;
+  const b = o.budget, t0 = performance.now();
   if (b.val + b.images > split.train.n) throw new RangeError(`${e.name}: ${b.images} training and ${b.val} validation images asked for, the training set holds ${split.train.n}`);
   const train = sliceDataset(split.train, 0, b.images, `${split.train.name}[0:${b.images}]`);
   const data = {
@@ -193,7 +195,7 @@ export async function runExperiment(e: Experiment, split: { train: ImageDataset;
   });
   return {
     experiment: e.name, section: e.section, claim: e.claim, paper: e.paper, metric: e.metric, baseline: e.baseline.name, budget: b, seeds: o.seeds,
-    backend: typeof o.backend === 'string' ? o.backend : o.backend.name, runs, ablations,
+    backend: typeof o.backend === 'string' ? o.backend : o.backend.name, runs, ablations, seconds: (performance.now() - t0) / 1000,
   };
 }
 
@@ -215,8 +217,10 @@ export function resultRows(r: ExperimentResult, command: string): string[][] {
       const censored = a.ablated.some((x) => x >= r.budget.epochs);
       measured += `: ${censored ? 'at least ' : ''}${ratio.toFixed(1)}x`;
     } else {
+      // The paper's arm minus the ablation, in points of error: negative where the paper's choice helps.
       const d = a.effect.difference, d5 = a.effectTop5?.difference;
-      measured += `: top-1 ${(-100 * d).toFixed(2)} %${d5 !== undefined ? `, top-5 ${(-100 * d5).toFixed(2)} %` : ''} (± ${(100 * a.effect.standardError).toFixed(2)} s.e.)`;
+      const pts = (x: number) => `${-x > 0 ? '+' : ''}${(-100 * x).toFixed(2)}`;
+      measured += `; ${base} minus ${a.variant}: top-1 ${pts(d)}${d5 !== undefined ? `, top-5 ${pts(d5)}` : ''} points (s.e. ${(100 * a.effect.standardError).toFixed(2)})`;
     }
     if (r.experiment === 'dropout' || r.experiment === 'overlap') {
       const gap = (name: string) => meanSd(r.runs.filter((x) => x.variant === name).map((x) => x.test.top1Error - x.trainError)).mean;
