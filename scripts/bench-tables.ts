@@ -35,24 +35,24 @@ export function renderDocument(text: string, results: ReadonlyMap<string, BenchR
   });
 }
 
-/** Where `alexnet experiment NAME --out docs/experiments/NAME` leaves the results the README shows. */
+/** Where `alexnet experiment NAME --out docs/experiments/quick/NAME` (or full/NAME) leaves the results the README shows. */
 export const EXPERIMENTS_DIR = join(ROOT, 'docs', 'experiments');
 
 /**
- * The experiments' tables, quick and full, from docs/experiments/NAME/result.json
+ * The experiments' tables, quick and full, from docs/experiments/{quick,full}/NAME/result.json
  * (src/cli/experiment.ts): each row the claim, the paper's figure, what was
  * measured (src/experiments/run.ts, resultRows), the verdict and the run.
  */
 export function experimentResults(dir = EXPERIMENTS_DIR): BenchResult[] {
-  const saved: SavedExperiment[] = existsSync(dir)
-    ? readdirSync(dir).sort().filter((d) => existsSync(join(dir, d, 'result.json'))).map((d) => JSON.parse(readFileSync(join(dir, d, 'result.json'), 'utf8')) as SavedExperiment)
-    : [];
+  // docs/experiments/quick/NAME/ and docs/experiments/full/NAME/, each as `alexnet experiment NAME --out` left it.
+  const files = ['quick', 'full'].flatMap((k) => (existsSync(join(dir, k)) ? readdirSync(join(dir, k)).sort().map((d) => join(dir, k, d, 'result.json')) : []));
+  const saved = files.filter((f) => existsSync(f)).map((f) => JSON.parse(readFileSync(f, 'utf8')) as SavedExperiment);
   return [true, false].map((quick) => {
     const mine = saved.filter((r) => r.quick === quick);
     const budget = (r: SavedExperiment) => `${r.budget.images.toLocaleString('en-US')} images x ${r.budget.epochs}, ${r.seeds.length} seeds, ${(r.seconds / 60).toFixed(1)} min, ${r.date}`;
     return {
       name: quick ? 'experiments-quick' : 'experiments-full', command: '', date: '', machine: '', notes: [],
-      generatedFrom: `docs/experiments/*/result.json, written by the commands in the last column on ${[...new Set(mine.map((r) => r.machine))].join('; ') || 'no machine yet'}`,
+      generatedFrom: `docs/experiments/${quick ? 'quick' : 'full'}/*/result.json, written by the commands in the last column on ${[...new Set(mine.map((r) => r.machine))].join('; ') || 'no machine yet'}`,
       header: ['claim (section)', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command (budget, wall time, date)'],
       rows: mine.flatMap((r) => resultRows(r, r.command).map((row) => [...row.slice(0, 4), `\`${row[4]}\` (${budget(r)})`])),
     };

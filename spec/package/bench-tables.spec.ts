@@ -38,7 +38,7 @@ test('runTable: a run folder\'s log.jsonl and result.json as the epoch table, lr
   assert.throws(() => runTable(join(dir, 'none')), /no log\.jsonl/);
 });
 
-test('the experiments\' tables come from docs/experiments/NAME/result.json: quick and full apart, each row with its command, budget and date', () => {
+test('the experiments\' tables come from docs/experiments/{quick,full}/NAME/result.json: quick and full apart, each row with its command, budget and date', () => {
   const dir = mkdtempSync(join(tmpdir(), 'alexnet-experiments-'));
   const base = [0.30, 0.32, 0.31], abl = [0.29, 0.30, 0.28];
   const saved = (quick: boolean) => ({
@@ -48,8 +48,8 @@ test('the experiments\' tables come from docs/experiments/NAME/result.json: quic
     quick, data: 'fashion-mnist', command: `alexnet experiment lrn${quick ? ' --quick' : ''}`, date: '2026-12-03', machine: '2 x CPU',
   });
   for (const q of [true, false]) {
-    mkdirSync(join(dir, q ? 'lrn-quick' : 'lrn'));
-    writeFileSync(join(dir, q ? 'lrn-quick' : 'lrn', 'result.json'), JSON.stringify(saved(q)));
+    mkdirSync(join(dir, q ? 'quick' : 'full', 'lrn'), { recursive: true });
+    writeFileSync(join(dir, q ? 'quick' : 'full', 'lrn', 'result.json'), JSON.stringify(saved(q)));
   }
   const [quick, full] = experimentResults(dir);
   assert.is(quick.name, 'experiments-quick');

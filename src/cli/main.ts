@@ -13,6 +13,7 @@ import { VERSION } from '../version.js';
 import { EVAL_COMMAND, PREDICT_COMMAND, evalCommand, predictCommand } from './evaluate.js';
 import { type CommandSpec, type OptionSpec, UsageError, helpText, parseCommand, usageLine } from './options.js';
 import { EXPERIMENT_COMMAND, experimentCommand } from './experiment.js';
+import { FILTERS_COMMAND, filtersCommand } from './filters.js';
 import { NEIGHBOURS_COMMAND, neighboursCommand } from './neighbours.js';
 import { TRAIN_COMMAND, trainCommand } from './train.js';
 import { compareCommand, kitCommand, loadBackendModule, parseOps, parseTolerances, readGoldenDir, verifyGoldens } from './verify.js';
@@ -77,6 +78,7 @@ const COMMANDS: Record<string, Command> = {
   eval: { spec: EVAL_COMMAND, run: (a) => evalCommand(parseCommand(EVAL_COMMAND, a)) },
   predict: { spec: PREDICT_COMMAND, run: (a) => predictCommand(parseCommand(PREDICT_COMMAND, a)) },
   experiment: { spec: EXPERIMENT_COMMAND, run: (a) => experimentCommand(parseCommand(EXPERIMENT_COMMAND, a)) },
+  filters: { spec: FILTERS_COMMAND, run: (a) => filtersCommand(parseCommand(FILTERS_COMMAND, a)) },
   neighbours: { spec: NEIGHBOURS_COMMAND, run: (a) => neighboursCommand(parseCommand(NEIGHBOURS_COMMAND, a)) },
   run: { spec: RUN_COMMAND, run: (a) => runCommand(parseCommand(RUN_COMMAND, a)) },
   export: { spec: EXPORT_COMMAND, run: (a) => exportCommand(parseCommand(EXPORT_COMMAND, a)) },

@@ -41,10 +41,40 @@ export function kernelMosaic(w: { data: ArrayLike<number>; shape: readonly numbe
       }
     }
   }
+  const colour = colourShare(w, partitions);
   const captions = Array.from({ length: partitions }, (_, p) => ({
-    text: `partition ${p} (conv1 kernels ${p * per}-${(p + 1) * per - 1})`, x: 6, y: 4 + p * (rowsPer * cell + gap) + 12,
+    text: `partition ${p} (conv1 kernels ${p * per}-${(p + 1) * per - 1})${colour ? `: colour share ${colour[p].toFixed(2)}` : ''}`,
+    x: 6, y: 4 + p * (rowsPer * cell + gap) + 12,
   }));
   return { width, height, rgba, captions };
+}
+
+/**
+ * How colour-specific each partition's conv1 kernels are, the measure behind
+ * Figure 3's observation (section 3.2: one GPU's kernels "largely
+ * color-agnostic", the other's "largely color-specific"): per kernel, the
+ * share of its energy outside the grey part,
+ *   sum over c, y, x of (w[c] - g)^2 / sum over c, y, x of w[c]^2,  g = mean over c of w[c],
+ * 0 for a kernel that weighs R, G and B alike, up to 2/3 for one that sees a
+ * single channel; the mean over the partition's kernels. null unless the
+ * input has 3 channels.
+ */
+export function colourShare(w: { data: ArrayLike<number>; shape: readonly number[] }, partitions: number): number[] | null {
+  const [Cout, Cin, kh, kw] = w.shape;
+  if (Cin !== 3) return null;
+  const per = Cout / partitions, area = kh * kw, size = Cin * area;
+  const out = new Array<number>(partitions).fill(0);
+  for (let o = 0; o < Cout; o++) {
+    let total = 0, off = 0;
+    for (let i = 0; i < area; i++) {
+      const r = w.data[o * size + i], g = w.data[o * size + area + i], b = w.data[o * size + 2 * area + i];
+      const m = (r + g + b) / 3;
+      total += r * r + g * g + b * b;
+      off += (r - m) ** 2 + (g - m) ** 2 + (b - m) ** 2;
+    }
+    out[Math.floor(o / per)] += (total > 0 ? off / total : 0) / per;
+  }
+  return out;
 }
 
 /**
