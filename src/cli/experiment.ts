@@ -43,7 +43,7 @@ function panels(e: Experiment, r: ExperimentResult): Panel[] {
     names.map((n, i) => ({ name: n, color: COLOURS[i % COLOURS.length], values: mean(r.runs.filter((x) => x.variant === n).map(f)) }));
   if (e.metric === 'epochs-to-25') {
     const xs = r.runs[0].trainCurve.map((p) => p.epoch);
-    return [{ title: 'training error (%), 1,000 training images', series: byArm((x) => x.trainCurve.map((p) => 100 * p.error)), xs, xLabel: 'epoch' }];
+    return [{ title: 'training error (%), 500 training images', series: byArm((x) => x.trainCurve.map((p) => 100 * p.error)), xs, xLabel: 'epoch' }];
   }
   const xs = r.runs[0].history.map((h) => h.epoch);
   return [
