@@ -22,7 +22,9 @@ const BLOCK = /<!-- bench:([\w-]+) -->\n[\s\S]*?<!-- \/bench:\1 -->/g;
 
 /** The Markdown of one result: the table, its notes, and where it came from. */
 export function renderResult(r: BenchResult): string {
-  const table = [`| ${r.header.join(' | ')} |`, `|${r.header.map(() => '---').join('|')}|`, ...r.rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  // An empty table says so rather than drawing a header with nothing under it.
+  const table = r.rows.length === 0 ? '_No results yet._'
+    : [`| ${r.header.join(' | ')} |`, `|${r.header.map(() => '---').join('|')}|`, ...r.rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
   return [table, ...r.notes, r.generatedFrom ? `Generated from ${r.generatedFrom}.` : `Measured ${r.date} with \`${r.command}\` on ${r.machine}.`].join('\n\n');
 }
 
@@ -52,7 +54,8 @@ export function experimentResults(dir = EXPERIMENTS_DIR): BenchResult[] {
     const budget = (r: SavedExperiment) => `${r.budget.images.toLocaleString('en-US')} images x ${r.budget.epochs}, ${r.seeds.length} seeds, ${(r.seconds / 60).toFixed(1)} min, ${r.date}`;
     return {
       name: quick ? 'experiments-quick' : 'experiments-full', command: '', date: '', machine: '', notes: [],
-      generatedFrom: `docs/experiments/${quick ? 'quick' : 'full'}/*/result.json, written by the commands in the last column on ${[...new Set(mine.map((r) => r.machine))].join('; ') || 'no machine yet'}`,
+      generatedFrom: `docs/experiments/${quick ? 'quick' : 'full'}/*/result.json` +
+        (mine.length ? `, written by the commands in the last column on ${[...new Set(mine.map((r) => r.machine))].join('; ')}` : ' (none yet)'),
       header: ['claim (section)', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command (budget, wall time, date)'],
       rows: mine.flatMap((r) => resultRows(r, r.command).map((row) => [...row.slice(0, 4), `\`${row[4]}\` (${budget(r)})`])),
     };

@@ -9,7 +9,8 @@
 // demand), and no GPU code until a GPU backend is asked for. Subpaths:
 // alexnet-ts/cpu (the layers), alexnet-ts/gpu (their WebGL twins),
 // alexnet-ts/verify (goldens and backend comparison), alexnet-ts/node
-// (files: images, datasets).
+// (files: images, datasets). The paper's experiments (EXPERIMENTS,
+// runExperiment) run on any ImageDataset split, in Node or a page.
 
 export {
   type AlexNetOptions, type ClassifyOptions, type Classification, type ConfigName, type TrainOnBatchOptions,
@@ -43,5 +44,10 @@ export {
   type BatchProgress, type EpochRecord, type TrainOptions, type TrainerState,
   DEFAULT_TRAIN, DIVERGENCE_FACTOR, DivergedError, NonFiniteLossError, evaluate, initialTrainerState, train,
 } from './nn/trainer.js';
+export { type Budget, EXPERIMENTS, type Experiment, type Metric, type Variant, experimentBase } from './experiments/catalog.js';
+export {
+  type AblationResult, type ExperimentOptions, type ExperimentResult, type RunResult, epochsTo, resultRows, runExperiment,
+} from './experiments/run.js';
+export { type Effect, type Verdict, independentEffect, meanSd, pairedEffect } from './experiments/verdict.js';
 export { summaryText } from './report/summary.js';
 export { VERSION } from './version.js';

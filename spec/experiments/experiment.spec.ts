@@ -6,11 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bandsDataset } from '../helpers.js';
-import { EXPERIMENTS } from '../../src/experiments/catalog.js';
-import { epochsTo, runExperiment } from '../../src/experiments/run.js';
-import { independentEffect, meanSd, pairedEffect } from '../../src/experiments/verdict.js';
-import { layerShapes } from '../../src/nn/config.js';
-import { experimentBase } from '../../src/experiments/catalog.js';
+// The experiments as a library user reaches them: the public entry.
+import { EXPERIMENTS, epochsTo, experimentBase, independentEffect, layerShapes, meanSd, pairedEffect, runExperiment } from '../../src/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const alexnet = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), ...args], { encoding: 'utf8', cwd: root });
