@@ -5,9 +5,12 @@ Reads one JSON object on stdin: {"config": AlexNetConfig, "threads": N,
 builds the same layers (grouped convolutions, LRN, overlapping pooling,
 dropout, the paper's momentum rule through torch.optim.SGD's equivalent
 form), times each workload (median of the calls made within `seconds`,
-after one untimed call) and prints {"torch": version, "ms": {name: ms}}.
+after one untimed call) and prints {"torch": version, "ms": {name: ms},
+"peakRssMB": the process's peak resident memory} (bench/step-memory.ts runs
+one workload per process, so that the peak is that workload's).
 """
 import json
+import resource
 import sys
 import time
 
@@ -27,7 +30,8 @@ def build(c):
             # torch's alpha is divided by the size (Caffe's convention); the paper's is not.
             alpha = l["alpha"] * l["size"] if l["convention"] == "paper" else l["alpha"]
             layers.append(nn.LocalResponseNorm(l["size"], alpha, l["beta"], l["k"]))
-        if i in (0, 1, 4):
+        # Pooling after conv1, conv2 and the last conv (src/nn/config.ts).
+        if i < 2 or i == len(c["conv"]) - 1:
             p = c["pool"]
             layers.append(nn.MaxPool2d(p["kernel"], p["stride"], p["pad"], ceil_mode=p["ceil"]))
             size = (size + 2 * p["pad"] - p["kernel"]) // p["stride"] + 1
@@ -77,7 +81,8 @@ def main():
                 loss_fn(net(x), y).backward()
                 opt.step()
         out[w["name"]] = timed(fn, w["seconds"])
-    print(json.dumps({"torch": torch.__version__, "ms": out}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # kB on Linux
+    print(json.dumps({"torch": torch.__version__, "ms": out, "peakRssMB": peak}))
 
 
 main()
