@@ -48,10 +48,13 @@ export const EXPERIMENTS_DIR = join(ROOT, 'docs', 'experiments');
 export function experimentResults(dir = EXPERIMENTS_DIR): BenchResult[] {
   // docs/experiments/quick/NAME/ and docs/experiments/full/NAME/, each as `alexnet experiment NAME --out` left it.
   const files = ['quick', 'full'].flatMap((k) => (existsSync(join(dir, k)) ? readdirSync(join(dir, k)).sort().map((d) => join(dir, k, d, 'result.json')) : []));
-  const saved = files.filter((f) => existsSync(f)).map((f) => JSON.parse(readFileSync(f, 'utf8')) as SavedExperiment);
+  const saved = files.filter((f) => existsSync(f)).map((f) => ({ ...(JSON.parse(readFileSync(f, 'utf8')) as SavedExperiment), folder: dirname(f) }));
   return [true, false].map((quick) => {
     const mine = saved.filter((r) => r.quick === quick);
-    const budget = (r: SavedExperiment) => `${r.budget.images.toLocaleString('en-US')} images x ${r.budget.epochs}, ${r.seeds.length} seeds, ${(r.seconds / 60).toFixed(1)} min, ${r.date}`;
+    // The curves beside the result, linked from the README (paths from the project's root).
+    const curves = (r: { folder: string }) => (existsSync(join(r.folder, 'curves.png')) ? `, [curves](${relative(ROOT, join(r.folder, 'curves.png'))})` : '');
+    const budget = (r: SavedExperiment & { folder: string }) =>
+      `${r.budget.images.toLocaleString('en-US')} images x ${r.budget.epochs}, ${r.seeds.length} seeds, ${(r.seconds / 60).toFixed(1)} min, ${r.date}${curves(r)}`;
     return {
       name: quick ? 'experiments-quick' : 'experiments-full', command: '', date: '', machine: '', notes: [],
       generatedFrom: `docs/experiments/${quick ? 'quick' : 'full'}/*/result.json` +

@@ -62,6 +62,9 @@ test('the experiments\' tables come from docs/experiments/{quick,full}/NAME/resu
   assert.is(row[4], '`alexnet experiment lrn --quick` (4,000 images x 2, 3 seeds, 6.5 min, 2026-12-03)');
   assert.is(full.rows[0][4], '`alexnet experiment lrn` (4,000 images x 2, 3 seeds, 6.5 min, 2026-12-03)');
   assert.match(quick.generatedFrom!, /on 2 x CPU/);
+  // With its curves beside it, the row links them.
+  writeFileSync(join(dir, 'quick', 'lrn', 'curves.png'), 'png');
+  assert.match(experimentResults(dir)[0].rows[0][4], /, \[curves\]\(.*quick\/lrn\/curves\.png\)\)$/);
 });
 
 test.run();

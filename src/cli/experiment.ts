@@ -46,8 +46,10 @@ function panels(e: Experiment, r: ExperimentResult): Panel[] {
     return [{ title: 'training error (%), 500 training images', series: byArm((x) => x.trainCurve.map((p) => 100 * p.error)), xs, xLabel: 'epoch' }];
   }
   const xs = r.runs[0].history.map((h) => h.epoch);
+  // ten-crop: one set of nets, measured both ways at test time; its curves are those nets' training.
+  const of = e.metric === 'ten-crop' ? ' (one set of nets, both views)' : '';
   return [
-    { title: 'training loss', series: byArm((x) => x.history.map((h) => h.trainLoss)), xs, xLabel: 'epoch' },
+    { title: `training loss${of}`, series: byArm((x) => x.history.map((h) => h.trainLoss)), xs, xLabel: 'epoch' },
     { title: 'validation top-1 error (%)', series: byArm((x) => x.history.map((h) => 100 * (1 - h.valTop1))), xs, xLabel: 'epoch' },
   ];
 }
