@@ -90,7 +90,8 @@ export const EXPERIMENTS: Record<string, Experiment> = {
     paper: '6x fewer epochs (CIFAR-10, a four-layer net)',
     baseline: { name: 'relu' },
     ablations: [{ name: 'tanh', config: (c) => ({ ...c, activation: 'tanh' }) }],
-    quick: { ...QUICK, epochs: 1 }, full: { ...FULL, epochs: 1 },
+    // Measured: with dropout and weight decay neither arm reaches 25 % in a quick epoch (31 steps; 45-56 % left): two.
+    quick: QUICK, full: { ...FULL, epochs: 1 },
   },
   lrn: {
     name: 'lrn', section: '3.3', metric: 'test-error',

@@ -220,6 +220,9 @@ export function resultRows(r: ExperimentResult, command: string): string[][] {
       const ratio = meanSd(a.ablated).mean / meanSd(a.baseline).mean;
       const censored = a.ablated.some((x) => x >= r.budget.epochs);
       measured += `: ${censored ? 'at least ' : ''}${ratio.toFixed(1)}x`;
+      // Where a run never reached the target the ratio is bounded only; the error it did reach shows the direction.
+      const final = (name: string) => (100 * meanSd(r.runs.filter((x) => x.variant === name).map((x) => x.trainError)).mean).toFixed(1);
+      measured += `; training error at the end ${final(base)} against ${final(a.variant)} %`;
     } else {
       // The paper's arm minus the ablation, in points of error: negative where the paper's choice helps.
       const d = a.effect.difference, d5 = a.effectTop5?.difference;
