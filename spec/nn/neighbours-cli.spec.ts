@@ -11,6 +11,8 @@ import * as assert from 'uvu/assert';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const alexnet = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), ...args], { encoding: 'utf8', cwd: root });
+const withEnv = (env: Record<string, string>, ...args: string[]) =>
+  spawnSync(process.execPath, [join(root, 'bin/alexnet.js'), ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env } });
 
 test('alexnet neighbours: k nearest training images per test image, nearest first, drawn as a PNG; refuses to overwrite', () => {
   const out = mkdtempSync(join(tmpdir(), 'neighbours-'));
@@ -49,6 +51,10 @@ test('alexnet neighbours: k nearest training images per test image, nearest firs
   assert.is(many.status, 2);
   assert.match(many.stderr, /--neighbours 6 is more than the 5 training images searched/);
   assert.not.ok(existsSync(join(out, 'd.png')));
+  // The features held for the search are bounded (src/io/limits.ts): 500 x 256 x 4 bytes is past a limit of 100,000.
+  const big = withEnv({ ALEXNET_MAX_FEATURE_BYTES: '100000' }, 'neighbours', '--checkpoint', ck, '--train-images', '500', '--out', join(out, 'e.png'));
+  assert.is(big.status, 2);
+  assert.match(big.stderr, /the features of 500 training images \(256 relu7 values each\) take 512,000 bytes, more than the 100,000 allowed: --train-images 97 or fewer, or a larger ALEXNET_MAX_FEATURE_BYTES/);
   const missing = alexnet('neighbours', '--checkpoint', join(out, 'none.bin'));
   assert.is(missing.status, 1);
   assert.match(missing.stderr, /no checkpoint at .*none\.bin/);

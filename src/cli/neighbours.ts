@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeNet } from '../api/nets.js';
 import { Rng } from '../cpu/random.js';
+import { limits } from '../io/limits.js';
 import { featureLayer } from '../nn/config.js';
 import { imageAt, sliceDataset } from '../nn/data/dataset.js';
 import { type Neighbour, datasetFeatures, nearest } from '../nn/neighbours.js';
@@ -48,6 +49,12 @@ export async function neighboursCommand({ values: v }: Parsed<typeof NEIGHBOURS_
   const nPool = Math.min(v['train-images'] ?? split.train.n, split.train.n);
   const pool = nPool < split.train.n ? sliceDataset(split.train, 0, nPool, `${split.train.name}[0:${nPool}]`) : split.train;
   if (v.neighbours > pool.n) throw new UsageError(`--neighbours ${v.neighbours} is more than the ${pool.n} training images searched`);
+  // The search holds every training image's features in memory (4 bytes a value): refused past the limit (src/io/limits.ts).
+  const f = featureLayer(c), bytes = pool.n * f.size * 4, most = limits().maxFeatureBytes;
+  if (bytes > most) {
+    throw new UsageError(`the features of ${pool.n} training images (${f.size} ${f.name} values each) take ${bytes.toLocaleString('en-US')} bytes, ` +
+      `more than the ${most.toLocaleString('en-US')} allowed: --train-images ${Math.floor(most / (4 * f.size))} or fewer, or a larger ALEXNET_MAX_FEATURE_BYTES`);
+  }
   const rng = Rng.seeded(v.seed);
   const picked: number[] = [];
   while (picked.length < Math.min(v.images, split.test.n)) {
@@ -56,7 +63,6 @@ export async function neighboursCommand({ values: v }: Parsed<typeof NEIGHBOURS_
   }
   const queries = { ...split.test, name: `${split.test.name} (drawn)`, n: picked.length, images: undefined, load: (i: number) => imageAt(split.test, picked[i]), labels: Uint16Array.from(picked, (i) => split.test.labels[i]) };
   const net = await makeNet(v.backend, 1, c, ck.params);
-  const f = featureLayer(c);
   let results: Neighbour[][];
   try {
     const t0 = Date.now();

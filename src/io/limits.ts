@@ -6,9 +6,13 @@
 //
 // Defaults fit every real dataset and photo this project reads, with room:
 // Fashion-MNIST's largest file inflates to 47 MB, EMNIST's to 550 MB; a
-// 64-megapixel photo is 256 MB as RGBA. Override them in code (setLimits) or
-// from the environment (ALEXNET_MAX_INFLATED_BYTES, ALEXNET_MAX_IMAGE_SIDE,
-// ALEXNET_MAX_IMAGE_PIXELS), e.g. for a dataset larger than a gigabyte.
+// 64-megapixel photo is 256 MB as RGBA. One limit is not of a file but of a
+// dataset's size: the nearest-neighbour search (Figure 4) holds every searched
+// image's features, 2 GiB by default (Fashion-MNIST's 60,000 at 256 values
+// take 61 MB; ImageNet's 1.28 M at 4,096 would take 19.5 GiB). Override them
+// in code (setLimits) or from the environment (ALEXNET_MAX_INFLATED_BYTES,
+// ALEXNET_MAX_IMAGE_SIDE, ALEXNET_MAX_IMAGE_PIXELS, ALEXNET_MAX_FEATURE_BYTES),
+// e.g. for a dataset larger than a gigabyte.
 
 /** The allocation limits readers enforce. */
 export interface Limits {
@@ -18,13 +22,16 @@ export interface Limits {
   maxImageSide: number;
   /** Width times height of an image. */
   maxImagePixels: number;
+  /** Bytes of features the nearest-neighbour search may hold (4 per value). */
+  maxFeatureBytes: number;
 }
 
-/** The defaults: 1 GiB inflated, 32768 pixels a side, 64 megapixels. */
-export const DEFAULT_LIMITS: Readonly<Limits> = { maxInflatedBytes: 2 ** 30, maxImageSide: 32768, maxImagePixels: 64e6 };
+/** The defaults: 1 GiB inflated, 32768 pixels a side, 64 megapixels, 2 GiB of features. */
+export const DEFAULT_LIMITS: Readonly<Limits> = { maxInflatedBytes: 2 ** 30, maxImageSide: 32768, maxImagePixels: 64e6, maxFeatureBytes: 2 ** 31 };
 
 const ENV: Record<keyof Limits, string> = {
   maxInflatedBytes: 'ALEXNET_MAX_INFLATED_BYTES', maxImageSide: 'ALEXNET_MAX_IMAGE_SIDE', maxImagePixels: 'ALEXNET_MAX_IMAGE_PIXELS',
+  maxFeatureBytes: 'ALEXNET_MAX_FEATURE_BYTES',
 };
 
 function checked(l: Partial<Limits>, where: (k: keyof Limits) => string): Partial<Limits> {
