@@ -4,8 +4,8 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXPERIMENTS, type Experiment, experimentBase } from '../experiments/catalog.js';
-import { type ExperimentResult, resultRows, runExperiment } from '../experiments/run.js';
+import { EXPERIMENTS, type Experiment } from '../experiments/catalog.js';
+import { type ExperimentResult, armsBase, resultRows, runExperiment } from '../experiments/run.js';
 import { formatTable } from '../report/table.js';
 import type { Panel, Series } from '../viz/charts.js';
 import { loadDataset } from './datasets.js';
@@ -87,7 +87,7 @@ export async function experimentCommand({ values: v, positionals }: Parsed<typeo
   if (budget.images + budget.val > split.train.n) throw new UsageError(`--images ${budget.images} and ${budget.val} validation images exceed the ${split.train.n} training images of ${split.source}`);
   const seeds = Array.from({ length: v.seeds }, (_, i) => i + 1);
   const arms = e.metric === 'ten-crop' ? 1 : 1 + e.ablations.length;
-  const net = (e.base ?? experimentBase)(split.train.height, split.train.channels, Math.max(10, split.train.classes)).name;
+  const net = armsBase(e, split.train).name;
   console.log(`alexnet experiment ${name} (section ${e.section}): ${arms * seeds.length} trainings of the ${net} net on ${v.backend}, ` +
     `${budget.images} training images x ${budget.epochs} epoch${budget.epochs > 1 ? 's' : ''}, ${budget.testImages} test images` +
     `${v.quick ? ' (--quick: a reduced budget, not the full run)' : ''}; seeds ${seeds.join(', ')}`);

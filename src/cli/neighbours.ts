@@ -9,6 +9,7 @@ import { makeNet } from '../api/nets.js';
 import { Rng } from '../cpu/random.js';
 import { limits } from '../io/limits.js';
 import { featureLayer } from '../nn/config.js';
+import { testBatch } from '../nn/data/augment.js';
 import { imageAt, sliceDataset } from '../nn/data/dataset.js';
 import { type Neighbour, datasetFeatures, nearest } from '../nn/neighbours.js';
 import { neighbourGrid } from '../viz/neighbours.js';
@@ -61,7 +62,7 @@ export async function neighboursCommand({ values: v }: Parsed<typeof NEIGHBOURS_
     const i = rng.int(split.test.n);
     if (!picked.includes(i)) picked.push(i);
   }
-  const queries = { ...split.test, name: `${split.test.name} (drawn)`, n: picked.length, images: undefined, load: (i: number) => imageAt(split.test, picked[i]), labels: Uint16Array.from(picked, (i) => split.test.labels[i]) };
+  const queryLabels = Uint16Array.from(picked, (i) => split.test.labels[i]);
   const net = await makeNet(v.backend, 1, c, ck.params);
   let results: Neighbour[][];
   try {
@@ -76,29 +77,29 @@ export async function neighboursCommand({ values: v }: Parsed<typeof NEIGHBOURS_
         }
       },
     });
-    const queryFeatures = await datasetFeatures(net, queries, ck.stats, ck.options.augment);
+    const queryFeatures = { data: await net.features(testBatch(split.test, picked, ck.stats, ck.options.augment, 1).x, picked.length) };
     results = picked.map((_, q) => nearest(queryFeatures.data.subarray(q * f.size, (q + 1) * f.size), poolFeatures, v.neighbours));
   } finally {
     await net.dispose();
   }
   const names = split.train.classNames;
   const label = (l: number) => names?.[l] ?? `class ${l}`;
-  const same = results.reduce((s, r, q) => s + r.filter((nb) => pool.labels[nb.index] === queries.labels[q]).length, 0);
+  const same = results.reduce((s, r, q) => s + r.filter((nb) => pool.labels[nb.index] === queryLabels[q]).length, 0);
   const agreement = same / (results.length * v.neighbours);
   const grid = neighbourGrid(picked.map((t, q) => ({
-    query: { image: imageAt(split.test, t), caption: [label(queries.labels[q]), `test ${t}`] },
+    query: { image: imageAt(split.test, t), caption: [label(queryLabels[q]), `test ${t}`] },
     neighbours: results[q].map((nb) => ({ image: imageAt(pool, nb.index), caption: [label(pool.labels[nb.index]), `distance ${nb.distance.toFixed(2)}`] })),
   })), pool);
   await writeMosaicPng(grid, out);
   if (v.json) {
     console.log(JSON.stringify({
       checkpoint: v.checkpoint, layer: f.name, features: f.size, searched: pool.n, agreement, png: out,
-      rows: picked.map((t, q) => ({ test: t, label: queries.labels[q], neighbours: results[q].map((nb) => ({ train: nb.index, label: pool.labels[nb.index], distance: nb.distance })) })),
+      rows: picked.map((t, q) => ({ test: t, label: queryLabels[q], neighbours: results[q].map((nb) => ({ train: nb.index, label: pool.labels[nb.index], distance: nb.distance })) })),
     }));
     return 0;
   }
   for (const [q, t] of picked.entries()) {
-    console.log(`test ${t} (${label(queries.labels[q])}): ${results[q].map((nb) => `${nb.index} ${label(pool.labels[nb.index])} ${nb.distance.toFixed(2)}`).join(', ')}`);
+    console.log(`test ${t} (${label(queryLabels[q])}): ${results[q].map((nb) => `${nb.index} ${label(pool.labels[nb.index])} ${nb.distance.toFixed(2)}`).join(', ')}`);
   }
   console.log(`${(100 * agreement).toFixed(1)} % of the ${results.length * v.neighbours} neighbours share the test image's class ` +
     `(${f.name}, ${f.size} values, ${pool.n} training images searched)`);

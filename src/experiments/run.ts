@@ -86,6 +86,11 @@ const TRAIN_SLICE = 500;
  */
 const CURVE_POINTS = 16;
 
+/** The net an experiment's arms start from, for a dataset's image size and channels (and at least 10 classes). */
+export function armsBase(e: Experiment, d: ImageDataset): AlexNetConfig {
+  return (e.base ?? experimentBase)(d.height, d.channels, Math.max(10, d.classes));
+}
+
 /** The first epoch (interpolated between curve points) at which the training error reaches `target`, or Infinity. */
 export function epochsTo(curve: readonly { epoch: number; error: number }[], target: number): number {
   for (let i = 0; i < curve.length; i++) {
@@ -100,7 +105,7 @@ export function epochsTo(curve: readonly { epoch: number; error: number }[], tar
 async function runOne(
   e: Experiment, v: Variant, seed: number, data: { train: ImageDataset; val: ImageDataset; test: ImageDataset; stats: DataStats }, o: ExperimentOptions,
 ): Promise<RunResult> {
-  const base = (e.base ?? experimentBase)(data.train.height, data.train.channels, Math.max(10, data.train.classes));
+  const base = armsBase(e, data.train);
   const config: AlexNetConfig = v.config ? v.config(base) : base;
   // The small net's recipe of `alexnet train` (lr, and its rule), for the budget's epochs.
   const recipe = TRAIN_RECIPES.small;
