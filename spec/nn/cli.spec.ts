@@ -106,7 +106,7 @@ test('usage errors exit 2 with the one-line reason and the usage, before any wor
     [['train', '--test-limit', '0'], /--test-limit must be an integer >= 1, got '0'/],
     [['train', '--lr', '-1'], /--lr must be a number > 0, got '-1'/],
     [['train', '--backend', 'tpu'], /--backend must be one of gpu, cpu, cpu-float32-sums, got 'tpu'/],
-    [['summary', '--config', 'vgg'], /--config must be one of paper, torchvision, caffe, small, small-32, tiny, got 'vgg'/],
+    [['summary', '--config', 'vgg'], /--config must be one of paper, torchvision, caffe, small, small-32, four-layer, tiny, got 'vgg'/],
     [['summary', '--frobnicate'], /unknown option '--frobnicate'/],
     [['verify', '--batch'], /option '--batch' needs a value/],
     [['predict'], /needs IMAGE\.\.\./],

@@ -44,9 +44,13 @@ test('widths, fc widths and dropout are parameters of alexnet train', () => {
   assert.is(r.status, 0, r.stdout + r.stderr);
   // conv 208 + 1616 + 3480 + 2616 + 1744 (conv2, conv4, conv5 in 2 groups), fc 2080 + 1056 + 330 (16 x 2 x 2 = 64 inputs to fc6).
   assert.match(r.stdout, /small \(13,130 parameters\)/);
-  const bad = alexnet('train', '--backend', 'cpu', '--widths', '8,16', '--out', out);
-  assert.is(bad.status, 2);
+  // The configuration fixes the depth: as many widths as it has layers (a fresh folder, so that no earlier run is in the way).
+  const bad = alexnet('train', '--backend', 'cpu', '--widths', '8,16', '--out', mkdtempSync(join(tmpdir(), 'widths-bad-')));
+  assert.is(bad.status, 2, bad.stderr);
   assert.match(bad.stderr, /--widths: the small configuration has 5 conv layers, got 2 widths/);
+  const badFc = alexnet('train', '--backend', 'cpu', '--config', 'four-layer', '--fc', '32', '--out', mkdtempSync(join(tmpdir(), 'widths-bad-')));
+  assert.is(badFc.status, 2, badFc.stderr);
+  assert.match(badFc.stderr, /--fc: the four-layer configuration has 0 hidden FC layers, got 1 widths/);
 });
 
 test('alexnet train names a missing data folder and a missing checkpoint', () => {
