@@ -4,12 +4,16 @@
 // 8 x 4 f32x4 tile, float32 sums), one thread each, in GFLOP/s. The conv rows
 // are one image's im2col product of each layer (M output channels of a group,
 // K = input channels x kernel area, N = output positions); the fc rows a
-// batch of 128.
+// batch of 128. The last columns run gemm32's products over every core
+// (src/cpu/gemm-threads.ts, the same bits), the operands in shared memory as a
+// threaded backend holds them.
 //
 //   npm run bench:gemm
 
 import { gemm } from '../src/cpu/gemm.js';
 import { gemm32 } from '../src/cpu/gemm32.js';
+import { gemmThreadPool, sharedZeros } from '../src/cpu/gemm-threads.js';
+import { defaultThreads } from '../src/api/backends.js';
 import { Rng } from '../src/cpu/random.js';
 import { measure } from './harness.js';
 import { commandLine, report } from './report.js';
@@ -23,15 +27,20 @@ const SHAPES: [string, number, number, number][] = [
 ];
 
 const rng = Rng.seeded(1);
+const pool = await gemmThreadPool(await defaultThreads());
+const shared = (n: number) => { const a = sharedZeros(n); a.set(rng.normalArray(n)); return a; };
 const rows: string[][] = [], data: unknown[] = [];
 for (const [name, M, N, K] of SHAPES) {
-  const A = rng.normalArray(M * K), B = rng.normalArray(K * N), C = new Float32Array(M * N);
+  const A = shared(M * K), B = shared(K * N), C = sharedZeros(M * N);
   const flop = 2 * M * N * K;
   const t64 = measure(`${name} gemm`, () => gemm(M, N, K, A, 0, K, 1, B, 0, N, 1, C, 0));
   const t32 = measure(`${name} gemm32`, () => gemm32(M, N, K, A, 0, K, 1, B, 0, N, 1, C, 0));
-  const g64 = flop / t64.ms / 1e6, g32 = flop / t32.ms / 1e6;
-  rows.push([name, t64.ms.toFixed(1), g64.toFixed(1), t32.ms.toFixed(1), g32.toFixed(1), `${(t64.ms / t32.ms).toFixed(2)}x`]);
-  data.push({ name, M, N, K, gemmMs: t64.ms, gemm32Ms: t32.ms });
+  const tT = measure(`${name} gemm32, ${pool.threads} threads`, () => pool.products.AB(M, N, K, A, 0, B, 0, C, 0));
+  const g64 = flop / t64.ms / 1e6, g32 = flop / t32.ms / 1e6, gT = flop / tT.ms / 1e6;
+  rows.push([name, t64.ms.toFixed(1), g64.toFixed(1), t32.ms.toFixed(1), g32.toFixed(1), `${(t64.ms / t32.ms).toFixed(2)}x`, tT.ms.toFixed(1), gT.toFixed(1), `${(t32.ms / tT.ms).toFixed(2)}x`]);
+  data.push({ name, M, N, K, gemmMs: t64.ms, gemm32Ms: t32.ms, threadedMs: tT.ms, threads: pool.threads });
 }
-report('gemm', commandLine('bench:gemm'), ['product (M x K x N)', 'gemm ms', 'gemm GFLOP/s', 'gemm32 ms', 'gemm32 GFLOP/s', 'gemm / gemm32'], rows,
-  ['One thread. gemm sums in double precision (the reference); gemm32 in float32 within each K slice of 256, as PyTorch\'s and onnxruntime\'s CPU products do.'], data);
+await pool.close();
+const T = `${pool.threads} threads`;
+report('gemm', commandLine('bench:gemm'), ['product (M x K x N)', 'gemm ms', 'gemm GFLOP/s', 'gemm32 ms', 'gemm32 GFLOP/s', 'gemm / gemm32', `gemm32, ${T}: ms`, 'GFLOP/s', `gemm32 / ${T}`], rows,
+  [`gemm and gemm32 on one thread. gemm sums in double precision (the reference); gemm32 in float32 within each K slice of 256, as PyTorch's and onnxruntime's CPU products do; over ${T} (gemm-threads.ts: blocks of columns, the caller and ${pool.threads - 1} workers) with the same bits.`], data);

@@ -56,10 +56,10 @@ export interface AlexNetOptions {
    * mean_file; a path (Node) or the bytes of ilsvrc_2012_mean.binaryproto or its .npy ([3, 256, 256], BGR).
    */
   mean?: string | Uint8Array;
-  /** 'cpu' (the reference, default), 'cpu-float32-sums' (the CPU with float32 sums, faster), 'gpu' (WebGL through gpu.js), or a Backend object, synchronous or with methods returning Promises. */
+  /** 'cpu' (the reference, default), 'cpu-float32-sums' (the CPU with float32 sums, faster), 'cpu-threads' (those sums over every core, the same bits), 'gpu' (WebGL through gpu.js), or a Backend object, synchronous or with methods returning Promises. */
   // Any tensor handle type: the model never looks inside a handle (src/backend.ts).
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  backend?: 'cpu' | 'cpu-float32-sums' | 'gpu' | AwaitableBackend<any>;
+  backend?: 'cpu' | 'cpu-float32-sums' | 'cpu-threads' | 'gpu' | AwaitableBackend<any>;
   /** 1 (default) or 2: the paper's two-GPU split over two backend instances. */
   partitions?: 1 | 2;
   /** Seeds the initial weights (when none are given) and the dropout masks of trainOnBatch; default 1. */

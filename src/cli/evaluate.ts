@@ -13,7 +13,7 @@ import { WEIGHTS_OPTIONS } from './weights.js';
 
 const RUN_OPTIONS = {
   checkpoint: { type: 'string', arg: 'FILE', default: 'runs/latest/checkpoint.bin', help: 'the checkpoint alexnet train wrote' },
-  backend: { type: 'enum', values: ['cpu', 'gpu', 'cpu-float32-sums'], default: 'cpu', help: 'the CPU reference, WebGL, or the CPU with float32 sums' },
+  backend: { type: 'enum', values: ['cpu', 'gpu', 'cpu-float32-sums', 'cpu-threads'], default: 'cpu', help: 'the CPU reference, WebGL, the CPU with float32 sums, or those sums over every core (cpu-threads, ALEXNET_THREADS)' },
   partitions: { type: 'int', min: 1, max: 2, default: 1, help: 'backend instances the net is split over' },
   'ten-crop': { type: 'boolean', help: 'average the softmax over the paper\'s ten views (section 4.1)' },
   json: { type: 'boolean', help: 'print one JSON object instead of text' },
@@ -74,7 +74,7 @@ export async function evalCommand({ values: v }: Parsed<typeof EVAL_COMMAND.opti
 export async function predictCommand({ values: v, positionals }: Parsed<typeof PREDICT_COMMAND.options>): Promise<number> {
   const images = positionals.map((file) => ({ file, image: loadImage(file) }));
   const weights = v.weights ?? v.checkpoint;
-  const model = await alexnet({ weights, prototxt: v.prototxt, preset: v.preset as 'torchvision' | 'caffe' | undefined, mean: v.mean, backend: v.backend as 'cpu' | 'cpu-float32-sums' | 'gpu', partitions: v.partitions as 1 | 2 });
+  const model = await alexnet({ weights, prototxt: v.prototxt, preset: v.preset as 'torchvision' | 'caffe' | undefined, mean: v.mean, backend: v.backend as 'cpu' | 'cpu-float32-sums' | 'cpu-threads' | 'gpu', partitions: v.partitions as 1 | 2 });
   try {
     const results = [];
     for (const { file, image } of images) {

@@ -25,7 +25,7 @@ export const EXPERIMENT_COMMAND = {
     seeds: { type: 'int', min: 1, max: 20, default: 3, help: 'seeds per arm (the spread decides "within noise")' },
     out: { type: 'string', arg: 'DIR', help: 'folder for curves.png and result.json (default runs/experiments/NAME)' },
     data: { type: 'string', arg: 'DIR', help: 'IDX files or CIFAR-10 batches (default Fashion-MNIST from Debian)' },
-    backend: { type: 'enum', values: ['cpu-float32-sums', 'cpu', 'gpu'], default: 'cpu-float32-sums', help: 'what trains the nets' },
+    backend: { type: 'enum', values: ['cpu-float32-sums', 'cpu-threads', 'cpu', 'gpu'], default: 'cpu-float32-sums', help: 'what trains the nets' },
     images: { type: 'int', min: 128, help: 'training images per run (overrides the budget)' },
     epochs: { type: 'int', min: 1, help: 'epochs per run (overrides the budget)' },
     'test-images': { type: 'int', min: 1, help: 'test images (overrides the budget)' },

@@ -41,7 +41,7 @@ const VERIFY_COMMAND = {
     'or, with --compare A,B, one seeded forward and backward on two backends, every tensor compared.',
   options: {
     goldens: { type: 'string', arg: 'DIR[,DIR...]', help: 'folders of alexnet-golden/1 files (default: the goldens shipped with alexnet-ts)' },
-    backend: { type: 'string', arg: 'cpu|cpu-float32-sums|cpu-float64|gpu|MODULE', default: 'cpu', help: 'cpu, cpu-float32-sums (float32 sums, checked against the reference by the kit), cpu-float64 (the reference in double precision: the kit adds the finite-difference gradient check), gpu, or an ES module (path or package) whose default export is a Backend, a function returning one, or a Promise of one' },
+    backend: { type: 'string', arg: 'cpu|cpu-float32-sums|cpu-threads|cpu-float64|gpu|MODULE', default: 'cpu', help: 'cpu, cpu-float32-sums (float32 sums, checked against the reference by the kit), cpu-threads (those sums over every core), cpu-float64 (the reference in double precision: the kit adds the finite-difference gradient check), gpu, or an ES module (path or package) whose default export is a Backend, a function returning one, or a Promise of one' },
     ops: { type: 'string', arg: 'OP[,OP...]|all', help: 'run the op properties against the CPU reference for these ops (default for a MODULE: all)' },
     runs: { type: 'int', min: 1, default: 40, help: 'generated cases per op' },
     seed: { type: 'int', min: 0, help: 'fast-check seed of the op properties (default: from the clock, printed), or of --compare (default 1)' },
@@ -91,7 +91,7 @@ const COMMANDS: Record<string, Command> = {
         if (names.length !== 2 || names.some((n) => n !== 'cpu' && n !== 'gpu')) throw new UsageError(`--compare takes two backends of cpu, gpu, as in --compare cpu,gpu; got '${v.compare}'`);
         return compareCommand(await backendNamed(names[0]), await backendNamed(names[1]), CONFIGS[v.config](), v.batch, v.seed ?? 1, console.log, v);
       }
-      const named = ['cpu', 'gpu', 'cpu-float64', 'cpu-float32-sums'].includes(v.backend);
+      const named = ['cpu', 'gpu', 'cpu-float64', 'cpu-float32-sums', 'cpu-threads'].includes(v.backend);
       if (v.ops !== undefined || !named) {
         const ops = parseOps(v.ops ?? 'all'), tolerance = parseTolerances(v.tolerance);
         const models = v.models === 'none' ? [] : v.models.split(',').filter(Boolean);

@@ -32,7 +32,7 @@ export const NEIGHBOURS_COMMAND = {
     seed: { type: 'int', min: 0, default: 1, help: 'which test images are drawn' },
     out: { type: 'string', arg: 'FILE', help: 'the PNG (default: neighbours.png beside the checkpoint)' },
     overwrite: { type: 'boolean', help: 'replace an existing --out' },
-    backend: { type: 'enum', values: ['cpu', 'gpu', 'cpu-float32-sums'], default: 'cpu-float32-sums', help: 'what computes the activations' },
+    backend: { type: 'enum', values: ['cpu', 'gpu', 'cpu-float32-sums', 'cpu-threads'], default: 'cpu-float32-sums', help: 'what computes the activations' },
     json: { type: 'boolean', help: 'print one JSON object (indices, classes, distances) instead of text' },
   },
 } as const satisfies CommandSpec<Record<string, OptionSpec>>;

@@ -69,7 +69,7 @@ export const TRAIN_COMMAND = {
   options: {
     config: { type: 'enum', values: Object.keys(CONFIGS), default: 'small', help: 'network configuration' },
     data: { type: 'string', arg: 'DIR', help: 'IDX files, CIFAR-10 batches, or train/ and test/ image folders (default Fashion-MNIST from Debian)' },
-    backend: { type: 'enum', values: ['gpu', 'cpu', 'cpu-float32-sums'], default: 'gpu', help: 'WebGL (gpu.js), the CPU reference, or the CPU with float32 sums (faster; docs/benchmarks.md)' },
+    backend: { type: 'enum', values: ['gpu', 'cpu', 'cpu-float32-sums', 'cpu-threads'], default: 'gpu', help: 'WebGL (gpu.js), the CPU reference, the CPU with float32 sums (faster; docs/benchmarks.md), or those sums over every core (cpu-threads, ALEXNET_THREADS)' },
     partitions: { type: 'int', min: 1, max: 2, help: 'backend instances the net is split over (default 2 on gpu, 1 on cpu)' },
     epochs: { type: 'int', min: 1, help: 'epochs to train (default: the recipe\'s)' },
     batch: { type: 'int', min: 1, help: 'mini-batch size (default: the recipe\'s, 128)' },

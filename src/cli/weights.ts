@@ -28,7 +28,7 @@ export const RUN_COMMAND = {
     ...WEIGHTS_OPTIONS,
     input: { type: 'string', arg: 'X.npy', help: 'the input batch, float32 [N, C, H, W] in C order (required)' },
     output: { type: 'string', arg: 'Y.npy', help: 'where the logits go, float32 [N, classes] (required)' },
-    backend: { type: 'enum', values: ['cpu', 'gpu', 'cpu-float32-sums'], default: 'cpu', help: 'the CPU reference, WebGL, or the CPU with float32 sums' },
+    backend: { type: 'enum', values: ['cpu', 'gpu', 'cpu-float32-sums', 'cpu-threads'], default: 'cpu', help: 'the CPU reference, WebGL, the CPU with float32 sums, or those sums over every core (cpu-threads, ALEXNET_THREADS)' },
     batch: { type: 'int', min: 1, default: 16, help: 'images per forward pass' },
     overwrite: { type: 'boolean', help: 'replace --output if it exists' },
     json: { type: 'boolean', help: 'print one JSON object (shapes, seconds, peak memory) instead of text' },
@@ -81,7 +81,7 @@ export async function runCommand({ values: v }: Parsed<typeof RUN_COMMAND.option
   try { bytes = readFileSync(input); } catch (e) { throw new Error(`${input}: cannot read the input (${(e as NodeJS.ErrnoException).code})`); }
   const x = readNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), input);
   const t0 = performance.now();
-  const model = await alexnet({ weights, prototxt: v.prototxt, backend: v.backend as 'cpu' | 'cpu-float32-sums' | 'gpu' });
+  const model = await alexnet({ weights, prototxt: v.prototxt, backend: v.backend as 'cpu' | 'cpu-float32-sums' | 'cpu-threads' | 'gpu' });
   const loadSeconds = (performance.now() - t0) / 1000;
   try {
     const c = model.config;

@@ -14,6 +14,7 @@ import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
 import { type FloatArray, type Tensor, reshape, tensor } from './tensor.js';
 import { REFERENCE_PRODUCTS } from './gemm.js';
 import { FLOAT32_PRODUCTS } from './gemm32.js';
+import { type GemmThreadPool, sharedZeros } from './gemm-threads.js';
 
 interface LrnCache extends OpCache { kind: 'lrn'; out: LrnOutput }
 interface PoolCache extends OpCache { kind: 'maxpool'; out: MaxPoolOutput }
@@ -30,6 +31,12 @@ type T = CpuTensor;
 /** How a CPU backend's matrix products sum: in double precision, rounded once (the reference), or in float32 (gemm32.ts, as PyTorch's CPU path). */
 export interface CpuBackendOptions {
   sums?: 'float64' | 'float32';
+  /**
+   * Threads for the float32 products (gemmThreadPool(), float32 sums only):
+   * the same bits as one thread's; tensors then live in SharedArrayBuffers so
+   * that the workers read them without a copy.
+   */
+  threads?: GemmThreadPool;
 }
 
 /**
@@ -44,11 +51,20 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
   const sums = o.sums ?? 'float64';
   if (sums !== 'float64' && sums !== 'float32') throw new RangeError(`cpuBackend: sums must be 'float64' or 'float32', got ${JSON.stringify(sums)}`);
   if (sums === 'float32' && dtype !== 'float32') throw new RangeError('cpuBackend: float32 sums need float32 tensors (a float64 tensor would lose its precision in them)');
-  const mm = sums === 'float32' ? FLOAT32_PRODUCTS : REFERENCE_PRODUCTS;
+  if (o.threads && sums !== 'float32') throw new RangeError("cpuBackend: threads run the float32 products: give sums: 'float32' with them");
+  const pool = o.threads && o.threads.threads > 1 ? o.threads : undefined;
+  const mm = pool ? pool.products : sums === 'float32' ? FLOAT32_PRODUCTS : REFERENCE_PRODUCTS;
+  /** float32 data as this backend holds it: in shared memory when it has threads. */
+  const float32 = (data: ArrayLike<number>): Float32Array => {
+    if (!pool) return Float32Array.from(data);
+    const a = sharedZeros(data.length);
+    a.set(data);
+    return a;
+  };
   return {
-    name: dtype === 'float64' ? 'cpu-float64' : sums === 'float32' ? 'cpu-float32-sums' : 'cpu',
-    upload: (data, shape) => tensor(dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data), shape),
-    adopt: (data, shape) => tensor(dtype === 'float32' && data instanceof Float32Array ? data : Float64Array.from(data), shape),
+    name: dtype === 'float64' ? 'cpu-float64' : pool ? 'cpu-threads' : sums === 'float32' ? 'cpu-float32-sums' : 'cpu',
+    upload: (data, shape) => tensor(dtype === 'float32' ? float32(data) : Float64Array.from(data), shape),
+    adopt: (data, shape) => tensor(dtype === 'float32' ? (data instanceof Float32Array && (!pool || data.buffer instanceof SharedArrayBuffer) ? data : float32(data)) : Float64Array.from(data), shape),
     download: (t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)),
     // float64 transfers (src/verify/gradients.ts): only where the tensors hold doubles, so the kit's gradient check runs on cpu-float64.
     ...(dtype === 'float64' ? {

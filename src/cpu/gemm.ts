@@ -6,7 +6,8 @@
 //   C[i][j] += sum_k A(i, k) * B(k, j)        (0 <= i < M, 0 <= j < N, 0 <= k < K)
 // with A(i, k) = A[aOff + i * aRow + k * aCol] and B(k, j) = B[bOff + k * bRow + j * bCol],
 // so one routine serves A B, A^T B and A B^T by choosing the strides, and C is
-// row-major with N columns. The plain triple loop above is the specification;
+// row-major with its rows cRow apart (N unless a caller computes a block of
+// columns of a wider C, as gemm-threads.ts's threads do). The plain triple loop above is the specification;
 // spec/cpu/gemm.spec.ts checks this against it.
 //
 // How it is made fast in JavaScript (the GotoBLAS scheme, scaled down):
@@ -81,23 +82,23 @@ export function useGemmKernel(kernel: 'wasm' | 'js'): void {
   useSimd = kernel === 'wasm';
 }
 
-/** C[M, N] += A(M, K) B(K, N), with the element strides described above. */
+/** C[M, N] += A(M, K) B(K, N), with the element strides described above; C's rows are cRow apart (N: C is M x N). */
 export function gemm(
   M: number, N: number, K: number,
   A: FloatArray, aOff: number, aRow: number, aCol: number,
   B: FloatArray, bOff: number, bRow: number, bCol: number,
-  C: FloatArray, cOff: number,
+  C: FloatArray, cOff: number, cRow = N,
 ): void {
   if (M <= 0 || N <= 0 || K <= 0) return;
   if (bCol === 1 && (M < SMALL_M || K < 4)) {
-    gemmRowsAxpy(M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, C, cOff);
+    gemmRowsAxpy(M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, C, cOff, cRow);
     return;
   }
   if (bRow === 1 && aCol === 1 && M < SMALL_M) {
-    gemmRowsDot(M, N, K, A, aOff, aRow, B, bOff, bCol, C, cOff);
+    gemmRowsDot(M, N, K, A, aOff, aRow, B, bOff, bCol, C, cOff, cRow);
     return;
   }
-  packedProduct(F64_KERNEL, M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff);
+  packedProduct(F64_KERNEL, M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff, cRow);
 }
 
 /**
@@ -122,14 +123,15 @@ const F64_KERNEL: PackedKernel = { mr: 4, kc: KC, nc: NC, packA, packB, tiles: t
 /**
  * C[M, N] += A(M, K) B(K, N) through a packed kernel (the GotoBLAS scheme of
  * the header): for each K slice and N block, B packed as panels of 4
- * columns, then each strip of mr rows of A packed and its tiles added to C.
- * Shared by gemm() and gemm32.ts's float32 form.
+ * columns, then each strip of mr rows of A packed and its tiles added to C,
+ * C(i, j) at C[cOff + i cRow + j cCol] (cCol 1 but where gemm32 computes a
+ * transposed product). Shared by gemm() and gemm32.ts's float32 form.
  */
 export function packedProduct(
   kern: PackedKernel, M: number, N: number, K: number,
   A: FloatArray, aOff: number, aRow: number, aCol: number,
   B: FloatArray, bOff: number, bRow: number, bCol: number,
-  C: FloatArray, cOff: number,
+  C: FloatArray, cOff: number, cRow = N, cCol = 1,
 ): void {
   const { mr, packA: pa, packB: pb, tiles } = kern;
   // K slices of equal depth (conv1's K = 363 as 182 + 181, not 256 + 107): a short last slice costs tile overhead.
@@ -172,13 +174,13 @@ export function packedProduct(
         for (let p = 0; p < panels; p++) {
           const j = j0 + 4 * p, jn = Math.min(4, N - j), t = 4 * mr * p;
           if (jn === 4) {
-            for (let ii = 0, c = cOff + i0 * N + j; ii < im; ii++, c += N) {
-              C[c] += tiles[t + ii]; C[c + 1] += tiles[t + mr + ii]; C[c + 2] += tiles[t + 2 * mr + ii]; C[c + 3] += tiles[t + 3 * mr + ii];
+            for (let ii = 0, c = cOff + i0 * cRow + j * cCol; ii < im; ii++, c += cRow) {
+              C[c] += tiles[t + ii]; C[c + cCol] += tiles[t + mr + ii]; C[c + 2 * cCol] += tiles[t + 2 * mr + ii]; C[c + 3 * cCol] += tiles[t + 3 * mr + ii];
             }
           } else {
             for (let ii = 0; ii < im; ii++) {
-              const c = cOff + (i0 + ii) * N + j;
-              for (let jj = 0; jj < jn; jj++) C[c + jj] += tiles[t + mr * jj + ii];
+              const c = cOff + (i0 + ii) * cRow + j * cCol;
+              for (let jj = 0; jj < jn; jj++) C[c + jj * cCol] += tiles[t + mr * jj + ii];
             }
           }
         }
@@ -222,12 +224,12 @@ function tilesJs(kc: number, panels: number): void {
 /** Few rows or little depth, B rows contiguous in j: C row i += A(i, k) * B row k, four rows of C at once. */
 function gemmRowsAxpy(
   M: number, N: number, K: number, A: FloatArray, aOff: number, aRow: number, aCol: number,
-  B: FloatArray, bOff: number, bRow: number, C: FloatArray, cOff: number,
+  B: FloatArray, bOff: number, bRow: number, C: FloatArray, cOff: number, cRow: number,
 ): void {
   for (let i0 = 0; i0 < M; i0 += 4) {
     const im = Math.min(4, M - i0);
     const r0 = aOff + i0 * aRow;
-    const c0 = cOff + i0 * N, c1 = c0 + N, c2 = c1 + N, c3 = c2 + N;
+    const c0 = cOff + i0 * cRow, c1 = c0 + cRow, c2 = c1 + cRow, c3 = c2 + cRow;
     for (let k = 0; k < K; k++) {
       const bk = bOff + k * bRow;
       const ak = r0 + k * aCol;
@@ -252,7 +254,7 @@ function gemmRowsAxpy(
 /** Few rows of A, B columns contiguous in k: each C[i][j] is a dot product; four of them share their loads. */
 function gemmRowsDot(
   M: number, N: number, K: number, A: FloatArray, aOff: number, aRow: number,
-  B: FloatArray, bOff: number, bCol: number, C: FloatArray, cOff: number,
+  B: FloatArray, bOff: number, bCol: number, C: FloatArray, cOff: number, cRow: number,
 ): void {
   let i0 = 0;
   // Four rows of A against two columns of B: 6 loads feed 8 multiply-adds.
@@ -268,9 +270,9 @@ function gemmRowsDot(
         s0 += x0 * b; s1 += x1 * b; s2 += x2 * b; s3 += x3 * b;
         t0 += x0 * e; t1 += x1 * e; t2 += x2 * e; t3 += x3 * e;
       }
-      const c = cOff + i0 * N + j;
-      C[c] += s0; C[c + N] += s1; C[c + 2 * N] += s2; C[c + 3 * N] += s3;
-      C[c + 1] += t0; C[c + N + 1] += t1; C[c + 2 * N + 1] += t2; C[c + 3 * N + 1] += t3;
+      const c = cOff + i0 * cRow + j;
+      C[c] += s0; C[c + cRow] += s1; C[c + 2 * cRow] += s2; C[c + 3 * cRow] += s3;
+      C[c + 1] += t0; C[c + cRow + 1] += t1; C[c + 2 * cRow + 1] += t2; C[c + 3 * cRow + 1] += t3;
     }
     for (; j < N; j++) {
       const bj = bOff + j * bCol;
@@ -279,13 +281,13 @@ function gemmRowsDot(
         const b = B[bj + k];
         s0 += A[a0 + k] * b; s1 += A[a1 + k] * b; s2 += A[a2 + k] * b; s3 += A[a3 + k] * b;
       }
-      const c = cOff + i0 * N + j;
-      C[c] += s0; C[c + N] += s1; C[c + 2 * N] += s2; C[c + 3 * N] += s3;
+      const c = cOff + i0 * cRow + j;
+      C[c] += s0; C[c + cRow] += s1; C[c + 2 * cRow] += s2; C[c + 3 * cRow] += s3;
     }
   }
   // The remaining rows one at a time, against four columns of B.
   for (; i0 < M; i0++) {
-    const a = aOff + i0 * aRow, c = cOff + i0 * N;
+    const a = aOff + i0 * aRow, c = cOff + i0 * cRow;
     let j = 0;
     for (; j + 3 < N; j += 4) {
       const b0 = bOff + j * bCol, b1 = b0 + bCol, b2 = b1 + bCol, b3 = b2 + bCol;

@@ -16,9 +16,22 @@
 ;;   bytes   8192 .. 532480   packB: KC x NC values, NC = 512 (kc x 4 panels, one after another)
 ;;   bytes 532480 .. 548864   out:   NC / 4 tiles of 32 values, tile p at 532480 + 128 p,
 ;;                                   column-major: T_p[i][j] at 532480 + 128 p + 4 (8 j + i)
+;;   bytes 548864 .. 794624   dotsA: up to 16 rows of KD = 3840 values, row-major (row i at 548864 + 4 KD i)
+;;   bytes 794624 .. 917504   dotsB: up to 8 rows of KD values, row-major (row j at 794624 + 4 KD j)
+;;   bytes 917504 .. 918016   dotsOut: 16 x 8 values, row-major (i, j at 917504 + 4 (8 i + j))
+;;
+;; `dots` serves the products with few rows of A (the fully connected layers
+;; at batch 1 to 15): C(i, j) = sum_k A(i, k) B(j, k), both operands read along
+;; k in their own layout (a batch of inputs against rows of a weight matrix),
+;; copied a block at a time, so nothing is packed. For rows i < m (a multiple
+;; of 4) and j < r (a multiple of 2) and k < kd (a multiple of 4):
+;;   out[i][j] = (s0 + s1) + (s2 + s3),   s_l = sum_{k = l mod 4, upwards} A[i][k] * B[j][k]
+;; each product rounded to float32 and added in float32 in its lane. Per four
+;; k: four loads of A (rows i .. i + 3) and two of B (rows j, j + 1), eight
+;; f32x4.mul and eight f32x4.add, 32 multiply-adds in eight accumulators.
 ;; Build: npm run build:wasm (wabt) writes the bytes to gemm32-kernel.wasm.ts.
 (module
-  (memory (export "memory") 9)
+  (memory (export "memory") 15)
   (func (export "tiles") (param $kc i32) (param $panels i32)
     (local $p i32) (local $k i32) (local $a i32) (local $b i32) (local $o i32)
     (local $a0 v128) (local $a1 v128) (local $bj v128)
@@ -73,4 +86,64 @@
         (v128.store offset=112 (local.get $o) (local.get $h3))
         (local.set $o (i32.add (local.get $o) (i32.const 128)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $panel)))))
+        (br $panel))))
+  (func (export "dots") (param $m i32) (param $r i32) (param $kd i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $a i32) (local $b i32)
+    (local $w0 v128) (local $w1 v128) (local $x v128)
+    ;; $sIJ: row i + I of A against row j + J of B, four lanes of partial sums.
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $j) (local.get $r)))
+            (local.set $s00 (v128.const i32x4 0 0 0 0)) (local.set $s01 (v128.const i32x4 0 0 0 0))
+            (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
+            (local.set $s20 (v128.const i32x4 0 0 0 0)) (local.set $s21 (v128.const i32x4 0 0 0 0))
+            (local.set $s30 (v128.const i32x4 0 0 0 0)) (local.set $s31 (v128.const i32x4 0 0 0 0))
+            ;; $a walks row i of A, $b row j of B; the next rows are 4 KD = 15360 bytes further each.
+            (local.set $a (i32.add (i32.const 548864) (i32.mul (local.get $i) (i32.const 15360))))
+            (local.set $b (i32.add (i32.const 794624) (i32.mul (local.get $j) (i32.const 15360))))
+            (local.set $k (i32.const 0))
+            (block $kDone
+              (loop $step
+                (br_if $kDone (i32.ge_u (local.get $k) (local.get $kd)))
+                (local.set $w0 (v128.load (local.get $b)))
+                (local.set $w1 (v128.load offset=15360 (local.get $b)))
+                (local.set $x (v128.load (local.get $a)))
+                (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x) (local.get $w0))))
+                (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x) (local.get $w1))))
+                (local.set $x (v128.load offset=15360 (local.get $a)))
+                (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $x) (local.get $w0))))
+                (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $x) (local.get $w1))))
+                (local.set $x (v128.load offset=30720 (local.get $a)))
+                (local.set $s20 (f32x4.add (local.get $s20) (f32x4.mul (local.get $x) (local.get $w0))))
+                (local.set $s21 (f32x4.add (local.get $s21) (f32x4.mul (local.get $x) (local.get $w1))))
+                (local.set $x (v128.load offset=46080 (local.get $a)))
+                (local.set $s30 (f32x4.add (local.get $s30) (f32x4.mul (local.get $x) (local.get $w0))))
+                (local.set $s31 (f32x4.add (local.get $s31) (f32x4.mul (local.get $x) (local.get $w1))))
+                (local.set $a (i32.add (local.get $a) (i32.const 16)))
+                (local.set $b (i32.add (local.get $b) (i32.const 16)))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (br $step)))
+            ;; out[i + I][j + J] = (lane 0 + lane 1) + (lane 2 + lane 3).
+            (local.set $a (i32.add (i32.const 917504) (i32.shl (i32.add (i32.shl (local.get $i) (i32.const 3)) (local.get $j)) (i32.const 2))))
+            (f32.store offset=0 (local.get $a) (call $lanes (local.get $s00)))
+            (f32.store offset=4 (local.get $a) (call $lanes (local.get $s01)))
+            (f32.store offset=32 (local.get $a) (call $lanes (local.get $s10)))
+            (f32.store offset=36 (local.get $a) (call $lanes (local.get $s11)))
+            (f32.store offset=64 (local.get $a) (call $lanes (local.get $s20)))
+            (f32.store offset=68 (local.get $a) (call $lanes (local.get $s21)))
+            (f32.store offset=96 (local.get $a) (call $lanes (local.get $s30)))
+            (f32.store offset=100 (local.get $a) (call $lanes (local.get $s31)))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $cols)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $rows))))
+  (func $lanes (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v))))))

@@ -25,8 +25,14 @@ export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-/** A zero-filled array of the same element type as `like`. */
+/** A zero-filled array of the same element type as `like`, in shared memory when `like` is. */
 export function zerosLike<A extends FloatArray>(like: A, n: number): A {
+  // A tensor in a SharedArrayBuffer begets shared tensors, so that the threads of gemm-threads.ts read a threaded
+  // backend's activations and gradients where they lie, without a copy.
+  if (typeof SharedArrayBuffer !== 'undefined' && like.buffer instanceof SharedArrayBuffer) {
+    const buf = new SharedArrayBuffer(n * like.BYTES_PER_ELEMENT);
+    return (like instanceof Float64Array ? new Float64Array(buf) : new Float32Array(buf)) as A;
+  }
   return (like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as A;
 }
 

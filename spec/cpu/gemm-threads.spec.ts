@@ -1,0 +1,111 @@
+// gemm-threads.ts, gemm32's products over worker threads, against gemm32 on
+// one thread: the same bits (no tolerance). Each element of C is summed by the
+// loops one thread would run for it, whichever thread holds its column; a
+// block of columns computed at a wrong offset, missed, written twice or added
+// to a stale copy of C changes some bits.
+
+import * as fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { backendNamed } from '../../src/api/backends.js';
+import { runGoldenDirs } from '../../src/cli/verify.js';
+import { cpuBackend } from '../../src/cpu/backend.js';
+import { FLOAT32_PRODUCTS } from '../../src/cpu/gemm32.js';
+import { gemmThreadPool, isShared, sharedZeros } from '../../src/cpu/gemm-threads.js';
+import { Rng } from '../../src/cpu/random.js';
+import { PAPER_SGD } from '../../src/cpu/sgd.js';
+import { CONFIGS } from '../../src/nn/config.js';
+import { initParams, toHost } from '../../src/nn/model.js';
+import { createTrainState, trainStep } from '../../src/nn/step.js';
+import { FC, GOLDENS, rejectsWith } from '../helpers.js';
+
+const pool = await gemmThreadPool(3);
+
+/** The first flat index where a and b differ bit for bit, or -1. */
+function firstDifference(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
+test('a pool of 3 starts its 2 workers here (Node has worker_threads and SharedArrayBuffer)', () => {
+  assert.is(pool.threads, 3);
+  assert.is(pool.notice, undefined);
+});
+
+// Shapes above the hand-off threshold (2^20 multiply-adds), with few rows (the M < 16 paths), edge tiles, N not a
+// multiple of 4 or of the blocks (and N of 30 to 50, where a last block narrower than 16 would take another path
+// through gemm32 than the whole product), several K slices; the operands in shared memory or not, at offsets.
+const dims = fc.record({
+  M: fc.oneof(fc.integer({ min: 1, max: 15 }), fc.integer({ min: 16, max: 70 })), N: fc.oneof(fc.integer({ min: 9, max: 700 }), fc.integer({ min: 30, max: 50 })),
+  K: fc.oneof(fc.integer({ min: 4, max: 600 }), fc.integer({ min: 2000, max: 2600 })), form: fc.constantFrom('AB', 'AtB', 'ABt' as const), shared: fc.boolean(), seed: fc.integer(),
+});
+
+test('the three products over 3 threads have the bits of FLOAT32_PRODUCTS on one thread (shared operands or copied, at offsets)', () => {
+  const before = pool.handedOff;
+  let big = 0;
+  fc.assert(fc.property(dims, ({ M, N, K, form, shared, seed }) => {
+    const rng = Rng.seeded(seed);
+    const make = (n: number) => { const a = shared ? sharedZeros(n) : new Float32Array(n); a.set(rng.normalArray(n)); return a; };
+    const A = make(3 + M * K), B = make(5 + K * N), want = make(2 + M * N + 1);
+    const got = shared ? sharedZeros(want.length) : new Float32Array(want.length);
+    got.set(want);
+    FLOAT32_PRODUCTS[form](M, N, K, A, 3, B, 5, want, 2);
+    pool.products[form](M, N, K, A, 3, B, 5, got, 2);
+    if (M * N * K >= 1 << 20 && N >= 32) big++; // what the pool hands off: enough work, two blocks of 16 columns
+    const at = firstDifference(got, want);
+    if (at >= 0) assert.unreachable(`${form} M ${M} N ${N} K ${K} (${shared ? 'shared' : 'copied'}): element ${at} is ${got[at]}, one thread gives ${want[at]}`);
+  }), { ...FC, numRuns: 80 });
+  assert.is(pool.handedOff - before, big, 'every product above the threshold went to the workers');
+  assert.ok(big > 10, `the cases reached the workers (${big} of 80)`);
+});
+
+test('a last block narrower than 16 columns joins the one before it (it would take another path through gemm32)', () => {
+  // 3 threads: N = 33 cuts into 20 + 13 and N = 49 into 20 + 20 + 9; few rows against B's rows run transposed and
+  // packed in gemm32 only from 16 columns, so a block of 13 or 9 would be summed in double precision instead.
+  const rng = Rng.seeded(9);
+  for (const [M, N, K] of [[8, 33, 4096], [3, 49, 8000], [12, 35, 3000]]) {
+    const A = rng.normalArray(M * K), B = rng.normalArray(K * N), want = rng.normalArray(M * N), got = Float32Array.from(want);
+    FLOAT32_PRODUCTS.AB(M, N, K, A, 0, B, 0, want, 0);
+    const before = pool.handedOff;
+    pool.products.AB(M, N, K, A, 0, B, 0, got, 0);
+    assert.is(pool.handedOff, before + 1, `M ${M} N ${N} K ${K} was handed off`);
+    const at = firstDifference(got, want);
+    if (at >= 0) assert.unreachable(`M ${M} N ${N} K ${K}: element ${at} is ${got[at]}, one thread gives ${want[at]}`);
+  }
+});
+
+test('cpu-threads: its tensors are shared, and a training step of the small net has the bits of cpu-float32-sums', async () => {
+  const c = CONFIGS.small(), host = initParams(c, Rng.seeded(1));
+  const rng = Rng.seeded(2), batch = 16;
+  const x = rng.normalArray(batch * c.inputChannels * c.inputSize * c.inputSize), labels = Int32Array.from({ length: batch }, () => rng.int(c.classes));
+  const after = async (be: ReturnType<typeof cpuBackend>) => {
+    const s = await createTrainState(be, c, host);
+    const xt = be.upload(x, [batch, c.inputChannels, c.inputSize, c.inputSize]);
+    for (let i = 0; i < 2; i++) await trainStep(be, c, s, xt, labels, Rng.seeded(3 + i), PAPER_SGD);
+    return { params: await toHost(be, s.params), shared: isShared(xt.data) };
+  };
+  const before = pool.handedOff;
+  const one = await after(cpuBackend('float32', { sums: 'float32' }));
+  const many = await after(cpuBackend('float32', { sums: 'float32', threads: pool }));
+  assert.ok(pool.handedOff - before > 0, 'the step handed products to the workers');
+  assert.equal([one.shared, many.shared], [false, true]);
+  for (const [name, p] of one.params) {
+    const at = firstDifference(many.params.get(name)!.data, p.data);
+    if (at >= 0) assert.unreachable(`${name}[${at}]: ${many.params.get(name)!.data[at]} against ${p.data[at]}`);
+  }
+  assert.is(cpuBackend('float32', { sums: 'float32', threads: pool }).name, 'cpu-threads');
+  assert.throws(() => cpuBackend('float32', { threads: pool }), /threads run the float32 products: give sums: 'float32'/);
+});
+
+test('the command-line name cpu-threads passes every golden case; a pool of 0 threads is refused', async () => {
+  const be = await backendNamed('cpu-threads');
+  assert.is(be.name, 'cpu-threads');
+  const rep = await runGoldenDirs(be, [GOLDENS]);
+  assert.equal([rep.failed, rep.passed >= 36], [0, true], JSON.stringify(rep.cases.filter((c) => !c.pass).map((c) => c.id)));
+  await be.destroy();
+  await rejectsWith(() => gemmThreadPool(0), /threads must be an integer from 1 to 64, got 0/);
+});
+
+test.after(() => pool.close());
+test.run();
