@@ -11,7 +11,7 @@ import { backendNamed } from '../../src/api/backends.js';
 import { runGoldenDirs } from '../../src/cli/verify.js';
 import { cpuBackend } from '../../src/cpu/backend.js';
 import { FLOAT32_PRODUCTS } from '../../src/cpu/gemm32.js';
-import { gemmThreadPool, isShared, sharedZeros } from '../../src/cpu/gemm-threads.js';
+import { gemmThreadPool, isShared, sharedZeros, split } from '../../src/cpu/gemm-threads.js';
 import { Rng } from '../../src/cpu/random.js';
 import { PAPER_SGD } from '../../src/cpu/sgd.js';
 import { CONFIGS } from '../../src/nn/config.js';
@@ -27,6 +27,13 @@ function firstDifference(a: Float32Array | Float64Array, b: Float32Array | Float
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
   return -1;
 }
+
+test('split: rows where A is the larger operand, columns otherwise, multiples of the tile, none narrower than 16', () => {
+  assert.equal(split(384, 169, 2), [{ i0: 0, i1: 192, j0: 0, j1: 169 }, { i0: 192, i1: 384, j0: 0, j1: 169 }]);
+  assert.equal(split(96, 3025, 2), [{ i0: 0, i1: 96, j0: 0, j1: 1516 }, { i0: 0, i1: 96, j0: 1516, j1: 3025 }]);
+  assert.equal(split(100, 30, 4).map((b) => [b.i0, b.i1]), [[0, 32], [32, 64], [64, 100]]);
+  assert.equal(split(8, 31, 2), [{ i0: 0, i1: 8, j0: 0, j1: 31 }]);
+});
 
 test('a pool of 3 starts its 2 workers here (Node has worker_threads and SharedArrayBuffer)', () => {
   assert.is(pool.threads, 3);
@@ -52,7 +59,7 @@ test('the three products over 3 threads have the bits of FLOAT32_PRODUCTS on one
     got.set(want);
     FLOAT32_PRODUCTS[form](M, N, K, A, 3, B, 5, want, 2);
     pool.products[form](M, N, K, A, 3, B, 5, got, 2);
-    if (M * N * K >= 1 << 20 && N >= 32) big++; // what the pool hands off: enough work, two blocks of 16 columns
+    if (M * N * K >= 1 << 20 && Math.max(M, N) >= 32) big++; // what the pool hands off: enough work, two blocks of 16 rows or columns
     const at = firstDifference(got, want);
     if (at >= 0) assert.unreachable(`${form} M ${M} N ${N} K ${K} (${shared ? 'shared' : 'copied'}): element ${at} is ${got[at]}, one thread gives ${want[at]}`);
   }), { ...FC, numRuns: 80 });
@@ -61,10 +68,10 @@ test('the three products over 3 threads have the bits of FLOAT32_PRODUCTS on one
 });
 
 test('a last block narrower than 16 columns joins the one before it (it would take another path through gemm32)', () => {
-  // 3 threads: N = 33 cuts into 20 + 13 and N = 49 into 20 + 20 + 9; few rows against B's rows run transposed and
-  // packed in gemm32 only from 16 columns, so a block of 13 or 9 would be summed in double precision instead.
+  // 3 threads: N = 50 cuts into 20 + 20 + 10, N = 49 and 51 likewise; few rows against B's rows run transposed and
+  // packed in gemm32 only from 16 columns, so a last block of 9 to 11 would be summed in double precision instead.
   const rng = Rng.seeded(9);
-  for (const [M, N, K] of [[8, 33, 4096], [3, 49, 8000], [12, 35, 3000]]) {
+  for (const [M, N, K] of [[8, 50, 4096], [3, 49, 8000], [12, 51, 3000]]) {
     const A = rng.normalArray(M * K), B = rng.normalArray(K * N), want = rng.normalArray(M * N), got = Float32Array.from(want);
     FLOAT32_PRODUCTS.AB(M, N, K, A, 0, B, 0, want, 0);
     const before = pool.handedOff;

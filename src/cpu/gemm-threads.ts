@@ -1,10 +1,13 @@
 // gemm32's float32 products over several threads (Node's worker_threads).
 //
-// C = A B is cut into blocks of columns, one per thread: the calling thread
-// computes the first block itself while each worker (gemm-worker.ts, with its
-// own WebAssembly kernel) computes one of the others into the same C. Every
-// element of C is summed by exactly the loops gemm32() would run for it (the
-// K slices and the tile rows do not depend on which columns a block holds), so
+// C = A B is cut into blocks, one per thread: of rows where A is the larger
+// operand, of columns otherwise (each thread packs only its share of the
+// larger one). The calling thread computes the first block itself while each
+// worker (gemm-worker.ts, with its own WebAssembly kernel) computes one of the
+// others into the same C. Every element of C is summed by exactly the loops
+// gemm32() would run for it (the K slices, the tiles' rows and columns do not
+// depend on which block holds them, and each block takes the whole product's
+// path through gemm32: see split()), so
 // the result has the same bits as one thread's: spec/cpu/gemm-threads.spec.ts
 // checks that over random shapes.
 //
@@ -23,7 +26,7 @@ import type { FloatArray } from './tensor.js';
 
 /** Below this many multiply-adds a product stays on the calling thread: a hand-off costs tens of microseconds. */
 const MIN_WORK = 1 << 20;
-/** The narrowest block of columns: gemm32 chooses its path for few rows by N >= 16. */
+/** The narrowest block: gemm32 chooses its paths by M >= 16 and, for few rows, N >= 16. */
 const BLOCK_MIN = 16;
 
 /** A set of threads for the float32 products: the layers' MatrixProducts, and the means to stop the workers. */
@@ -108,6 +111,29 @@ export async function gemmThreadPool(threads: number): Promise<GemmThreadPool> {
   };
 }
 
+/** A block of C: rows i0 .. i1 - 1, columns j0 .. j1 - 1. */
+interface Block { i0: number; i1: number; j0: number; j1: number }
+
+/**
+ * C cut into up to `parts` blocks, of rows where A is the larger operand (each
+ * thread then packs only its share of it) and of columns otherwise, each at
+ * least BLOCK_MIN wide and a multiple of the kernel's tile (8 rows, 4 columns)
+ * but the last: fewer blocks where C is too small for them.
+ */
+export function split(M: number, N: number, parts: number): Block[] {
+  const byRows = M >= N;
+  const L = byRows ? M : N, unit = byRows ? 8 : 4;
+  const n = Math.min(parts, Math.floor(L / BLOCK_MIN));
+  if (n < 2) return [{ i0: 0, i1: M, j0: 0, j1: N }];
+  const size = unit * Math.ceil(L / n / unit);
+  const cuts: [number, number][] = [];
+  for (let a = 0; a < L; a += size) cuts.push([a, Math.min(L, a + size)]);
+  // A last block narrower than BLOCK_MIN would take another path through gemm32 (few rows): it joins the one before.
+  const last = cuts[cuts.length - 1];
+  if (cuts.length > 1 && last[1] - last[0] < BLOCK_MIN) cuts[cuts.length - 2][1] = cuts.pop()![1];
+  return cuts.map(([a, b]) => (byRows ? { i0: a, i1: b, j0: 0, j1: N } : { i0: 0, i1: M, j0: a, j1: b }));
+}
+
 /** The three products over the workers (none: gemm32 on the calling thread), and the count of those handed off. */
 function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['port']) => string | undefined): { products: MatrixProducts; handedOff: () => number } {
   let handedOff = 0;
@@ -124,24 +150,18 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
     B: FloatArray, bOff: number, bRow: number, bCol: number,
     C: FloatArray, cOff: number,
   ): void {
-    if (workers.length === 0 || M * N * K < MIN_WORK || N < 2 * BLOCK_MIN || !(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) {
+    const blocks = workers.length === 0 || M * N * K < MIN_WORK || !(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)
+      ? [] : split(M, N, workers.length + 1);
+    if (blocks.length < 2) {
       gemm32(M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff);
       return;
     }
     handedOff++;
-    // Blocks of columns, multiples of 4 (gemm32's panel width) and at least BLOCK_MIN wide (so that each takes the
-    // path through gemm32 that the whole product would); the first is the calling thread's.
-    const parts = Math.min(workers.length + 1, Math.floor(N / BLOCK_MIN));
-    const width = 4 * Math.ceil(N / parts / 4);
-    const blocks: [number, number][] = [];
-    for (let j0 = 0; j0 < N; j0 += width) blocks.push([j0, Math.min(N, j0 + width)]);
-    const last = blocks[blocks.length - 1];
-    if (blocks.length > 1 && last[1] - last[0] < BLOCK_MIN) blocks[blocks.length - 2][1] = blocks.pop()![1];
     // What the workers read: the arrays themselves where shared, else copies in the scratch buffer.
     const aSpan = (M - 1) * aRow + (K - 1) * aCol + 1, bSpan = (K - 1) * bRow + (N - 1) * bCol + 1;
     const cShared = isShared(C);
     let need = (isShared(A) ? 0 : aSpan) + (isShared(B) ? 0 : bSpan);
-    if (!cShared) for (let b = 1; b < blocks.length; b++) need += M * (blocks[b][1] - blocks[b][0]);
+    if (!cShared) for (let b = 1; b < blocks.length; b++) need += (blocks[b].i1 - blocks[b].i0) * (blocks[b].j1 - blocks[b].j0);
     const s = need > 0 ? ensure(need) : scratch;
     let at = 0;
     const place = (x: Float32Array, off: number, span: number): [SharedArrayBuffer, number] => {
@@ -150,26 +170,28 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
       at += span;
       return [s.buffer as unknown as SharedArrayBuffer, s.byteOffset / 4 + at - span];
     };
-    const [aBuf, aAt] = place(A, aOff, aSpan), [bBuf, bAt] = place(B, bOff, bSpan);
-    const copies: [number, number, number][] = []; // [block, scratch element, width] of the blocks of C to copy back
+    const [aBuf, aAt] = place(A as Float32Array, aOff, aSpan), [bBuf, bAt] = place(B as Float32Array, bOff, bSpan);
+    const copies: [Block, number][] = []; // the blocks of C computed in the scratch buffer, and where
     for (let b = 1; b < blocks.length; b++) {
-      const [j0, j1] = blocks[b], w = j1 - j0, h = workers[b - 1];
+      const blk = blocks[b], { i0, i1, j0, j1 } = blk, m = i1 - i0, w = j1 - j0, h = workers[b - 1];
+      const operands = { M: m, N: w, K, A: aBuf, aOff: aAt + i0 * aRow, aRow, aCol, B: bBuf, bOff: bAt + j0 * bCol, bRow, bCol };
       let job: GemmJob;
       if (cShared) {
-        job = { M, N: w, K, A: aBuf, aOff: aAt, aRow, aCol, B: bBuf, bOff: bAt + j0 * bCol, bRow, bCol, C: C.buffer as unknown as SharedArrayBuffer, cOff: C.byteOffset / 4 + cOff + j0, cRow: N };
+        job = { ...operands, C: C.buffer as unknown as SharedArrayBuffer, cOff: C.byteOffset / 4 + cOff + i0 * N + j0, cRow: N };
       } else {
         // The block as it is, so that the worker adds to the same values as one thread would.
-        for (let i = 0; i < M; i++) s.set(C.subarray(cOff + i * N + j0, cOff + i * N + j1), at + i * w);
-        copies.push([b, at, w]);
-        job = { M, N: w, K, A: aBuf, aOff: aAt, aRow, aCol, B: bBuf, bOff: bAt + j0 * bCol, bRow, bCol, C: s.buffer as unknown as SharedArrayBuffer, cOff: s.byteOffset / 4 + at, cRow: w };
-        at += M * w;
+        for (let i = 0; i < m; i++) s.set(C.subarray(cOff + (i0 + i) * N + j0, cOff + (i0 + i) * N + j1), at + i * w);
+        copies.push([blk, at]);
+        job = { ...operands, C: s.buffer as unknown as SharedArrayBuffer, cOff: s.byteOffset / 4 + at, cRow: w };
+        at += m * w;
       }
       h.port.postMessage(job);
       h.posted++;
       Atomics.store(h.ctl, 0, h.posted);
       Atomics.notify(h.ctl, 0);
     }
-    gemm32(M, blocks[0][1], K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff, N);
+    const { i0, i1, j0, j1 } = blocks[0];
+    gemm32(i1 - i0, j1 - j0, K, A, aOff + i0 * aRow, aRow, aCol, B, bOff + j0 * bCol, bRow, bCol, C, cOff + i0 * N + j0, N);
     let failure: string | undefined;
     for (let b = 1; b < blocks.length; b++) {
       const h = workers[b - 1];
@@ -177,9 +199,9 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
       if (Atomics.load(h.ctl, 2) !== 0) { Atomics.store(h.ctl, 2, 0); failure ??= receive?.(h.port) ?? 'unknown'; }
     }
     if (failure !== undefined) throw new Error(`a gemm worker failed: ${failure}`);
-    for (const [b, from, w] of copies) {
-      const j0 = blocks[b][0];
-      for (let i = 0; i < M; i++) C.set(s.subarray(from + i * w, from + (i + 1) * w), cOff + i * N + j0);
+    for (const [{ i0: r0, i1: r1, j0: c0, j1: c1 }, from] of copies) {
+      const w = c1 - c0;
+      for (let i = 0; i < r1 - r0; i++) C.set(s.subarray(from + i * w, from + (i + 1) * w), cOff + (r0 + i) * N + c0);
     }
   }
 
