@@ -18,7 +18,7 @@ const argv = process.argv.slice(2);
 
 if (argv[0] === '--child') {
   // One engine, one process: build the net, take STEPS steps, print the peak.
-  const backend = argv[1] as 'cpu' | 'cpu-float32-sums';
+  const backend = argv[1] as 'cpu' | 'cpu-float32-sums' | 'cpu-threads';
   const model = await alexnet({ config: 'paper', backend, seed: 1 });
   const built = peakRssMB();
   const c = model.config, x = new Float32Array(BATCH * c.inputChannels * c.inputSize * c.inputSize).map((_, i) => Math.sin(i));
@@ -32,7 +32,7 @@ if (argv[0] === '--child') {
 const self = fileURLToPath(import.meta.url);
 const rows: string[][] = [];
 const data: Record<string, unknown> = {};
-for (const backend of ['cpu', 'cpu-float32-sums']) {
+for (const backend of ['cpu', 'cpu-float32-sums', 'cpu-threads']) {
   process.stderr.write(`alexnet-ts ${backend}: ${STEPS} steps of the paper net at batch ${BATCH}\n`);
   const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, '--child', backend], { encoding: 'utf8' }).trim().split('\n').at(-1)!);
   data[backend] = r;

@@ -105,7 +105,7 @@ test('usage errors exit 2 with the one-line reason and the usage, before any wor
     [['train', '--bias-one', 'abc'], /--bias-one must be a number, got 'abc'/],
     [['train', '--test-limit', '0'], /--test-limit must be an integer >= 1, got '0'/],
     [['train', '--lr', '-1'], /--lr must be a number > 0, got '-1'/],
-    [['train', '--backend', 'tpu'], /--backend must be one of gpu, cpu, cpu-float32-sums, got 'tpu'/],
+    [['train', '--backend', 'tpu'], /--backend must be one of gpu, cpu, cpu-float32-sums, cpu-threads, got 'tpu'/],
     [['summary', '--config', 'vgg'], /--config must be one of paper, torchvision, caffe, small, small-32, four-layer, tiny, got 'vgg'/],
     [['summary', '--frobnicate'], /unknown option '--frobnicate'/],
     [['verify', '--batch'], /option '--batch' needs a value/],

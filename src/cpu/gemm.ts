@@ -123,15 +123,14 @@ const F64_KERNEL: PackedKernel = { mr: 4, kc: KC, nc: NC, packA, packB, tiles: t
 /**
  * C[M, N] += A(M, K) B(K, N) through a packed kernel (the GotoBLAS scheme of
  * the header): for each K slice and N block, B packed as panels of 4
- * columns, then each strip of mr rows of A packed and its tiles added to C,
- * C(i, j) at C[cOff + i cRow + j cCol] (cCol 1 but where gemm32 computes a
- * transposed product). Shared by gemm() and gemm32.ts's float32 form.
+ * columns, then each strip of mr rows of A packed and its tiles added to C
+ * (its rows cRow apart).
  */
 export function packedProduct(
   kern: PackedKernel, M: number, N: number, K: number,
   A: FloatArray, aOff: number, aRow: number, aCol: number,
   B: FloatArray, bOff: number, bRow: number, bCol: number,
-  C: FloatArray, cOff: number, cRow = N, cCol = 1,
+  C: FloatArray, cOff: number, cRow = N,
 ): void {
   const { mr, packA: pa, packB: pb, tiles } = kern;
   // K slices of equal depth (conv1's K = 363 as 182 + 181, not 256 + 107): a short last slice costs tile overhead.
@@ -147,7 +146,7 @@ export function packedProduct(
         const jn = Math.min(4, N - jBase);
         if (jn === 4) {
           // A full panel: four values per k, no test per element (the common case, unrolled: the per-element
-          // test made packing most of gemm32's time at conv1's shape, bench/gemm.ts).
+          // test made packing most of the float32 product's time at conv1's shape, bench/gemm.ts).
           for (let k = 0, src = bOff + k0 * bRow + jBase * bCol, dst = base; k < kc; k++, src += bRow, dst += 4) {
             pb[dst] = B[src]; pb[dst + 1] = B[src + bCol]; pb[dst + 2] = B[src + 2 * bCol]; pb[dst + 3] = B[src + 3 * bCol];
           }
@@ -174,13 +173,13 @@ export function packedProduct(
         for (let p = 0; p < panels; p++) {
           const j = j0 + 4 * p, jn = Math.min(4, N - j), t = 4 * mr * p;
           if (jn === 4) {
-            for (let ii = 0, c = cOff + i0 * cRow + j * cCol; ii < im; ii++, c += cRow) {
-              C[c] += tiles[t + ii]; C[c + cCol] += tiles[t + mr + ii]; C[c + 2 * cCol] += tiles[t + 2 * mr + ii]; C[c + 3 * cCol] += tiles[t + 3 * mr + ii];
+            for (let ii = 0, c = cOff + i0 * cRow + j; ii < im; ii++, c += cRow) {
+              C[c] += tiles[t + ii]; C[c + 1] += tiles[t + mr + ii]; C[c + 2] += tiles[t + 2 * mr + ii]; C[c + 3] += tiles[t + 3 * mr + ii];
             }
           } else {
             for (let ii = 0; ii < im; ii++) {
-              const c = cOff + (i0 + ii) * cRow + j * cCol;
-              for (let jj = 0; jj < jn; jj++) C[c + jj * cCol] += tiles[t + mr * jj + ii];
+              const c = cOff + (i0 + ii) * cRow + j;
+              for (let jj = 0; jj < jn; jj++) C[c + jj] += tiles[t + mr * jj + ii];
             }
           }
         }

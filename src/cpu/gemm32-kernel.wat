@@ -1,20 +1,26 @@
-;; The 8 x 4 micro-kernel of src/cpu/gemm32.ts in WebAssembly with 128-bit
-;; SIMD, in float32: four rows of C per instruction, where gemm-kernel.wat
-;; (float64) does two.
+;; The micro-kernels of src/cpu/gemm32.ts in WebAssembly with 128-bit SIMD,
+;; in float32.
 ;;
-;; For each of `panels` panels p it computes the 8 x 4 tile
-;;   T_p[i][j] = sum_{k < kc} packA[k * 8 + i] * packB[(p * kc + k) * 4 + j]
+;; `tiles`: for each of `panels` panels p (four columns of B) it computes the 8 x 4 tile
+;;   T_p[i][j] = sum_{k < kc} packA[k * 8 + i] * packB[k][4 p + j]
 ;; summing k upwards from 0, each product rounded to float32 and then added in
 ;; float32 (no fused multiply-add in this instruction set): the rounding of
 ;; PyTorch's and onnxruntime's float32 matrix products, not the reference's
-;; double-precision sums. Per k: two loads of A (rows 0-3 and 4-7), four
-;; splats of B, eight f32x4.mul and eight f32x4.add, 32 multiply-adds; the
-;; eight accumulators stay in registers.
+;; double-precision sums. A is packed k-major (eight rows per k). B's row k
+;; of panel p is at packB + step p + ldb k: a row-major block (step 16, ldb
+;; the row's bytes) where B's rows are contiguous, so that gemm32.ts fills it
+;; with a memory copy per row; panels one after another (step 16 kc, ldb 16)
+;; where B's columns are, as gathering them writes in order. Per k: two loads of A (rows 0-3 and 4-7),
+;; four splats of B, eight f32x4.mul and eight f32x4.add, 32 multiply-adds;
+;; the eight accumulators stay in registers. (Measured: splatting A's eight
+;; rows against one load of B's row instead ran at 23 GFLOP/s against 26.)
 ;;
 ;; Memory (float32, little-endian), written and read by gemm32.ts through views:
-;;   bytes      0 ..   8192   packA: 8 x KC values, KC = 256 (an 8 x kc strip of A, k-major)
-;;   bytes   8192 .. 532480   packB: KC x NC values, NC = 512 (kc x 4 panels, one after another)
-;;   bytes 532480 .. 548864   out:   NC / 4 tiles of 32 values, tile p at 532480 + 128 p,
+;;   bytes      0 ..   8192   packA: 8 x KC values, KC = 256 (an 8 x kc strip of A, k-major: A(i, k) at 32 k + 4 i)
+;;   bytes   8192 .. 532480   packB: a kc x nc block of B, KC x 512 values at most (nc <= NC = 504): row-major
+;;                                   (row k at 8192 + ldb k; gemm32.ts picks ldb so that the kernel's walk down a
+;;                                   panel does not fall into a few cache sets) or as kc x 4 panels
+;;   bytes 532480 .. 548864   out:   up to 128 tiles of 32 values, tile p at 532480 + 128 p,
 ;;                                   column-major: T_p[i][j] at 532480 + 128 p + 4 (8 j + i)
 ;;   bytes 548864 .. 794624   dotsA: up to 16 rows of KD = 3840 values, row-major (row i at 548864 + 4 KD i)
 ;;   bytes 794624 .. 917504   dotsB: up to 8 rows of KD values, row-major (row j at 794624 + 4 KD j)
@@ -32,13 +38,12 @@
 ;; Build: npm run build:wasm (wabt) writes the bytes to gemm32-kernel.wasm.ts.
 (module
   (memory (export "memory") 15)
-  (func (export "tiles") (param $kc i32) (param $panels i32)
+  (func (export "tiles") (param $kc i32) (param $panels i32) (param $ldb i32) (param $step i32)
     (local $p i32) (local $k i32) (local $a i32) (local $b i32) (local $o i32)
     (local $a0 v128) (local $a1 v128) (local $bj v128)
     ;; $lj holds T[0..3][j]; $hj holds T[4..7][j].
     (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $l3 v128)
     (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128)
-    (local.set $b (i32.const 8192))
     (local.set $o (i32.const 532480))
     (block $panelsDone
       (loop $panel
@@ -52,9 +57,10 @@
         (local.set $h2 (v128.const i32x4 0 0 0 0))
         (local.set $h3 (v128.const i32x4 0 0 0 0))
         (local.set $a (i32.const 0))
+        (local.set $b (i32.add (i32.const 8192) (i32.mul (local.get $p) (local.get $step))))
         (local.set $k (local.get $kc))
         (block $kDone
-          (loop $step
+          (loop $kLoop
             (br_if $kDone (i32.eqz (local.get $k)))
             ;; A's column k (eight rows) and B's row k of this panel (four columns), one column at a time.
             (local.set $a0 (v128.load offset=0 (local.get $a)))
@@ -72,9 +78,9 @@
             (local.set $l3 (f32x4.add (local.get $l3) (f32x4.mul (local.get $a0) (local.get $bj))))
             (local.set $h3 (f32x4.add (local.get $h3) (f32x4.mul (local.get $a1) (local.get $bj))))
             (local.set $a (i32.add (local.get $a) (i32.const 32)))
-            (local.set $b (i32.add (local.get $b) (i32.const 16)))
+            (local.set $b (i32.add (local.get $b) (local.get $ldb)))
             (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-            (br $step)))
+            (br $kLoop)))
         ;; The tile, column-major: column j is $lj then $hj.
         (v128.store offset=0 (local.get $o) (local.get $l0))
         (v128.store offset=16 (local.get $o) (local.get $h0))

@@ -12,7 +12,11 @@
 // The packs are float32 (half the memory traffic of gemm.ts's float64 packs)
 // and the micro-kernel (gemm32-kernel.wat) computes 8 x 4 tiles with f32x4
 // multiply-adds: 32 per k against 16 for the float64 kernel's 4 x 4 tiles of
-// f64x2.
+// f64x2. Unlike gemm.ts's panels of four columns, B's pack is a row-major
+// block (kc rows of its N block): where B's rows are contiguous, as in most of
+// the layers' products, packing it is a memory copy per row, not a loop over
+// elements (packing was about 40 % of gemm32's time in the paper net's
+// forward pass).
 //
 // With few rows of A (the fully connected layers at batch 1 to 15) packing B
 // does not pay: a weight matrix of up to 151 MB would be rewritten for a
@@ -24,31 +28,28 @@
 // and runs packed. Depth below 4, and everything where WebAssembly SIMD is
 // unavailable, go to gemm().
 
-import { type MatrixProducts, type PackedKernel, gemm, packedProduct } from './gemm.js';
+import { type MatrixProducts, gemm } from './gemm.js';
 import { GEMM32_KERNEL_WASM } from './gemm32-kernel.wasm.js';
 import type { FloatArray } from './tensor.js';
 
 /** Depth of a K slice: an 8 x KC strip of A is 8 KiB in float32. */
 const KC = 256;
-/** Width of an N block: a packed KC x NC slice of B is 512 KiB in float32, as gemm.ts's KC x 256 in float64. */
-const NC = 512;
+/** Width of an N block: a packed KC x NC slice of B is about 500 KiB in float32, as gemm.ts's KC x 256 in float64. */
+const NC = 504;
 /** Below this many rows of A (or depth 4), gemm()'s unpacked paths serve. */
 const SMALL_M = 16;
 
 const kernel = instantiateKernel();
 // Byte offsets in the module's memory, as gemm32-kernel.wat lays them out (packA at 0).
-const B_AT = 4 * 8 * KC, TILES_AT = B_AT + 4 * KC * NC;
+const B_AT = 4 * 8 * KC, TILES_AT = B_AT + 4 * KC * 512;
 /** The dots kernel's blocks: up to 16 rows of A and 8 rows of B, KD values of k each, and their 16 x 8 results. */
 const KD = 3840, DOTS_A_AT = 548864, DOTS_B_AT = DOTS_A_AT + 4 * 16 * KD, DOTS_OUT_AT = DOTS_B_AT + 4 * 8 * KD;
-/** The 8 x 4 float32 kernel with its packs and tiles in its memory (gemm32-kernel.wat's layout), for packedProduct(). */
-const F32_KERNEL: PackedKernel | null = kernel && {
-  mr: 8, kc: KC, nc: NC, run: kernel.tiles,
-  packA: new Float32Array(kernel.memory.buffer, 0, 8 * KC),
-  packB: new Float32Array(kernel.memory.buffer, B_AT, KC * NC),
-  tiles: new Float32Array(kernel.memory.buffer, TILES_AT, 8 * NC),
-};
+/** The 8 x 4 kernel's packs and tiles in its memory (gemm32-kernel.wat's layout). */
+const packA = kernel && new Float32Array(kernel.memory.buffer, 0, 8 * KC);
+const packB = kernel && new Float32Array(kernel.memory.buffer, B_AT, KC * 512);
+const tilesOut = kernel && new Float32Array(kernel.memory.buffer, TILES_AT, 8 * NC);
 
-interface Kernel32 { memory: WebAssembly.Memory; tiles: (kc: number, panels: number) => void; dots: (m: number, r: number, kd: number) => void }
+interface Kernel32 { memory: WebAssembly.Memory; tiles: (kc: number, panels: number, ldb: number, step: number) => void; dots: (m: number, r: number, kd: number) => void }
 const dotsA = kernel && new Float32Array(kernel.memory.buffer, DOTS_A_AT, 16 * KD);
 const dotsB = kernel && new Float32Array(kernel.memory.buffer, DOTS_B_AT, 8 * KD);
 const dotsOut = kernel && new Float32Array(kernel.memory.buffer, DOTS_OUT_AT, 16 * 8);
@@ -84,14 +85,95 @@ export function gemm32(
   if (kernel && M < SMALL_M && K >= 4 && bCol === 1 && N >= SMALL_M) {
     // Few rows against B's rows (a layer's input gradient, dy W): the transposed product C^T = B^T A^T has N rows,
     // enough for the packed kernel, and packing B^T reads B's rows in order.
-    packedProduct(F32_KERNEL!, N, M, K, B, bOff, bCol, bRow, A, aOff, aCol, aRow, C, cOff, 1, cRow);
+    packed(N, M, K, B, bOff, bCol, bRow, A, aOff, aCol, aRow, C, cOff, 1, cRow);
     return;
   }
   if (!kernel || M < SMALL_M || K < 4) {
     gemm(M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff, cRow);
     return;
   }
-  packedProduct(F32_KERNEL!, M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff, cRow);
+  packed(M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff, cRow, 1);
+}
+
+/**
+ * C(i, j) += A(i, k) B(k, j), C(i, j) at C[cOff + i cRow + j cCol], through the
+ * kernel's `tiles` (the GotoBLAS scheme of gemm.ts): for each K slice and N
+ * block, B's block copied row by row into packB, then each strip of 8 rows of
+ * A packed k-major into packA, and the strip's tiles added to C.
+ */
+function packed(
+  M: number, N: number, K: number,
+  A: FloatArray, aOff: number, aRow: number, aCol: number,
+  B: FloatArray, bOff: number, bRow: number, bCol: number,
+  C: FloatArray, cOff: number, cRow: number, cCol: number,
+): void {
+  const pa = packA!, pb = packB!, tiles = tilesOut!, run = kernel!.tiles;
+  // K slices of equal depth (conv1's K = 363 as 182 + 181, not 256 + 107): a short last slice costs tile overhead.
+  const kStep = Math.ceil(K / Math.ceil(K / KC));
+  for (let k0 = 0; k0 < K; k0 += kStep) {
+    const kc = Math.min(kStep, K - k0);
+    for (let j0 = 0; j0 < N; j0 += NC) {
+      const nc = Math.min(NC, N - j0), panels = (nc + 3) >> 2, padded = 4 * panels;
+      // packB's row stride: a multiple of 64 bytes would put a panel's kc rows into a few of L1's 64 sets
+      // (measured: conv3's block, 172 wide, ran 30 % slower at 512); 16 bytes more spreads them.
+      const ld = padded % 16 === 0 ? padded + 4 : padded;
+      // packB[k][jj] = B(k0 + k, j0 + jj), zeros past N.
+      if (bCol === 1) {
+        for (let k = 0; k < kc; k++) {
+          const src = bOff + (k0 + k) * bRow + j0;
+          pb.set(B.subarray(src, src + nc), k * ld);
+        }
+        if (padded > nc) for (let k = 0; k < kc; k++) pb.fill(0, k * ld + nc, k * ld + padded);
+      } else {
+        // B's columns are contiguous (B^T stored row-major): packed as panels of four columns, kc x 4 each, one after
+        // another (gemm.ts's layout), so that the gather writes in order (a row-major block measured 20 % slower here).
+        for (let jj = 0; jj < padded; jj += 4) {
+          const src = bOff + (j0 + jj) * bCol + k0 * bRow, base = jj * kc;
+          if (jj + 4 <= nc) {
+            for (let k = 0, s = src, dst = base; k < kc; k++, s += bRow, dst += 4) {
+              pb[dst] = B[s]; pb[dst + 1] = B[s + bCol]; pb[dst + 2] = B[s + 2 * bCol]; pb[dst + 3] = B[s + 3 * bCol];
+            }
+          } else {
+            for (let k = 0; k < kc; k++) for (let t = 0; t < 4; t++) pb[base + 4 * k + t] = jj + t < nc ? B[src + t * bCol + k * bRow] : 0;
+          }
+        }
+      }
+      const rowMajor = bCol === 1;
+      for (let i0 = 0; i0 < M; i0 += 8) {
+        const im = Math.min(8, M - i0);
+        // packA[k * 8 + ii] = A(i0 + ii, k0 + k), zeros past M.
+        if (aCol === 1) {
+          for (let ii = 0; ii < 8; ii++) {
+            if (ii < im) {
+              const src = aOff + (i0 + ii) * aRow + k0;
+              for (let k = 0; k < kc; k++) pa[k * 8 + ii] = A[src + k];
+            } else for (let k = 0; k < kc; k++) pa[k * 8 + ii] = 0;
+          }
+        } else {
+          // A's columns are contiguous (A^T stored row-major): eight values of a column at a time.
+          for (let k = 0, src = aOff + i0 * aRow + k0 * aCol; k < kc; k++, src += aCol) {
+            for (let ii = 0; ii < 8; ii++) pa[k * 8 + ii] = ii < im ? A[src + ii * aRow] : 0;
+          }
+        }
+        if (rowMajor) run(kc, panels, 4 * ld, 16);
+        else run(kc, panels, 16, 16 * kc);
+        // Tile p, column-major: T[ii][jj] at 32 p + 8 jj + ii.
+        for (let p = 0; p < panels; p++) {
+          const j = j0 + 4 * p, jn = Math.min(4, N - j), t = 32 * p;
+          if (jn === 4) {
+            for (let ii = 0, c = cOff + i0 * cRow + j * cCol; ii < im; ii++, c += cRow) {
+              C[c] += tiles[t + ii]; C[c + cCol] += tiles[t + 8 + ii]; C[c + 2 * cCol] += tiles[t + 16 + ii]; C[c + 3 * cCol] += tiles[t + 24 + ii];
+            }
+          } else {
+            for (let ii = 0; ii < im; ii++) {
+              const c = cOff + (i0 + ii) * cRow + j * cCol;
+              for (let jj = 0; jj < jn; jj++) C[c + jj * cCol] += tiles[t + 8 * jj + ii];
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 /**
