@@ -97,14 +97,24 @@ export function conv2dDirect<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: T
   return y;
 }
 
+/** Most values a chunk's column matrix holds (4 MiB in float32): small images go through the products many at a time. */
+const COL_LIMIT = 1 << 20;
+
+/** How many images of a convolution share one column matrix: as many as fit in COL_LIMIT, at least one. */
+function chunkOf(N: number, K: number, P: number): number {
+  return Math.max(1, Math.min(N, Math.floor(COL_LIMIT / (K * P))));
+}
+
 /**
- * im2col for image n and group g: col[(c * kH + u) * kW + v][i * Wo + j] is
- * the input pixel that weight (c, u, v) meets at output position (i, j), or 0
- * in the padding. The convolution of the group is then W_g [Coutg, Cg kH kW]
- * times col [Cg kH kW, Ho Wo].
+ * im2col for image n and group g, into columns at + (i * Wo + j) of a matrix
+ * whose rows are `ld` long: col[(c * kH + u) * kW + v][at + i * Wo + j] is the
+ * input pixel that weight (c, u, v) meets at output position (i, j), or 0 in
+ * the padding. The convolution of the group is then W_g [Coutg, Cg kH kW]
+ * times col [Cg kH kW, Ho Wo]; several images side by side (ld = images x
+ * Ho Wo) make one wider product.
  */
 function im2col(
-  x: FloatArray, n: number, g: number, d: ReturnType<typeof conv2dDims>, stride: number, pad: number, col: FloatArray,
+  x: FloatArray, n: number, g: number, d: ReturnType<typeof conv2dDims>, stride: number, pad: number, col: FloatArray, at: number, ld: number,
 ): void {
   const { C, H, W, Cg, kH, kW, Ho, Wo } = d;
   let r = 0;
@@ -112,7 +122,7 @@ function im2col(
     const plane = (n * C + g * Cg + c) * H * W;
     for (let u = 0; u < kH; u++)
       for (let v = 0; v < kW; v++, r++) {
-        const row = r * Ho * Wo;
+        const row = r * ld + at;
         for (let i = 0; i < Ho; i++) {
           const yy = i * stride - pad + u;
           const out = row + i * Wo;
@@ -130,9 +140,9 @@ function im2col(
   }
 }
 
-/** col2im: the adjoint of im2col; adds every column entry back onto the input pixel it came from. */
+/** col2im: the adjoint of im2col; adds every column entry (image n's columns at `at`, rows `ld` long) back onto the input pixel it came from. */
 function col2im(
-  col: FloatArray, n: number, g: number, d: ReturnType<typeof conv2dDims>, stride: number, pad: number, dx: FloatArray,
+  col: FloatArray, n: number, g: number, d: ReturnType<typeof conv2dDims>, stride: number, pad: number, dx: FloatArray, at: number, ld: number,
 ): void {
   const { C, H, W, Cg, kH, kW, Ho, Wo } = d;
   let r = 0;
@@ -140,7 +150,7 @@ function col2im(
     const plane = (n * C + g * Cg + c) * H * W;
     for (let u = 0; u < kH; u++)
       for (let v = 0; v < kW; v++, r++) {
-        const row = r * Ho * Wo;
+        const row = r * ld + at;
         for (let i = 0; i < Ho; i++) {
           const yy = i * stride - pad + u;
           if (yy < 0 || yy >= H) continue;
@@ -154,24 +164,40 @@ function col2im(
   }
 }
 
-/** Forward convolution: y = conv(x, w) + b, through im2col and a blocked matrix product (mm: how its sums round, the reference's by default). */
+/**
+ * Forward convolution: y = conv(x, w) + b, through im2col and a blocked matrix
+ * product (mm: how its sums round, the reference's by default). Images go
+ * through in chunks (chunkOf): one product W_g [Coutg, K] times the chunk's
+ * columns [K, images x P], whose rows are then each image's output channels.
+ */
 export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor, p: Conv2dParams, mm: MatrixProducts = REFERENCE_PRODUCTS): Tensor<A> {
   const d = conv2dDims('conv2dForward', x, w, p);
   const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
   expectShape('conv2dForward', 'b', b, [Cout]);
-  const P = Ho * Wo, K = Cg * kH * kW;
+  const P = Ho * Wo, K = Cg * kH * kW, nb = chunkOf(N, K, P);
   const y = zeros(x.data, [N, Cout, Ho, Wo]);
-  const col = zerosLike(x.data, K * P);
-  for (let n = 0; n < N; n++) {
+  const col = zerosLike(x.data, K * nb * P);
+  // One image: the product writes into y directly; several: into out, [Coutg, images x P], then copied.
+  const out = nb > 1 ? zerosLike(x.data, Coutg * nb * P) : undefined;
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const m = Math.min(nb, N - n0), ld = m * P;
     for (let g = 0; g < G; g++) {
-      im2col(x.data, n, g, d, p.stride, p.pad, col);
-      // y[n, g-th block of Coutg channels] += W_g [Coutg, K] * col [K, P]
-      mm.AB(Coutg, P, K, w.data, g * Coutg * K, col, 0, y.data, (n * Cout + g * Coutg) * P);
+      for (let i = 0; i < m; i++) im2col(x.data, n0 + i, g, d, p.stride, p.pad, col, i * P, ld);
+      if (!out) {
+        // y[n, g-th block of Coutg channels] += W_g [Coutg, K] * col [K, P]
+        mm.AB(Coutg, P, K, w.data, g * Coutg * K, col, 0, y.data, (n0 * Cout + g * Coutg) * P);
+        continue;
+      }
+      out.fill(0, 0, Coutg * ld);
+      mm.AB(Coutg, ld, K, w.data, g * Coutg * K, col, 0, out, 0);
+      for (let o = 0; o < Coutg; o++)
+        for (let i = 0; i < m; i++) y.data.set(out.subarray(o * ld + i * P, o * ld + (i + 1) * P), ((n0 + i) * Cout + g * Coutg + o) * P);
     }
-    for (let o = 0; o < Cout; o++) {
-      const base = (n * Cout + o) * P, bo = b.data[o];
-      for (let q = 0; q < P; q++) y.data[base + q] += bo;
-    }
+    for (let n = n0; n < n0 + m; n++)
+      for (let o = 0; o < Cout; o++) {
+        const base = (n * Cout + o) * P, bo = b.data[o];
+        for (let q = 0; q < P; q++) y.data[base + q] += bo;
+      }
   }
   return y;
 }
@@ -205,12 +231,14 @@ function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tenso
     expectShape('conv2dBackward', 'acc.dw', acc.dw, w.shape);
     expectShape('conv2dBackward', 'acc.db', acc.db, [Cout]);
   }
-  const P = Ho * Wo, K = Cg * kH * kW;
+  const P = Ho * Wo, K = Cg * kH * kW, nb = chunkOf(N, K, P);
   const dx = inputGrad ? zeros(x.data, x.shape) : undefined;
   const dw = acc?.dw ?? zeros(x.data, w.shape);
   const db = acc?.db ?? zeros(x.data, [Cout]);
-  const col = zerosLike(x.data, K * P);
-  const dcol = inputGrad ? zerosLike(x.data, K * P) : undefined;
+  const col = zerosLike(x.data, K * nb * P);
+  const dcol = inputGrad ? zerosLike(x.data, K * nb * P) : undefined;
+  // Several images: the chunk's dy_g gathered side by side, [Coutg, images x P], as the columns are.
+  const dyc = nb > 1 ? zerosLike(x.data, Coutg * nb * P) : undefined;
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < Cout; o++) {
       const base = (n * Cout + o) * P;
@@ -218,14 +246,28 @@ function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tenso
       for (let q = 0; q < P; q++) s += dy.data[base + q];
       db.data[o] += s;
     }
+  }
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const m = Math.min(nb, N - n0), ld = m * P;
     for (let g = 0; g < G; g++) {
-      const dyOff = (n * Cout + g * Coutg) * P;
-      im2col(x.data, n, g, d, p.stride, p.pad, col);
-      mm.ABt(Coutg, K, P, dy.data, dyOff, col, 0, dw.data, g * Coutg * K);
+      for (let i = 0; i < m; i++) im2col(x.data, n0 + i, g, d, p.stride, p.pad, col, i * P, ld);
+      let D: FloatArray = dy.data, dOff = (n0 * Cout + g * Coutg) * P;
+      if (dyc) {
+        for (let o = 0; o < Coutg; o++)
+          for (let i = 0; i < m; i++) {
+            const src = ((n0 + i) * Cout + g * Coutg + o) * P;
+            dyc.set(dy.data.subarray(src, src + P), o * ld + i * P);
+          }
+        D = dyc;
+        dOff = 0;
+      }
+      // dw_g += dy_g [Coutg, images x P] * col^T [images x P, K]
+      mm.ABt(Coutg, K, ld, D, dOff, col, 0, dw.data, g * Coutg * K);
       if (dx && dcol) {
-        dcol.fill(0);
-        mm.AtB(K, P, Coutg, w.data, g * Coutg * K, dy.data, dyOff, dcol, 0);
-        col2im(dcol, n, g, d, p.stride, p.pad, dx.data);
+        dcol.fill(0, 0, K * ld);
+        // dcol [K, images x P] = w_g^T [K, Coutg] * dy_g [Coutg, images x P]
+        mm.AtB(K, ld, Coutg, w.data, g * Coutg * K, D, dOff, dcol, 0);
+        for (let i = 0; i < m; i++) col2im(dcol, n0 + i, g, d, p.stride, p.pad, dx.data, i * P, ld);
       }
     }
   }
