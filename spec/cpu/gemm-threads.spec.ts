@@ -114,5 +114,23 @@ test('the command-line name cpu-threads passes every golden case; a pool of 0 th
   await rejectsWith(() => gemmThreadPool(0), /threads must be an integer from 1 to 64, got 0/);
 });
 
+test('without SharedArrayBuffer (a page that is not cross-origin isolated) a pool has one thread and says why', async () => {
+  const g = globalThis as { SharedArrayBuffer?: unknown };
+  const saved = g.SharedArrayBuffer;
+  delete g.SharedArrayBuffer;
+  try {
+    const one = await gemmThreadPool(2);
+    assert.is(one.threads, 1);
+    assert.match(one.notice ?? '', /SharedArrayBuffer is unavailable here \(a page must be cross-origin isolated\): one thread/);
+    const rng = Rng.seeded(4), A = rng.normalArray(64 * 300), B = rng.normalArray(300 * 200), want = new Float32Array(64 * 200), got = new Float32Array(64 * 200);
+    FLOAT32_PRODUCTS.AB(64, 200, 300, A, 0, B, 0, want, 0);
+    one.products.AB(64, 200, 300, A, 0, B, 0, got, 0);
+    assert.is(firstDifference(got, want), -1);
+    assert.is(one.handedOff, 0);
+  } finally {
+    g.SharedArrayBuffer = saved;
+  }
+});
+
 test.after(() => pool.close());
 test.run();
