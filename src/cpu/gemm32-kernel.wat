@@ -35,6 +35,9 @@
 ;; each product rounded to float32 and added in float32 in its lane. Per four
 ;; k: four loads of A (rows i .. i + 3) and two of B (rows j, j + 1), eight
 ;; f32x4.mul and eight f32x4.add, 32 multiply-adds in eight accumulators.
+;; `dots1` is the same sums for one row i of A against all eight rows of B
+;; (fewer than four rows of A: `dots` would pad them with zero rows): per four
+;; k, one load of A and eight of B.
 ;; Build: npm run build:wasm (wabt) writes the bytes to gemm32-kernel.wasm.ts.
 (module
   (memory (export "memory") 15)
@@ -149,6 +152,39 @@
             (br $cols)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $rows))))
+  (func (export "dots1") (param $i i32) (param $kd i32)
+    (local $k i32) (local $a i32) (local $b i32) (local $o i32) (local $x v128)
+    ;; $sJ: row i of A against row J of B (eight rows), four lanes of partial sums.
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local $s4 v128) (local $s5 v128) (local $s6 v128) (local $s7 v128)
+    (local.set $a (i32.add (i32.const 548864) (i32.mul (local.get $i) (i32.const 15360))))
+    (local.set $b (i32.const 794624))
+    (block $kDone
+      (loop $step
+        (br_if $kDone (i32.ge_u (local.get $k) (local.get $kd)))
+        (local.set $x (v128.load (local.get $a)))
+        (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $x) (v128.load offset=0 (local.get $b)))))
+        (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $x) (v128.load offset=15360 (local.get $b)))))
+        (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $x) (v128.load offset=30720 (local.get $b)))))
+        (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $x) (v128.load offset=46080 (local.get $b)))))
+        (local.set $s4 (f32x4.add (local.get $s4) (f32x4.mul (local.get $x) (v128.load offset=61440 (local.get $b)))))
+        (local.set $s5 (f32x4.add (local.get $s5) (f32x4.mul (local.get $x) (v128.load offset=76800 (local.get $b)))))
+        (local.set $s6 (f32x4.add (local.get $s6) (f32x4.mul (local.get $x) (v128.load offset=92160 (local.get $b)))))
+        (local.set $s7 (f32x4.add (local.get $s7) (f32x4.mul (local.get $x) (v128.load offset=107520 (local.get $b)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $step)))
+    ;; out[i][J] = (lane 0 + lane 1) + (lane 2 + lane 3), as `dots` sums.
+    (local.set $o (i32.add (i32.const 917504) (i32.shl (local.get $i) (i32.const 5))))
+    (f32.store offset=0 (local.get $o) (call $lanes (local.get $s0)))
+    (f32.store offset=4 (local.get $o) (call $lanes (local.get $s1)))
+    (f32.store offset=8 (local.get $o) (call $lanes (local.get $s2)))
+    (f32.store offset=12 (local.get $o) (call $lanes (local.get $s3)))
+    (f32.store offset=16 (local.get $o) (call $lanes (local.get $s4)))
+    (f32.store offset=20 (local.get $o) (call $lanes (local.get $s5)))
+    (f32.store offset=24 (local.get $o) (call $lanes (local.get $s6)))
+    (f32.store offset=28 (local.get $o) (call $lanes (local.get $s7))))
   (func $lanes (param $v v128) (result f32)
     (f32.add
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))

@@ -49,7 +49,7 @@ const packA = kernel && new Float32Array(kernel.memory.buffer, 0, 8 * KC);
 const packB = kernel && new Float32Array(kernel.memory.buffer, B_AT, KC * 512);
 const tilesOut = kernel && new Float32Array(kernel.memory.buffer, TILES_AT, 8 * NC);
 
-interface Kernel32 { memory: WebAssembly.Memory; tiles: (kc: number, panels: number, ldb: number, step: number) => void; dots: (m: number, r: number, kd: number) => void }
+interface Kernel32 { memory: WebAssembly.Memory; tiles: (kc: number, panels: number, ldb: number, step: number) => void; dots: (m: number, r: number, kd: number) => void; dots1: (i: number, kd: number) => void }
 const dotsA = kernel && new Float32Array(kernel.memory.buffer, DOTS_A_AT, 16 * KD);
 const dotsB = kernel && new Float32Array(kernel.memory.buffer, DOTS_B_AT, 8 * KD);
 const dotsOut = kernel && new Float32Array(kernel.memory.buffer, DOTS_OUT_AT, 16 * 8);
@@ -186,8 +186,9 @@ function rowDots(
   M: number, N: number, K: number, A: FloatArray, aOff: number, aRow: number,
   B: FloatArray, bOff: number, bCol: number, C: FloatArray, cOff: number, cRow: number,
 ): void {
-  const a = dotsA!, b = dotsB!, out = dotsOut!, run = kernel!.dots;
-  const m = (M + 3) & ~3;
+  const a = dotsA!, b = dotsB!, out = dotsOut!, run = kernel!.dots, one = kernel!.dots1;
+  // Fewer than four rows: one at a time against eight rows of B (dots1), not padded with rows of zeros.
+  const single = M < 4, m = single ? M : (M + 3) & ~3;
   for (let k0 = 0; k0 < K; k0 += KD) {
     const kc = Math.min(KD, K - k0), kd = (kc + 3) & ~3;
     for (let i = 0; i < m; i++) {
@@ -198,7 +199,7 @@ function rowDots(
       } else a.fill(0, i * KD, i * KD + kd);
     }
     for (let j0 = 0; j0 < N; j0 += 8) {
-      const r = Math.min(8, N - j0), rp = (r + 1) & ~1;
+      const r = Math.min(8, N - j0), rp = single ? 8 : (r + 1) & ~1;
       for (let jj = 0; jj < rp; jj++) {
         if (jj < r) {
           const src = bOff + (j0 + jj) * bCol + k0;
@@ -206,7 +207,8 @@ function rowDots(
           b.fill(0, jj * KD + kc, jj * KD + kd);
         } else b.fill(0, jj * KD, jj * KD + kd);
       }
-      run(m, rp, kd);
+      if (single) for (let i = 0; i < M; i++) one(i, kd);
+      else run(m, rp, kd);
       for (let i = 0; i < M; i++) {
         const c = cOff + i * cRow + j0, o = 8 * i;
         for (let jj = 0; jj < r; jj++) C[c + jj] += out[o + jj];
