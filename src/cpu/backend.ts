@@ -11,7 +11,7 @@ import { reluBackward, reluForward } from './relu.js';
 import { tanhBackward, tanhForward } from './tanh.js';
 import { sgdStep } from './sgd.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
-import { type FloatArray, type Tensor, reshape, tensor } from './tensor.js';
+import { type FloatArray, type Tensor, isShared, reshape, tensor } from './tensor.js';
 import { REFERENCE_PRODUCTS } from './gemm.js';
 import { FLOAT32_PRODUCTS } from './gemm32.js';
 import { type GemmThreadPool, sharedZeros } from './gemm-threads.js';
@@ -64,7 +64,7 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
   return {
     name: dtype === 'float64' ? 'cpu-float64' : pool ? 'cpu-threads' : sums === 'float32' ? 'cpu-float32-sums' : 'cpu',
     upload: (data, shape) => tensor(dtype === 'float32' ? float32(data) : Float64Array.from(data), shape),
-    adopt: (data, shape) => tensor(dtype === 'float32' ? (data instanceof Float32Array && (!pool || data.buffer instanceof SharedArrayBuffer) ? data : float32(data)) : Float64Array.from(data), shape),
+    adopt: (data, shape) => tensor(dtype === 'float32' ? (data instanceof Float32Array && (!pool || isShared(data)) ? data : float32(data)) : Float64Array.from(data), shape),
     download: (t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)),
     // float64 transfers (src/verify/gradients.ts): only where the tensors hold doubles, so the kit's gradient check runs on cpu-float64.
     ...(dtype === 'float64' ? {

@@ -22,7 +22,7 @@
 import { type MatrixProducts } from './gemm.js';
 import { gemm32 } from './gemm32.js';
 import type { GemmJob } from './gemm-worker.js';
-import type { FloatArray } from './tensor.js';
+import { type FloatArray, isShared } from './tensor.js';
 
 /** Below this many multiply-adds a product stays on the calling thread: a hand-off costs tens of microseconds. */
 const MIN_WORK = 1 << 20;
@@ -48,11 +48,6 @@ interface WorkerHandle {
   port: { postMessage(m: unknown): void; close(): void };
   ctl: Int32Array;
   posted: number;
-}
-
-/** Whether a typed array's memory is a SharedArrayBuffer (that a worker can read without a copy). */
-export function isShared(a: FloatArray): boolean {
-  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
 }
 
 /** A zero float32 array in a SharedArrayBuffer where there is one (else an ordinary one). */
@@ -138,7 +133,7 @@ export function split(M: number, N: number, parts: number): Block[] {
 function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['port']) => string | undefined): { products: MatrixProducts; handedOff: () => number } {
   let handedOff = 0;
   let scratch: Float32Array<ArrayBufferLike> = new Float32Array(0);
-  /** A region of the shared scratch buffer of n floats, at element `at`. */
+  /** The shared scratch buffer, grown (doubling) to hold at least n floats. */
   const ensure = (n: number) => {
     if (scratch.length < n) scratch = sharedZeros(Math.max(n, 2 * scratch.length));
     return scratch;

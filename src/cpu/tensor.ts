@@ -25,11 +25,16 @@ export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** Whether a typed array's memory is a SharedArrayBuffer (that a worker can read without a copy). */
+export function isShared(a: FloatArray): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+}
+
 /** A zero-filled array of the same element type as `like`, in shared memory when `like` is. */
 export function zerosLike<A extends FloatArray>(like: A, n: number): A {
   // A tensor in a SharedArrayBuffer begets shared tensors, so that the threads of gemm-threads.ts read a threaded
   // backend's activations and gradients where they lie, without a copy.
-  if (typeof SharedArrayBuffer !== 'undefined' && like.buffer instanceof SharedArrayBuffer) {
+  if (isShared(like)) {
     const buf = new SharedArrayBuffer(n * like.BYTES_PER_ELEMENT);
     return (like instanceof Float64Array ? new Float64Array(buf) : new Float32Array(buf)) as A;
   }
