@@ -86,6 +86,43 @@ test('conv2d forward, dx, dw, db (with and without accumulation, every kernel fo
   }), GFC);
 });
 
+test('dw over slices of the images: uneven slices, every slice count from 1 to N, with and without accumulation, agree with the CPU', () => {
+  // The random cases above have N <= 2 and few threads, so each image is its own slice; here the
+  // tuning target is lowered so that 5 images fall into 1 (all), 2 (3 + 2), 3 (2 + 2 + 1) and 5 slices.
+  const rng = Rng.seeded(5);
+  const saved = gpuConv.conv2dTuning.dwThreads;
+  try {
+    for (const [groups, stride, pad] of [[2, 1, 1], [1, 2, 0]]) {
+      const x = rand32(rng, [5, 4 * groups, 9, 7]), w = rand32(rng, [8, 4, 3, 3]), b = rand32(rng, [8]);
+      const p = { stride, pad, groups };
+      const dy = rand32(rng, cpuConv.conv2dForward(x, w, b, p).shape);
+      const acc = { dw: rand32(rng, w.shape), db: rand32(rng, b.shape) };
+      const plain = cpuConv.conv2dBackward(dy, x, w, p);
+      const summed = cpuConv.conv2dBackward(dy, x, w, p, { dw: { ...acc.dw, data: acc.dw.data.slice() }, db: { ...acc.db, data: acc.db.data.slice() } });
+      const threads = 3 * 3 * 2 * 4; // kW kH (Cout / 4) Cg
+      for (const [want, count] of [[1, 1], [2, 2], [3, 3], [5, 5]]) {
+        gpuConv.conv2dTuning.dwThreads = want * threads;
+        assert.is(gpuConv.dwSlices(5, threads).count, count, `${want} slices wanted`);
+        scoped((keep) => {
+          const gx = keep(up(x)), gw = keep(up(w)), gdy = keep(up(dy));
+          const g0 = gpuConv.conv2dBackward(gdy, gx, gw, p, undefined, 'x4');
+          keep(g0.dx); keep(g0.db);
+          agree(`dw (${count} slices, groups ${groups}, stride ${stride})`, keep(g0.dw), plain.dw);
+          const g = gpuConv.conv2dBackward(gdy, gx, gw, p, { dw: up(acc.dw), db: up(acc.db) }, 'x4');
+          keep(g.dx); keep(g.db);
+          agree(`dw + acc (${count} slices)`, keep(g.dw), summed.dw);
+        });
+      }
+    }
+  } finally {
+    gpuConv.conv2dTuning.dwThreads = saved;
+  }
+  assert.equal(gpuConv.dwSlices(5, 10, 20), { count: 2, chunk: 3 }, 'two slices of 3 and 2 images');
+  assert.equal(gpuConv.dwSlices(5, 10, 30), { count: 3, chunk: 2 }, 'three slices of 2, 2 and 1');
+  assert.equal(gpuConv.dwSlices(128, 800, 16384), { count: 19, chunk: 7 }, 'the small net\'s conv2: 19 slices of 7 images (the last 2)');
+  assert.equal(gpuConv.dwSlices(4, 100000, 16384), { count: 1, chunk: 4 }, 'enough threads: one slice');
+});
+
 test('packed forward kernels with input channels per group not a multiple of 4 (zero-padded texels) agree with the CPU', () => {
   // The random cases above reach these rarely; every remainder 1, 2, 3 of Cg mod 4, with one and two groups.
   const rng = Rng.seeded(4);

@@ -107,7 +107,7 @@ export function gemm(
  * tile buffer (in its WebAssembly memory, or plain arrays), and the call that
  * fills the tiles of `panels` panels from the packs.
  */
-export interface PackedKernel {
+interface PackedKernel {
   readonly mr: number;
   readonly kc: number;
   readonly nc: number;
@@ -126,7 +126,7 @@ const F64_KERNEL: PackedKernel = { mr: 4, kc: KC, nc: NC, packA, packB, tiles: t
  * columns, then each strip of mr rows of A packed and its tiles added to C
  * (its rows cRow apart).
  */
-export function packedProduct(
+function packedProduct(
   kern: PackedKernel, M: number, N: number, K: number,
   A: FloatArray, aOff: number, aRow: number, aCol: number,
   B: FloatArray, bOff: number, bRow: number, bCol: number,

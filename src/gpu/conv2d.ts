@@ -305,16 +305,27 @@ function strideOffsets(s: number, pad: number): string {
  * Turns an Array(4) texture into a tensor of the usual layout and releases
  * it. `locate` is kernel source that sets pz (the packed plane), px (the
  * packed column) and k (the component) of output element this.thread; with
- * acc, acc's value is added.
+ * `slices`, the texture holds `count` stacks of `planes` planes, partial sums
+ * added here in stack order; with acc, acc's value is added last.
  */
-function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate: string, acc?: GpuTensor): GpuTensor {
+function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate: string, acc?: GpuTensor, slices = { count: 1, planes: 0 }): GpuTensor {
+  // Component k of texel v, into variable r (GLSL has no dynamic component index).
+  const select = (v: string, r: string) => `${r} = ${v}[3];
+    if (k == 0) ${r} = ${v}[0];
+    if (k == 1) ${r} = ${v}[1];
+    if (k == 2) ${r} = ${v}[2];`;
+  const sum = slices.count === 1 ? `const v = t[pz][this.thread.y][px];
+    let r = 0;
+    ${select('v', 'r')}` : `let r = 0;
+    for (let sl = 0; sl < ${slices.count}; sl++) {
+      const v = t[sl * ${slices.planes} + pz][this.thread.y][px];
+      let e = 0;
+      ${select('v', 'e')}
+      r += e;
+    }`;
   const src = `function (t${acc ? ', acc' : ''}) {
     ${locate}
-    const v = t[pz][this.thread.y][px];
-    let r = v[3];
-    if (k == 0) r = v[0];
-    if (k == 1) r = v[1];
-    if (k == 2) r = v[2];
+    ${sum}
     return r${acc ? ' + acc[this.thread.z][this.thread.y][this.thread.x]' : ''};
   }`;
   const out = ctx.run(src, shape, tex, ...(acc ? [acc.tex] : []));
@@ -480,19 +491,45 @@ function conv2dBackwardDxX4(dy: GpuTensor, w: GpuTensor, xShape: readonly number
 }
 
 /**
+ * How many threads dw's kernel should have at least. dw is small (conv1 of
+ * the small net: 16 x 1 x 5 x 5 values, 100 threads of four) and each of its
+ * threads sums over every image and output pixel (128 x 28 x 28 terms): so few
+ * threads fill one 64 x 64 tile of llvmpipe's rasteriser, which one core
+ * renders while the others wait (a real GPU idles likewise). So the images are
+ * cut into slices, one partial sum per slice and thread, summed by the unpacking
+ * kernel: N slices of one image at most. Measured (tmp profile of the small
+ * net's step, 2026-12-03): the dw kernels were 26 % of the step. Specs lower
+ * it to force uneven slices.
+ */
+export const conv2dTuning = { dwThreads: 16384 };
+
+/** Slices of the N images for dw: `count` slices of `chunk` images (the last may have fewer). */
+export function dwSlices(N: number, threads: number, target = conv2dTuning.dwThreads): { count: number; chunk: number } {
+  const want = Math.min(N, Math.max(1, Math.floor(target / threads)));
+  const chunk = Math.ceil(N / want);
+  return { count: Math.ceil(N / chunk), chunk };
+}
+
+/**
  * dw with four output channels o .. o + 3 per thread, dy of those channels
  * packed into one texel: two texture reads (an input value and four dy
- * values) per four multiply-adds. Needs Coutg % 4 == 0.
+ * values) per four multiply-adds. Needs Coutg % 4 == 0. Each thread sums one
+ * slice of the images (dwSlices); the unpacking kernel adds the slices' sums
+ * in slice order (then acc): float32 sums over fewer terms each.
  */
 function conv2dBackwardDwX4(dy: GpuTensor, x: GpuTensor, wShape: readonly number[], p: Conv2dParams, acc?: GpuTensor): GpuTensor {
   const ctx = dy.ctx;
   const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg } = conv2dGeometry('conv2dBackward', x.shape, wShape, p);
   const s = p.stride, pad = p.pad;
+  const P = (Cout / 4) * Cg;
+  const slices = dwSlices(N, kW * kH * P);
   const dy4 = packByChannel(ctx, dy.tex, dy.shape);
-  // Packed plane q * Cg + c holds dw[4q + k, c] in component k.
+  // Packed plane sl * P + q * Cg + c holds slice sl's sum of dw[4q + k, c] in component k.
   const packed = `function (dy4, x) {
-    const q = ${idiv('this.thread.z', Cg)};
-    const c = this.thread.z - q * ${Cg};
+    const sl = ${idiv('this.thread.z', P)};
+    const pz = this.thread.z - sl * ${P};
+    const q = ${idiv('pz', Cg)};
+    const c = pz - q * ${Cg};
     const o = q * 4;
     const g = ${idiv('o', Coutg)};
     const u = this.thread.y;
@@ -501,19 +538,22 @@ function conv2dBackwardDwX4(dy: GpuTensor, x: GpuTensor, wShape: readonly number
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
-    for (let n = 0; n < ${N}; n++) {
-      for (let i = 0; i < ${Ho}; i++) {
-        const yy = i * ${s} - ${pad} + u;
-        if (yy >= 0 && yy < ${H}) {
-          for (let j = 0; j < ${Wo}; j++) {
-            const xx = j * ${s} - ${pad} + v;
-            if (xx >= 0 && xx < ${W}) {
-              const xv = x[n * ${C} + g * ${Cg} + c][yy][xx];
-              const d = dy4[n * ${Cout / 4} + q][i][j];
-              s0 += d[0] * xv;
-              s1 += d[1] * xv;
-              s2 += d[2] * xv;
-              s3 += d[3] * xv;
+    for (let nn = 0; nn < ${slices.chunk}; nn++) {
+      const n = sl * ${slices.chunk} + nn;
+      if (n < ${N}) {
+        for (let i = 0; i < ${Ho}; i++) {
+          const yy = i * ${s} - ${pad} + u;
+          if (yy >= 0 && yy < ${H}) {
+            for (let j = 0; j < ${Wo}; j++) {
+              const xx = j * ${s} - ${pad} + v;
+              if (xx >= 0 && xx < ${W}) {
+                const xv = x[n * ${C} + g * ${Cg} + c][yy][xx];
+                const d = dy4[n * ${Cout / 4} + q][i][j];
+                s0 += d[0] * xv;
+                s1 += d[1] * xv;
+                s2 += d[2] * xv;
+                s3 += d[3] * xv;
+              }
             }
           }
         }
@@ -521,7 +561,7 @@ function conv2dBackwardDwX4(dy: GpuTensor, x: GpuTensor, wShape: readonly number
     }
     return [s0, s1, s2, s3];
   }`;
-  const tex = ctx.runPacked(packed, [kW, kH, (Cout / 4) * Cg], dy4, x.tex);
+  const tex = ctx.runPacked(packed, [kW, kH, P * slices.count], dy4, x.tex);
   ctx.release(dy4);
   const out = unpack4(ctx, tex, wShape, `
     const o = ${idiv('this.thread.z', Cg)};
@@ -529,6 +569,6 @@ function conv2dBackwardDwX4(dy: GpuTensor, x: GpuTensor, wShape: readonly number
     const q = ${idiv('o', 4)};
     const k = o - q * 4;
     const pz = q * ${Cg} + c;
-    const px = this.thread.x;`, acc);
+    const px = this.thread.x;`, acc, { count: slices.count, planes: P });
   return out;
 }

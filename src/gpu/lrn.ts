@@ -4,7 +4,8 @@
 //   dx[j] = dy[j] D[j]^-beta - 2 a beta x[j] sum_{c in [j - (n - 1 - floor(n/2)), j + floor(n/2)]} dy[c] y[c] / D[c]
 //
 // with a = alpha (paper) or alpha / n (Caffe, PyTorch). One thread per
-// element; each sums its window directly (n <= 7 terms, no sliding window needed).
+// element; each sums its window directly (n <= 7 terms, no sliding window
+// needed). Backward first writes dy y / D per element, then sums it.
 
 import { type LrnParams, lrnCoefficient } from '../cpu/lrn.js';
 import { fmtShape } from '../cpu/tensor.js';
@@ -58,7 +59,12 @@ export function lrnBackward(dy: GpuTensor, x: GpuTensor, out: LrnOutput, p: LrnP
   for (const [name, t] of [['dy', dy], ['y', out.y], ['denom', out.denom]] as const) {
     if (t.shape.join() !== x.shape.join()) throw new RangeError(`lrnBackward: ${name} has shape ${fmtShape(t.shape)}, expected ${fmtShape(x.shape)}`);
   }
-  const src = `function (dy, x, y, D) {
+  // T[c] = dy[c] y[c] / D[c] once per element, then each thread sums T over its window: 3 + n reads a thread
+  // instead of 3 n (n = 5: 8 against 15 and llvmpipe pays per read), with the same float32 values in the same order.
+  const T = ctx.run(`function (dy, y, D) {
+    return dy[this.thread.z][this.thread.y][this.thread.x] * y[this.thread.z][this.thread.y][this.thread.x] / D[this.thread.z][this.thread.y][this.thread.x];
+  }`, x.shape, dy.tex, out.y.tex, out.denom.tex);
+  const src = `function (dy, x, T, D) {
     const n = ${idiv('this.thread.z', C)};
     const j = this.thread.z - n * ${C};
     const c0 = ${idiv('j', Cg)} * ${Cg};
@@ -66,13 +72,14 @@ export function lrnBackward(dy: GpuTensor, x: GpuTensor, out: LrnOutput, p: LrnP
     for (let d = ${-hi}; d <= ${lo}; d++) {
       const c = j + d;
       if (c >= c0 && c < c0 + ${Cg}) {
-        const z = n * ${C} + c;
-        s += dy[z][this.thread.y][this.thread.x] * y[z][this.thread.y][this.thread.x] / D[z][this.thread.y][this.thread.x];
+        s += T[n * ${C} + c][this.thread.y][this.thread.x];
       }
     }
     const at = this.thread.z;
     return dy[at][this.thread.y][this.thread.x] * ${powNeg('D[at][this.thread.y][this.thread.x]', p.beta)}
       - ${2 * a * p.beta} * x[at][this.thread.y][this.thread.x] * s;
   }`;
-  return ctx.run(src, x.shape, dy.tex, x.tex, out.y.tex, out.denom.tex);
+  const dx = ctx.run(src, x.shape, dy.tex, x.tex, T.tex, out.denom.tex);
+  ctx.dispose(T);
+  return dx;
 }
