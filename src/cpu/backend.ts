@@ -15,6 +15,7 @@ import { type FloatArray, type Tensor, isShared, reshape, tensor } from './tenso
 import { REFERENCE_PRODUCTS } from './gemm.js';
 import { FLOAT32_PRODUCTS } from './gemm32.js';
 import { type GemmThreadPool, sharedZeros } from './gemm-threads.js';
+import { serial } from './parallel.js';
 
 interface LrnCache extends OpCache { kind: 'lrn'; out: LrnOutput }
 interface PoolCache extends OpCache { kind: 'maxpool'; out: MaxPoolOutput }
@@ -54,6 +55,8 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
   if (o.threads && sums !== 'float32') throw new RangeError("cpuBackend: threads run the float32 products: give sums: 'float32' with them");
   const pool = o.threads && o.threads.threads > 1 ? o.threads : undefined;
   const mm = pool ? pool.products : sums === 'float32' ? FLOAT32_PRODUCTS : REFERENCE_PRODUCTS;
+  /** The ops outside the products (ReLU, LRN, pooling, SGD) over the pool's threads: the same bits as one thread. */
+  const par = pool ? pool.parallel : serial;
   /** float32 data as this backend holds it: in shared memory when it has threads. */
   const float32 = (data: ArrayLike<number>): Float32Array => {
     if (!pool) return Float32Array.from(data);
@@ -76,23 +79,23 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
     dispose: () => {},
     zero: (t) => { t.data.fill(0); return t; },
     disposeCache: () => {},
-    conv2dForward: (x, w, b, p) => conv2dForward(x, w, b, p, mm),
-    conv2dBackward: (dy, x, w, p, acc) => conv2dBackward(dy, x, w, p, acc, mm),
-    conv2dBackwardWeights: (dy, x, w, p, acc) => conv2dBackwardWeights(dy, x, w, p, acc, mm),
-    reluForward,
-    reluBackward,
+    conv2dForward: (x, w, b, p) => conv2dForward(x, w, b, p, mm, par),
+    conv2dBackward: (dy, x, w, p, acc) => conv2dBackward(dy, x, w, p, acc, mm, par),
+    conv2dBackwardWeights: (dy, x, w, p, acc) => conv2dBackwardWeights(dy, x, w, p, acc, mm, par),
+    reluForward: (x) => reluForward(x, par),
+    reluBackward: (dy, x) => reluBackward(dy, x, par),
     tanhForward,
     tanhBackward,
     lrnForward(x, p) {
-      const out = lrnForward(x, p);
+      const out = lrnForward(x, p, par);
       return { y: out.y, cache: { kind: 'lrn', out } as LrnCache };
     },
-    lrnBackward: (dy, x, c, p) => lrnBackward(dy, x, expectCache<LrnCache>(c, 'lrn').out, p),
+    lrnBackward: (dy, x, c, p) => lrnBackward(dy, x, expectCache<LrnCache>(c, 'lrn').out, p, par),
     maxpoolForward(x, p) {
-      const out = maxpoolForward(x, p);
+      const out = maxpoolForward(x, p, par);
       return { y: out.y, cache: { kind: 'maxpool', out } as PoolCache };
     },
-    maxpoolBackward: (dy, c, xShape) => maxpoolBackward(dy, expectCache<PoolCache>(c, 'maxpool').out, xShape),
+    maxpoolBackward: (dy, c, xShape) => maxpoolBackward(dy, expectCache<PoolCache>(c, 'maxpool').out, xShape, par),
     dropoutForward,
     dropoutBackward,
     linearForward: (x, w, b) => linearForward(x, w, b, mm),
@@ -101,6 +104,6 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
       const r = softmaxCrossEntropy(logits, labels);
       return { loss: r.loss, probs: r.probs, dlogits: r.dlogits };
     },
-    sgdStep,
+    sgdStep: (slots, p) => sgdStep(slots, p, par),
   };
 }

@@ -19,6 +19,7 @@
 
 import { type MatrixProducts, REFERENCE_PRODUCTS } from './gemm.js';
 import type { GradAccumulator } from './linear.js';
+import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
 import {
   type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, zeros, zerosLike,
 } from './tensor.js';
@@ -105,64 +106,101 @@ function chunkOf(N: number, K: number, P: number): number {
   return Math.max(1, Math.min(N, Math.floor(COL_LIMIT / (K * P))));
 }
 
-/**
- * im2col for image n and group g, into columns at + (i * Wo + j) of a matrix
- * whose rows are `ld` long: col[(c * kH + u) * kW + v][at + i * Wo + j] is the
- * input pixel that weight (c, u, v) meets at output position (i, j), or 0 in
- * the padding. The convolution of the group is then W_g [Coutg, Cg kH kW]
- * times col [Cg kH kW, Ho Wo]; several images side by side (ld = images x
- * Ho Wo) make one wider product.
- */
-function im2col(
-  x: FloatArray, n: number, g: number, d: ReturnType<typeof conv2dDims>, stride: number, pad: number, col: FloatArray, at: number, ld: number,
-): void {
-  const { C, H, W, Cg, kH, kW, Ho, Wo } = d;
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = (n * C + g * Cg + c) * H * W;
-    for (let u = 0; u < kH; u++)
-      for (let v = 0; v < kW; v++, r++) {
-        const row = r * ld + at;
-        for (let i = 0; i < Ho; i++) {
-          const yy = i * stride - pad + u;
-          const out = row + i * Wo;
-          if (yy < 0 || yy >= H) {
-            col.fill(0, out, out + Wo);
-            continue;
-          }
-          const line = plane + yy * W;
-          for (let j = 0; j < Wo; j++) {
-            const xx = j * stride - pad + v;
-            col[out + j] = xx >= 0 && xx < W ? x[line + xx] : 0;
-          }
-        }
-      }
-  }
+/** The geometry the column kernels need, as their nums: [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad]. */
+function geometryNums(d: ReturnType<typeof conv2dDims>, p: Conv2dParams): number[] {
+  return [d.C, d.H, d.W, d.Cg, d.kH, d.kW, d.Ho, d.Wo, p.stride, p.pad];
 }
 
-/** col2im: the adjoint of im2col; adds every column entry (image n's columns at `at`, rows `ld` long) back onto the input pixel it came from. */
-function col2im(
-  col: FloatArray, n: number, g: number, d: ReturnType<typeof conv2dDims>, stride: number, pad: number, dx: FloatArray, at: number, ld: number,
-): void {
-  const { C, H, W, Cg, kH, kW, Ho, Wo } = d;
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = (n * C + g * Cg + c) * H * W;
-    for (let u = 0; u < kH; u++)
-      for (let v = 0; v < kW; v++, r++) {
-        const row = r * ld + at;
-        for (let i = 0; i < Ho; i++) {
-          const yy = i * stride - pad + u;
-          if (yy < 0 || yy >= H) continue;
-          const line = plane + yy * W, out = row + i * Wo;
-          for (let j = 0; j < Wo; j++) {
-            const xx = j * stride - pad + v;
-            if (xx >= 0 && xx < W) dx[line + xx] += col[out + j];
+/**
+ * im2col over items from..to - 1 of a chunk of images n0.. and group g, an
+ * item being one row r = (c kH + u) kW + v of one image i (item = i K + r):
+ * col[r][i Ho Wo + (i' Wo + j)] is the input pixel that weight (c, u, v)
+ * meets at output position (i', j), or 0 in the padding. The convolution of
+ * the group is then W_g [Coutg, Cg kH kW] times col [Cg kH kW, images x Ho Wo]:
+ * the chunk's images side by side make one wider product. Arrays [x, col],
+ * nums geometryNums then [n0, g, ld] (ld: the length of col's rows).
+ */
+export const IM2COL: RangeKernel = {
+  name: 'conv2d.im2col',
+  run([x, col], [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad, n0, g, ld], from, to) {
+    const K = Cg * kH * kW, P = Ho * Wo;
+    for (let t = from; t < to; t++) {
+      const i = Math.floor(t / K), r = t - i * K;
+      const c = Math.floor(r / (kH * kW)), u = Math.floor(r / kW) % kH, v = r % kW;
+      const plane = ((n0 + i) * C + g * Cg + c) * H * W;
+      // The output columns whose pixel lies inside the image: xx = j stride - pad + v in [0, W).
+      const jLo = Math.min(Wo, Math.max(0, Math.ceil((pad - v) / stride))), jHi = Math.max(jLo, Math.min(Wo, Math.floor((W - 1 + pad - v) / stride) + 1));
+      const row = r * ld + i * P;
+      for (let ii = 0; ii < Ho; ii++) {
+        const yy = ii * stride - pad + u;
+        const out = row + ii * Wo;
+        if (yy < 0 || yy >= H) {
+          col.fill(0, out, out + Wo);
+          continue;
+        }
+        const line = plane + yy * W - pad + v;
+        col.fill(0, out, out + jLo);
+        for (let j = jLo; j < jHi; j++) col[out + j] = x[line + j * stride];
+        col.fill(0, out + jHi, out + Wo);
+      }
+    }
+  },
+};
+
+/**
+ * col2im, the adjoint of im2col: adds every column entry back onto the input
+ * pixel it came from, over items from..to - 1 of a chunk, an item being one
+ * input channel c of one image i (item = i Cg + c), whose plane only its own
+ * rows reach. Arrays [dcol, dx], nums as IM2COL's.
+ */
+export const COL2IM: RangeKernel = {
+  name: 'conv2d.col2im',
+  run([col, dx], [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad, n0, g, ld], from, to) {
+    const P = Ho * Wo;
+    for (let t = from; t < to; t++) {
+      const i = Math.floor(t / Cg), c = t - i * Cg;
+      const plane = ((n0 + i) * C + g * Cg + c) * H * W;
+      for (let u = 0; u < kH; u++)
+        for (let v = 0; v < kW; v++) {
+          const row = ((c * kH + u) * kW + v) * ld + i * P;
+          for (let ii = 0; ii < Ho; ii++) {
+            const yy = ii * stride - pad + u;
+            if (yy < 0 || yy >= H) continue;
+            const line = plane + yy * W, out = row + ii * Wo;
+            for (let j = 0; j < Wo; j++) {
+              const xx = j * stride - pad + v;
+              if (xx >= 0 && xx < W) dx[line + xx] += col[out + j];
+            }
           }
         }
+    }
+  },
+};
+
+/** y[plane] += b[o] over output planes first + from..first + to - 1 (plane = n Cout + o); arrays [y, b], nums [Cout, P, first]. */
+export const ADD_BIAS: RangeKernel = {
+  name: 'conv2d.addBias',
+  run([y, b], [Cout, P, first], from, to) {
+    for (let t = first + from; t < first + to; t++) {
+      const bo = b[t % Cout], base = t * P;
+      for (let q = 0; q < P; q++) y[base + q] += bo;
+    }
+  },
+};
+
+/** db[o] += sum_{n, q} dy[n, o, q] over channels from..to - 1, summed image by image; arrays [dy, db], nums [N, Cout, P]. */
+export const BIAS_GRAD: RangeKernel = {
+  name: 'conv2d.biasGrad',
+  run([dy, db], [N, Cout, P], from, to) {
+    for (let o = from; o < to; o++)
+      for (let n = 0; n < N; n++) {
+        const base = (n * Cout + o) * P;
+        let s = 0;
+        for (let q = 0; q < P; q++) s += dy[base + q];
+        db[o] += s;
       }
-  }
-}
+  },
+};
 
 /**
  * Forward convolution: y = conv(x, w) + b, through im2col and a blocked matrix
@@ -170,8 +208,9 @@ function col2im(
  * through in chunks (chunkOf): one product W_g [Coutg, K] times the chunk's
  * columns [K, images x P], whose rows are then each image's output channels.
  */
-export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor, p: Conv2dParams, mm: MatrixProducts = REFERENCE_PRODUCTS): Tensor<A> {
+export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor, p: Conv2dParams, mm: MatrixProducts = REFERENCE_PRODUCTS, par: ParallelFor = serial): Tensor<A> {
   const d = conv2dDims('conv2dForward', x, w, p);
+  const geo = geometryNums(d, p);
   const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
   expectShape('conv2dForward', 'b', b, [Cout]);
   const P = Ho * Wo, K = Cg * kH * kW, nb = chunkOf(N, K, P);
@@ -182,7 +221,7 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), ld = m * P;
     for (let g = 0; g < G; g++) {
-      for (let i = 0; i < m; i++) im2col(x.data, n0 + i, g, d, p.stride, p.pad, col, i * P, ld);
+      par(IM2COL, m * K, [x.data, col], [...geo, n0, g, ld], P);
       if (!out) {
         // y[n, g-th block of Coutg channels] += W_g [Coutg, K] * col [K, P]
         mm.AB(Coutg, P, K, w.data, g * Coutg * K, col, 0, y.data, (n0 * Cout + g * Coutg) * P);
@@ -193,11 +232,7 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
       for (let o = 0; o < Coutg; o++)
         for (let i = 0; i < m; i++) y.data.set(out.subarray(o * ld + i * P, o * ld + (i + 1) * P), ((n0 + i) * Cout + g * Coutg + o) * P);
     }
-    for (let n = n0; n < n0 + m; n++)
-      for (let o = 0; o < Cout; o++) {
-        const base = (n * Cout + o) * P, bo = b.data[o];
-        for (let q = 0; q < P; q++) y.data[base + q] += bo;
-      }
+    par(ADD_BIAS, m * Cout, [y.data, b.data], [Cout, P, n0 * Cout], 2 * P);
   }
   return y;
 }
@@ -209,8 +244,8 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
  *   dcol        = w_g^T [K, Coutg] * dy_g [Coutg, P],   dx = col2im(dcol)
  * dw and db are added into acc when given (llm.c's accumulating gradient buffers).
  */
-export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>, mm: MatrixProducts = REFERENCE_PRODUCTS): Conv2dGrads<A> {
-  return conv2dGrads(dy, x, w, p, acc, true, mm) as Conv2dGrads<A>;
+export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>, mm: MatrixProducts = REFERENCE_PRODUCTS, par: ParallelFor = serial): Conv2dGrads<A> {
+  return conv2dGrads(dy, x, w, p, acc, true, mm, par) as Conv2dGrads<A>;
 }
 
 /**
@@ -218,12 +253,12 @@ export function conv2dBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>
  * (the image) needs no gradient. Skips the dcol product and col2im, a third
  * of the backward work.
  */
-export function conv2dBackwardWeights<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>, mm: MatrixProducts = REFERENCE_PRODUCTS): Omit<Conv2dGrads<A>, 'dx'> {
-  const { dw, db } = conv2dGrads(dy, x, w, p, acc, false, mm);
+export function conv2dBackwardWeights<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc?: GradAccumulator<A>, mm: MatrixProducts = REFERENCE_PRODUCTS, par: ParallelFor = serial): Omit<Conv2dGrads<A>, 'dx'> {
+  const { dw, db } = conv2dGrads(dy, x, w, p, acc, false, mm, par);
   return { dw, db };
 }
 
-function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc: GradAccumulator<A> | undefined, inputGrad: boolean, mm: MatrixProducts) {
+function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc: GradAccumulator<A> | undefined, inputGrad: boolean, mm: MatrixProducts, par: ParallelFor) {
   const d = conv2dDims('conv2dBackward', x, w, p);
   const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
   expectShape('conv2dBackward', 'dy', dy, [N, Cout, Ho, Wo]);
@@ -239,18 +274,12 @@ function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tenso
   const dcol = inputGrad ? zerosLike(x.data, K * nb * P) : undefined;
   // Several images: the chunk's dy_g gathered side by side, [Coutg, images x P], as the columns are.
   const dyc = nb > 1 ? zerosLike(x.data, Coutg * nb * P) : undefined;
-  for (let n = 0; n < N; n++) {
-    for (let o = 0; o < Cout; o++) {
-      const base = (n * Cout + o) * P;
-      let s = 0;
-      for (let q = 0; q < P; q++) s += dy.data[base + q];
-      db.data[o] += s;
-    }
-  }
+  par(BIAS_GRAD, Cout, [dy.data, db.data], [N, Cout, P], N * P);
+  const geo = geometryNums(d, p);
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), ld = m * P;
     for (let g = 0; g < G; g++) {
-      for (let i = 0; i < m; i++) im2col(x.data, n0 + i, g, d, p.stride, p.pad, col, i * P, ld);
+      par(IM2COL, m * K, [x.data, col], [...geo, n0, g, ld], P);
       let D: FloatArray = dy.data, dOff = (n0 * Cout + g * Coutg) * P;
       if (dyc) {
         for (let o = 0; o < Coutg; o++)
@@ -267,7 +296,7 @@ function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tenso
         dcol.fill(0, 0, K * ld);
         // dcol [K, images x P] = w_g^T [K, Coutg] * dy_g [Coutg, images x P]
         mm.AtB(K, ld, Coutg, w.data, g * Coutg * K, D, dOff, dcol, 0);
-        for (let i = 0; i < m; i++) col2im(dcol, n0 + i, g, d, p.stride, p.pad, dx.data, i * P, ld);
+        par(COL2IM, m * Cg, [dcol, dx.data], [...geo, n0, g, ld], 2 * kH * kW * P);
       }
     }
   }

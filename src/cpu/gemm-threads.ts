@@ -1,4 +1,7 @@
-// gemm32's float32 products over several threads (Node's worker_threads).
+// gemm32's float32 products over several threads (Node's worker_threads), and
+// the ops around them (parallel.ts's range kernels: ReLU, LRN, pooling,
+// im2col, SGD) over the same threads, each item computed by the one loop
+// whichever thread runs it (see `parallel` below).
 //
 // C = A B is cut into blocks, one per thread: of rows where A is the larger
 // operand, of columns otherwise (each thread packs only its share of the
@@ -21,11 +24,14 @@
 
 import { type MatrixProducts } from './gemm.js';
 import { gemm32 } from './gemm32.js';
-import type { GemmJob } from './gemm-worker.js';
+import type { GemmJob, RangeJob, SharedView } from './gemm-worker.js';
+import { type ParallelFor, type RangeArray, serial } from './parallel.js';
 import { type FloatArray, isShared } from './tensor.js';
 
 /** Below this many multiply-adds a product stays on the calling thread: a hand-off costs tens of microseconds. */
 const MIN_WORK = 1 << 20;
+/** Below this much work (elements touched) a RangeKernel's items stay on the calling thread. */
+const MIN_RANGE_WORK = 1 << 16;
 /** The narrowest block: gemm32 chooses its paths by M >= 16 and, for few rows, N >= 16. */
 const BLOCK_MIN = 16;
 
@@ -39,6 +45,10 @@ export interface GemmThreadPool {
   readonly products: MatrixProducts;
   /** How many products so far were shared out to the workers (the rest were too small, or not float32). */
   readonly handedOff: number;
+  /** The ops outside the products (parallel.ts's kernels: ReLU, LRN, pooling, SGD) over the same threads, the bits of serial. */
+  readonly parallel: ParallelFor;
+  /** How many range kernels so far were shared out to the workers (the rest were too small, or not in shared memory). */
+  readonly rangesHandedOff: number;
   /** Stops the workers; the products then run on the calling thread. */
   close(): Promise<void>;
 }
@@ -62,7 +72,7 @@ export function sharedZeros(n: number): Float32Array<ArrayBufferLike> {
  */
 export async function gemmThreadPool(threads: number): Promise<GemmThreadPool> {
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`gemmThreadPool: threads must be an integer from 1 to 64, got ${threads}`);
-  const single = (notice?: string): GemmThreadPool => ({ threads: 1, notice, products: productsOver([]).products, handedOff: 0, close: async () => {} });
+  const single = (notice?: string): GemmThreadPool => ({ threads: 1, notice, products: productsOver([]).products, handedOff: 0, parallel: serial, rangesHandedOff: 0, close: async () => {} });
   if (threads === 1) return single();
   if (typeof SharedArrayBuffer === 'undefined') return single('SharedArrayBuffer is unavailable here (a page must be cross-origin isolated): one thread');
   let wt: typeof import('node:worker_threads');
@@ -96,8 +106,9 @@ export async function gemmThreadPool(threads: number): Promise<GemmThreadPool> {
   const receive = (port: WorkerHandle['port']) => wt.receiveMessageOnPort(port as never)?.message as string | undefined;
   const over = productsOver(workers, receive);
   return {
-    threads, products: over.products,
+    threads, products: over.products, parallel: over.parallel,
     get handedOff() { return over.handedOff(); },
+    get rangesHandedOff() { return over.rangesHandedOff(); },
     async close() {
       const all = workers.splice(0);
       for (const w of all) { w.port.postMessage('stop'); w.posted++; Atomics.store(w.ctl, 0, w.posted); Atomics.notify(w.ctl, 0); }
@@ -129,14 +140,66 @@ export function split(M: number, N: number, parts: number): Block[] {
   return cuts.map(([a, b]) => (byRows ? { i0: a, i1: b, j0: 0, j1: N } : { i0: 0, i1: M, j0: a, j1: b }));
 }
 
-/** The three products over the workers (none: gemm32 on the calling thread), and the count of those handed off. */
-function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['port']) => string | undefined): { products: MatrixProducts; handedOff: () => number } {
-  let handedOff = 0;
+/** Whether a typed array lives in a SharedArrayBuffer, so that a worker reads it where it lies. */
+const inShared = (a: RangeArray): boolean => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+
+/** A shared array as a job carries it to a worker. */
+function viewOf(a: RangeArray): SharedView {
+  const type = a instanceof Float32Array ? 'f32' : a instanceof Float64Array ? 'f64' : 'i32';
+  return { buffer: a.buffer as SharedArrayBuffer, type, byteOffset: a.byteOffset, length: a.length };
+}
+
+/**
+ * The three products and the range kernels over the workers (none: all on
+ * the calling thread), and the counts of those handed off.
+ */
+function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['port']) => string | undefined): { products: MatrixProducts; handedOff: () => number; parallel: ParallelFor; rangesHandedOff: () => number } {
+  let handedOff = 0, rangesHandedOff = 0;
   let scratch: Float32Array<ArrayBufferLike> = new Float32Array(0);
   /** The shared scratch buffer, grown (doubling) to hold at least n floats. */
   const ensure = (n: number) => {
     if (scratch.length < n) scratch = sharedZeros(Math.max(n, 2 * scratch.length));
     return scratch;
+  };
+
+  /** Hands a job to a worker and wakes it. */
+  const post = (h: WorkerHandle, job: GemmJob | RangeJob) => {
+    h.port.postMessage(job);
+    h.posted++;
+    Atomics.store(h.ctl, 0, h.posted);
+    Atomics.notify(h.ctl, 0);
+  };
+  /** Waits until the first n workers have done every job posted to them; throws if one failed. */
+  const waitFor = (n: number) => {
+    let failure: string | undefined;
+    for (let b = 0; b < n; b++) {
+      const h = workers[b];
+      for (let done = Atomics.load(h.ctl, 1); done !== h.posted; done = Atomics.load(h.ctl, 1)) Atomics.wait(h.ctl, 1, done);
+      if (Atomics.load(h.ctl, 2) !== 0) { Atomics.store(h.ctl, 2, 0); failure ??= receive?.(h.port) ?? 'unknown'; }
+    }
+    if (failure !== undefined) throw new Error(`a gemm worker failed: ${failure}`);
+  };
+
+  /**
+   * A range kernel's items cut into one range per thread (equal counts; the
+   * calling thread takes the first): every item is computed by the kernel's
+   * own loop, so the bits are serial's.
+   */
+  const parallel: ParallelFor = (k, count, arrays, nums = [], work = 1) => {
+    const parts = Math.min(workers.length + 1, count, Math.floor((count * work) / MIN_RANGE_WORK));
+    if (parts < 2 || !arrays.every(inShared)) {
+      serial(k, count, arrays, nums);
+      return;
+    }
+    rangesHandedOff++;
+    const views = arrays.map(viewOf), size = Math.ceil(count / parts);
+    let posted = 0;
+    for (let from = size; from < count; from += size) post(workers[posted++], { kernel: k.name, arrays: views, nums: [...nums], from, to: Math.min(count, from + size) });
+    try {
+      k.run(arrays, nums, 0, size);
+    } finally {
+      waitFor(posted);
+    }
   };
 
   function product(
@@ -180,20 +243,11 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
         job = { ...operands, C: s.buffer as unknown as SharedArrayBuffer, cOff: s.byteOffset / 4 + at, cRow: w };
         at += m * w;
       }
-      h.port.postMessage(job);
-      h.posted++;
-      Atomics.store(h.ctl, 0, h.posted);
-      Atomics.notify(h.ctl, 0);
+      post(h, job);
     }
     const { i0, i1, j0, j1 } = blocks[0];
     gemm32(i1 - i0, j1 - j0, K, A, aOff + i0 * aRow, aRow, aCol, B, bOff + j0 * bCol, bRow, bCol, C, cOff + i0 * N + j0, N);
-    let failure: string | undefined;
-    for (let b = 1; b < blocks.length; b++) {
-      const h = workers[b - 1];
-      for (let done = Atomics.load(h.ctl, 1); done !== h.posted; done = Atomics.load(h.ctl, 1)) Atomics.wait(h.ctl, 1, done);
-      if (Atomics.load(h.ctl, 2) !== 0) { Atomics.store(h.ctl, 2, 0); failure ??= receive?.(h.port) ?? 'unknown'; }
-    }
-    if (failure !== undefined) throw new Error(`a gemm worker failed: ${failure}`);
+    waitFor(blocks.length - 1);
     for (const [{ i0: r0, i1: r1, j0: c0, j1: c1 }, from] of copies) {
       const w = c1 - c0;
       for (let i = 0; i < r1 - r0; i++) C.set(s.subarray(from + i * w, from + (i + 1) * w), cOff + (r0 + i) * N + c0);
@@ -202,6 +256,8 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
 
   return {
     handedOff: () => handedOff,
+    parallel,
+    rangesHandedOff: () => rangesHandedOff,
     products: {
       AB: (M, N, K, A, aOff, B, bOff, C, cOff) => product(M, N, K, A, aOff, K, 1, B, bOff, N, 1, C, cOff),
       AtB: (M, N, K, A, aOff, B, bOff, C, cOff) => product(M, N, K, A, aOff, 1, M, B, bOff, N, 1, C, cOff),

@@ -20,6 +20,7 @@
 //   dL/dx[j] = dy[j] D[j]^-beta - 2 a beta x[j] sum_{c : j in win(c)} dy[c] y[c] / D[c]
 // and j is in win(c) exactly when c lies in [j - (n - 1 - floor(n/2)), j + floor(n/2)].
 
+import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
 import {
   type FloatArray, type Tensor, expectInt, expectNumber, expectRank, expectShape, zeros,
 } from './tensor.js';
@@ -78,8 +79,38 @@ function powNegBeta(D: number, beta: number): number {
 // formula at the top (kept in float64, so the subtractions cost no precision
 // that matters at float32), in 2 reads per element instead of n.
 
-/** y = x / (k + a sum_{win} x^2)^beta across channels. */
-export function lrnForward<A extends FloatArray>(x: Tensor<A>, p: LrnParams): LrnOutput<A> {
+/**
+ * The forward pass over blocks from..to - 1 (a block: one image's channels of
+ * one group, C planes of HW pixels); arrays [x, y, denom], nums [C, HW, lo,
+ * hi, k, a, beta].
+ */
+export const LRN_FORWARD: RangeKernel = {
+  name: 'lrn.forward',
+  run([X, Y, Dn], [C, HW, lo, hi, k, a, beta], from, to) {
+    const S = new Float64Array(HW);
+    for (let blk = from; blk < to; blk++) {
+      const img = blk * C * HW;
+      // S = sum of x^2 over win(0) = [0, hi].
+      S.fill(0);
+      for (let j = 0; j <= Math.min(hi, C - 1); j++) for (let q = 0; q < HW; q++) S[q] += X[img + j * HW + q] ** 2;
+      for (let c = 0; c < C; c++) {
+        const at = img + c * HW;
+        for (let q = 0; q < HW; q++) {
+          const D = k + a * S[q];
+          Dn[at + q] = D;
+          Y[at + q] = X[at + q] * powNegBeta(D, beta);
+        }
+        // Slide the window from win(c) to win(c + 1).
+        const enter = c + 1 + hi, leave = c - lo;
+        if (enter < C) for (let q = 0; q < HW; q++) S[q] += X[img + enter * HW + q] ** 2;
+        if (leave >= 0) for (let q = 0; q < HW; q++) S[q] -= X[img + leave * HW + q] ** 2;
+      }
+    }
+  },
+};
+
+/** y = x / (k + a sum_{win} x^2)^beta across channels (par: the threads that share the blocks, one by default). */
+export function lrnForward<A extends FloatArray>(x: Tensor<A>, p: LrnParams, par: ParallelFor = serial): LrnOutput<A> {
   expectRank('lrnForward', 'x', x, 4, '[N, C, H, W]');
   const a = lrnCoefficient('lrnForward', p, x.shape[1]);
   const [N, Call, H, W] = x.shape;
@@ -87,31 +118,41 @@ export function lrnForward<A extends FloatArray>(x: Tensor<A>, p: LrnParams): Lr
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
   const y = zeros(x.data, x.shape);
   const denom = zeros(x.data, x.shape);
-  const X = x.data, S = new Float64Array(HW);
   // Each block of C channels (one per group, per image) is normalised on its own.
-  for (let blk = 0; blk < N * G; blk++) {
-    const img = blk * C * HW;
-    // S = sum of x^2 over win(0) = [0, hi].
-    S.fill(0);
-    for (let j = 0; j <= Math.min(hi, C - 1); j++) for (let q = 0; q < HW; q++) S[q] += X[img + j * HW + q] ** 2;
-    for (let c = 0; c < C; c++) {
-      const at = img + c * HW;
-      for (let q = 0; q < HW; q++) {
-        const D = p.k + a * S[q];
-        denom.data[at + q] = D;
-        y.data[at + q] = X[at + q] * powNegBeta(D, p.beta);
-      }
-      // Slide the window from win(c) to win(c + 1).
-      const enter = c + 1 + hi, leave = c - lo;
-      if (enter < C) for (let q = 0; q < HW; q++) S[q] += X[img + enter * HW + q] ** 2;
-      if (leave >= 0) for (let q = 0; q < HW; q++) S[q] -= X[img + leave * HW + q] ** 2;
-    }
-  }
+  par(LRN_FORWARD, N * G, [x.data, y.data, denom.data], [C, HW, lo, hi, p.k, a, p.beta], 3 * C * HW);
   return { y, denom };
 }
 
-/** dL/dx of LRN from dy and the forward's x, y and denominator D. */
-export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, out: LrnOutput<A>, p: LrnParams): Tensor<A> {
+/**
+ * The backward pass over blocks from..to - 1 (as LRN_FORWARD's); arrays
+ * [dy, x, y, denom, dx], nums [C, HW, lo, hi, a, beta].
+ */
+export const LRN_BACKWARD: RangeKernel = {
+  name: 'lrn.backward',
+  run([DY, X, Y, Dn, DX], [C, HW, lo, hi, a, beta], from, to) {
+    // T[c] = dy[c] y[c] / D[c]; dx[j] needs the sum of T over the output channels c whose
+    // window holds j, which is c in [j - hi, j + lo]: a window sliding the other way.
+    const T = new Float64Array(C * HW), S = new Float64Array(HW);
+    for (let blk = from; blk < to; blk++) {
+      const img = blk * C * HW;
+      for (let i = 0; i < C * HW; i++) T[i] = (DY[img + i] * Y[img + i]) / Dn[img + i];
+      S.fill(0);
+      for (let c = 0; c <= Math.min(lo, C - 1); c++) for (let q = 0; q < HW; q++) S[q] += T[c * HW + q];
+      for (let j = 0; j < C; j++) {
+        const at = img + j * HW;
+        for (let q = 0; q < HW; q++) {
+          DX[at + q] = DY[at + q] * powNegBeta(Dn[at + q], beta) - 2 * a * beta * X[at + q] * S[q];
+        }
+        const enter = j + 1 + lo, leave = j - hi;
+        if (enter < C) for (let q = 0; q < HW; q++) S[q] += T[enter * HW + q];
+        if (leave >= 0) for (let q = 0; q < HW; q++) S[q] -= T[leave * HW + q];
+      }
+    }
+  },
+};
+
+/** dL/dx of LRN from dy and the forward's x, y and denominator D (par: the threads that share the blocks). */
+export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, out: LrnOutput<A>, p: LrnParams, par: ParallelFor = serial): Tensor<A> {
   expectRank('lrnBackward', 'x', x, 4, '[N, C, H, W]');
   expectShape('lrnBackward', 'dy', dy, x.shape);
   expectShape('lrnBackward', 'y', out.y, x.shape);
@@ -120,25 +161,7 @@ export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, o
   const [N, Call, H, W] = x.shape;
   const G = p.groups ?? 1, C = Call / G;
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
-  const Y = out.y.data, Dn = out.denom.data, DY = dy.data, X = x.data;
   const dx = zeros(x.data, x.shape);
-  // T[c] = dy[c] y[c] / D[c]; dx[j] needs the sum of T over the output channels c whose
-  // window holds j, which is c in [j - hi, j + lo]: a window sliding the other way.
-  const T = new Float64Array(C * HW), S = new Float64Array(HW);
-  for (let blk = 0; blk < N * G; blk++) {
-    const img = blk * C * HW;
-    for (let i = 0; i < C * HW; i++) T[i] = (DY[img + i] * Y[img + i]) / Dn[img + i];
-    S.fill(0);
-    for (let c = 0; c <= Math.min(lo, C - 1); c++) for (let q = 0; q < HW; q++) S[q] += T[c * HW + q];
-    for (let j = 0; j < C; j++) {
-      const at = img + j * HW;
-      for (let q = 0; q < HW; q++) {
-        dx.data[at + q] = DY[at + q] * powNegBeta(Dn[at + q], p.beta) - 2 * a * p.beta * X[at + q] * S[q];
-      }
-      const enter = j + 1 + lo, leave = j - hi;
-      if (enter < C) for (let q = 0; q < HW; q++) S[q] += T[enter * HW + q];
-      if (leave >= 0) for (let q = 0; q < HW; q++) S[q] -= T[leave * HW + q];
-    }
-  }
+  par(LRN_BACKWARD, N * G, [dy.data, x.data, out.y.data, out.denom.data, dx.data], [C, HW, lo, hi, a, p.beta], 6 * C * HW);
   return dx;
 }

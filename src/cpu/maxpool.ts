@@ -13,7 +13,8 @@
 // maximum in row-major window order wins (PyTorch CPU and Caffe), so the
 // comparison below is a strict '>'.
 
-import { type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, zeros } from './tensor.js';
+import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
+import { type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, int32Like, zeros } from './tensor.js';
 
 /** Hyper-parameters of max pooling. */
 export interface MaxPoolParams {
@@ -29,7 +30,7 @@ export const PAPER_POOL: MaxPoolParams = { kernel: 3, stride: 2, pad: 0, ceil: f
 /** Forward result: y and, for every output, the flat index into x of the winning input. */
 export interface MaxPoolOutput<A extends FloatArray = FloatArray> {
   y: Tensor<A>;
-  argmax: Int32Array;
+  argmax: Int32Array<ArrayBufferLike>;
 }
 
 /** Output length of pooling along one axis, with the rounding rule above. */
@@ -60,37 +61,61 @@ export function poolGeometry(fn: string, xShape: readonly number[], p: MaxPoolPa
   return [Ho, Wo];
 }
 
-/** y = max over each window; also returns where each max came from. */
-export function maxpoolForward<A extends FloatArray>(x: Tensor<A>, p: MaxPoolParams): MaxPoolOutput<A> {
+/**
+ * The forward pass over channel planes from..to - 1 (a plane: one image's
+ * channel); arrays [x, y, argmax], nums [H, W, Ho, Wo, kernel, stride, pad].
+ */
+export const MAXPOOL_FORWARD: RangeKernel = {
+  name: 'maxpool.forward',
+  run([x, y, argmax], [H, W, Ho, Wo, kernel, stride, pad], from, to) {
+    for (let nc = from; nc < to; nc++) {
+      const plane = nc * H * W;
+      for (let i = 0; i < Ho; i++)
+        for (let j = 0; j < Wo; j++) {
+          const y0 = Math.max(0, i * stride - pad), y1 = Math.min(H, i * stride - pad + kernel);
+          const x0 = Math.max(0, j * stride - pad), x1 = Math.min(W, j * stride - pad + kernel);
+          let best = -Infinity, at = -1;
+          for (let yy = y0; yy < y1; yy++)
+            for (let xx = x0; xx < x1; xx++) {
+              const v = x[plane + yy * W + xx];
+              if (v > best || at < 0) { best = v; at = plane + yy * W + xx; }
+            }
+          const o = (nc * Ho + i) * Wo + j;
+          y[o] = best;
+          argmax[o] = at;
+        }
+    }
+  },
+};
+
+/** y = max over each window; also returns where each max came from (par: the threads that share the planes). */
+export function maxpoolForward<A extends FloatArray>(x: Tensor<A>, p: MaxPoolParams, par: ParallelFor = serial): MaxPoolOutput<A> {
   const [Ho, Wo] = checkPool('maxpoolForward', x, p);
   const [N, C, H, W] = x.shape;
   const y = zeros(x.data, [N, C, Ho, Wo]);
-  const argmax = new Int32Array(N * C * Ho * Wo);
-  for (let nc = 0; nc < N * C; nc++) {
-    const plane = nc * H * W;
-    for (let i = 0; i < Ho; i++)
-      for (let j = 0; j < Wo; j++) {
-        const y0 = Math.max(0, i * p.stride - p.pad), y1 = Math.min(H, i * p.stride - p.pad + p.kernel);
-        const x0 = Math.max(0, j * p.stride - p.pad), x1 = Math.min(W, j * p.stride - p.pad + p.kernel);
-        let best = -Infinity, at = -1;
-        for (let yy = y0; yy < y1; yy++)
-          for (let xx = x0; xx < x1; xx++) {
-            const v = x.data[plane + yy * W + xx];
-            if (v > best || at < 0) { best = v; at = plane + yy * W + xx; }
-          }
-        const o = (nc * Ho + i) * Wo + j;
-        y.data[o] = best;
-        argmax[o] = at;
-      }
-  }
+  const argmax = int32Like(x.data, N * C * Ho * Wo);
+  par(MAXPOOL_FORWARD, N * C, [x.data, y.data, argmax], [H, W, Ho, Wo, p.kernel, p.stride, p.pad], H * W + 2 * Ho * Wo);
   return { y, argmax };
 }
 
+/**
+ * The backward pass over output planes from..to - 1 (each plane's winners lie
+ * in the same plane of x, so ranges of planes write apart); arrays [dy,
+ * argmax, dx], nums [Ho Wo].
+ */
+export const MAXPOOL_BACKWARD: RangeKernel = {
+  name: 'maxpool.backward',
+  run([dy, argmax, dx], [plane], from, to) {
+    for (let o = from * plane; o < to * plane; o++) dx[argmax[o]] += dy[o];
+  },
+};
+
 /** dx: every dy[o] is added to x at argmax[o]; xShape is the forward input's shape. */
-export function maxpoolBackward<A extends FloatArray>(dy: Tensor<A>, out: MaxPoolOutput<A>, xShape: readonly number[]): Tensor<A> {
+export function maxpoolBackward<A extends FloatArray>(dy: Tensor<A>, out: MaxPoolOutput<A>, xShape: readonly number[], par: ParallelFor = serial): Tensor<A> {
   expectShape('maxpoolBackward', 'dy', dy, out.y.shape);
   if (xShape.length !== 4) throw new RangeError(`maxpoolBackward: xShape ${fmtShape(xShape)} must be [N, C, H, W]`);
   const dx = zeros(dy.data, xShape);
-  for (let o = 0; o < dy.data.length; o++) dx.data[out.argmax[o]] += dy.data[o];
+  const [N, C, Ho, Wo] = out.y.shape;
+  par(MAXPOOL_BACKWARD, N * C, [dy.data, out.argmax, dx.data], [Ho * Wo], 3 * Ho * Wo);
   return dx;
 }

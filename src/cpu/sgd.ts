@@ -9,7 +9,8 @@
 // velocity (v <- m v + g + wd w; w <- w - lr v): the two agree while lr is
 // constant and differ after every change of lr (spec/cpu/sgd.spec.ts shows both).
 
-import { type Tensor, expectFinite, expectNumber, fmtShape } from './tensor.js';
+import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
+import { type Tensor, expectFinite, expectNumber, fmtShape, int32Like } from './tensor.js';
 
 /** Hyper-parameters of one SGD step. */
 export interface SgdParams {
@@ -29,12 +30,38 @@ export interface SgdSlot {
   readonly g: Tensor;
 }
 
+/** Sets flag[0] to 1 if any of g's elements from..to - 1 is NaN or infinite (arrays [g, flag]). */
+export const NON_FINITE: RangeKernel = {
+  name: 'sgd.nonFinite',
+  run([g, flag], _nums, from, to) {
+    for (let i = from; i < to; i++) {
+      if (!Number.isFinite(g[i])) {
+        flag[0] = 1;
+        return;
+      }
+    }
+  },
+};
+
+/** The momentum step of the header for elements from..to - 1 (arrays [w, v, g], nums [lr, momentum, weightDecay]). */
+export const SGD_UPDATE: RangeKernel = {
+  name: 'sgd.update',
+  run([wd, vd, gd], [lr, momentum, weightDecay], from, to) {
+    for (let i = from; i < to; i++) {
+      const vi = momentum * vd[i] - weightDecay * lr * wd[i] - lr * gd[i];
+      vd[i] = vi;
+      wd[i] += vi;
+    }
+  },
+};
+
 /**
  * Applies one momentum step, in place, to every parameter tensor, and returns
  * the (same) w and v of each slot: the GPU twin returns new ones, so callers
- * written for either use what is returned.
+ * written for either use what is returned. Every gradient is checked before
+ * any weight changes (par: the threads that share the elements).
  */
-export function sgdStep(slots: readonly SgdSlot[], p: SgdParams): { w: Tensor; v: Tensor }[] {
+export function sgdStep(slots: readonly SgdSlot[], p: SgdParams, par: ParallelFor = serial): { w: Tensor; v: Tensor }[] {
   expectNumber('sgdStep', 'lr', p.lr, 0);
   expectNumber('sgdStep', 'momentum', p.momentum, 0, 1);
   expectNumber('sgdStep', 'weightDecay', p.weightDecay, 0);
@@ -42,16 +69,10 @@ export function sgdStep(slots: readonly SgdSlot[], p: SgdParams): { w: Tensor; v
     if (s.v.shape.join() !== s.w.shape.join() || s.g.shape.join() !== s.w.shape.join() || s.v.data.length !== s.w.data.length || s.g.data.length !== s.w.data.length) {
       throw new RangeError(`sgdStep: ${s.name}: w ${fmtShape(s.w.shape)}, v ${fmtShape(s.v.shape)} and g ${fmtShape(s.g.shape)} must have the same shape`);
     }
-    expectFinite('sgdStep', `gradient of ${s.name}`, s.g);
+    const flag = int32Like(s.g.data, 1);
+    par(NON_FINITE, s.g.data.length, [s.g.data, flag]);
+    if (flag[0] !== 0) expectFinite('sgdStep', `gradient of ${s.name}`, s.g); // finds the first such element and throws
   }
-  const { lr, momentum, weightDecay } = p;
-  for (const { w, v, g } of slots) {
-    const wd = w.data, vd = v.data, gd = g.data;
-    for (let i = 0; i < wd.length; i++) {
-      const vi = momentum * vd[i] - weightDecay * lr * wd[i] - lr * gd[i];
-      vd[i] = vi;
-      wd[i] += vi;
-    }
-  }
+  for (const { w, v, g } of slots) par(SGD_UPDATE, w.data.length, [w.data, v.data, g.data], [p.lr, p.momentum, p.weightDecay], 5);
   return slots.map(({ w, v }) => ({ w, v }));
 }

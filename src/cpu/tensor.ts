@@ -41,6 +41,11 @@ export function zerosLike<A extends FloatArray>(like: A, n: number): A {
   return (like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as A;
 }
 
+/** A zero-filled Int32Array (indices such as pooling's argmax), in shared memory when `like` is. */
+export function int32Like(like: FloatArray, n: number): Int32Array<ArrayBufferLike> {
+  return isShared(like) ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n);
+}
+
 /** Wraps data and shape into a tensor, checking that they agree. */
 export function tensor<A extends FloatArray>(data: A, shape: readonly number[]): Tensor<A> {
   const n = sizeOf(shape);
