@@ -112,8 +112,9 @@ function geometryNums(d: ReturnType<typeof conv2dDims>, p: Conv2dParams): number
 }
 
 /**
- * im2col over items from..to - 1 of a chunk of images n0.. and group g, an
- * item being one row r = (c kH + u) kW + v of one image i (item = i K + r):
+ * im2col over items from..to - 1 of a chunk of m images n0.. and group g, an
+ * item being one row r = (c kH + u) kW + v of one image i (item = r m + i,
+ * so that a range writes along col's rows; ld = m Ho Wo):
  * col[r][i Ho Wo + (i' Wo + j)] is the input pixel that weight (c, u, v)
  * meets at output position (i', j), or 0 in the padding. The convolution of
  * the group is then W_g [Coutg, Cg kH kW] times col [Cg kH kW, images x Ho Wo]:
@@ -123,25 +124,26 @@ function geometryNums(d: ReturnType<typeof conv2dDims>, p: Conv2dParams): number
 export const IM2COL: RangeKernel = {
   name: 'conv2d.im2col',
   run([x, col], [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad, n0, g, ld], from, to) {
-    const K = Cg * kH * kW, P = Ho * Wo;
+    const P = Ho * Wo, m = ld / P;
     for (let t = from; t < to; t++) {
-      const i = Math.floor(t / K), r = t - i * K;
+      const r = Math.floor(t / m), i = t - r * m;
       const c = Math.floor(r / (kH * kW)), u = Math.floor(r / kW) % kH, v = r % kW;
       const plane = ((n0 + i) * C + g * Cg + c) * H * W;
       // The output columns whose pixel lies inside the image: xx = j stride - pad + v in [0, W).
       const jLo = Math.min(Wo, Math.max(0, Math.ceil((pad - v) / stride))), jHi = Math.max(jLo, Math.min(Wo, Math.floor((W - 1 + pad - v) / stride) + 1));
       const row = r * ld + i * P;
+      // Plain loops, not fill(): the rows of a small image are a few values long, where a call costs more.
       for (let ii = 0; ii < Ho; ii++) {
         const yy = ii * stride - pad + u;
         const out = row + ii * Wo;
         if (yy < 0 || yy >= H) {
-          col.fill(0, out, out + Wo);
+          for (let j = 0; j < Wo; j++) col[out + j] = 0;
           continue;
         }
         const line = plane + yy * W - pad + v;
-        col.fill(0, out, out + jLo);
+        for (let j = 0; j < jLo; j++) col[out + j] = 0;
         for (let j = jLo; j < jHi; j++) col[out + j] = x[line + j * stride];
-        col.fill(0, out + jHi, out + Wo);
+        for (let j = jHi; j < Wo; j++) col[out + j] = 0;
       }
     }
   },
@@ -163,14 +165,13 @@ export const COL2IM: RangeKernel = {
       for (let u = 0; u < kH; u++)
         for (let v = 0; v < kW; v++) {
           const row = ((c * kH + u) * kW + v) * ld + i * P;
+          // The output columns whose pixel lies inside the image, as in IM2COL.
+          const jLo = Math.min(Wo, Math.max(0, Math.ceil((pad - v) / stride))), jHi = Math.max(jLo, Math.min(Wo, Math.floor((W - 1 + pad - v) / stride) + 1));
           for (let ii = 0; ii < Ho; ii++) {
             const yy = ii * stride - pad + u;
             if (yy < 0 || yy >= H) continue;
-            const line = plane + yy * W, out = row + ii * Wo;
-            for (let j = 0; j < Wo; j++) {
-              const xx = j * stride - pad + v;
-              if (xx >= 0 && xx < W) dx[line + xx] += col[out + j];
-            }
+            const line = plane + yy * W - pad + v, out = row + ii * Wo;
+            for (let j = jLo; j < jHi; j++) dx[line + j * stride] += col[out + j];
           }
         }
     }

@@ -3,6 +3,8 @@
 ;;
 ;; `tiles`: for each of `panels` panels p (four columns of B) it computes the 8 x 4 tile
 ;;   T_p[i][j] = sum_{k < kc} packA[k * 8 + i] * packB[k][4 p + j]
+;; and either stores it in `out` (ldc = 0) or adds it, in float32, to the block of C that
+;; gemm32.ts copied into cBlock (rows ldc bytes apart, columns 4 p .. 4 p + 3)
 ;; summing k upwards from 0, each product rounded to float32 and then added in
 ;; float32 (no fused multiply-add in this instruction set): the rounding of
 ;; PyTorch's and onnxruntime's float32 matrix products, not the reference's
@@ -25,6 +27,8 @@
 ;;   bytes 548864 .. 794624   dotsA: up to 16 rows of KD = 3840 values, row-major (row i at 548864 + 4 KD i)
 ;;   bytes 794624 .. 917504   dotsB: up to 8 rows of KD values, row-major (row j at 794624 + 4 KD j)
 ;;   bytes 917504 .. 918016   dotsOut: 16 x 8 values, row-major (i, j at 917504 + 4 (8 i + j))
+;;   bytes 918528 .. 934912   cBlock: 8 rows of C's block (row i at 918528 + ldc i, ldc <= 2048 bytes), which
+;;                                   `tiles` adds its tiles into when ldc > 0 (else it stores them in out)
 ;;
 ;; `dots` serves the products with few rows of A (the fully connected layers
 ;; at batch 1 to 15): C(i, j) = sum_k A(i, k) B(j, k), both operands read along
@@ -41,8 +45,8 @@
 ;; Build: npm run build:wasm (wabt) writes the bytes to gemm32-kernel.wasm.ts.
 (module
   (memory (export "memory") 15)
-  (func (export "tiles") (param $kc i32) (param $panels i32) (param $ldb i32) (param $step i32)
-    (local $p i32) (local $k i32) (local $a i32) (local $b i32) (local $o i32)
+  (func (export "tiles") (param $kc i32) (param $panels i32) (param $ldb i32) (param $step i32) (param $ldc i32)
+    (local $p i32) (local $k i32) (local $a i32) (local $b i32) (local $o i32) (local $c i32)
     (local $a0 v128) (local $a1 v128) (local $bj v128)
     ;; $lj holds T[0..3][j]; $hj holds T[4..7][j].
     (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $l3 v128)
@@ -84,15 +88,24 @@
             (local.set $b (i32.add (local.get $b) (local.get $ldb)))
             (local.set $k (i32.sub (local.get $k) (i32.const 1)))
             (br $kLoop)))
-        ;; The tile, column-major: column j is $lj then $hj.
-        (v128.store offset=0 (local.get $o) (local.get $l0))
-        (v128.store offset=16 (local.get $o) (local.get $h0))
-        (v128.store offset=32 (local.get $o) (local.get $l1))
-        (v128.store offset=48 (local.get $o) (local.get $h1))
-        (v128.store offset=64 (local.get $o) (local.get $l2))
-        (v128.store offset=80 (local.get $o) (local.get $h2))
-        (v128.store offset=96 (local.get $o) (local.get $l3))
-        (v128.store offset=112 (local.get $o) (local.get $h3))
+        (if (i32.eqz (local.get $ldc))
+          (then
+            ;; The tile, column-major: column j is $lj then $hj.
+            (v128.store offset=0 (local.get $o) (local.get $l0))
+            (v128.store offset=16 (local.get $o) (local.get $h0))
+            (v128.store offset=32 (local.get $o) (local.get $l1))
+            (v128.store offset=48 (local.get $o) (local.get $h1))
+            (v128.store offset=64 (local.get $o) (local.get $l2))
+            (v128.store offset=80 (local.get $o) (local.get $h2))
+            (v128.store offset=96 (local.get $o) (local.get $l3))
+            (v128.store offset=112 (local.get $o) (local.get $h3)))
+          (else
+            ;; Added into the C block: the columns $l0..$l3 (rows 0-3) and $h0..$h3 (rows 4-7) transposed into rows
+            ;; by two rounds of shuffles, each row added to C's four values at cBlock + 16 p + ldc i.
+            (local.set $c (i32.add (i32.const 918528) (i32.shl (local.get $p) (i32.const 4))))
+            (call $addRows (local.get $c) (local.get $ldc) (local.get $l0) (local.get $l1) (local.get $l2) (local.get $l3))
+            (call $addRows (i32.add (local.get $c) (i32.shl (local.get $ldc) (i32.const 2))) (local.get $ldc)
+              (local.get $h0) (local.get $h1) (local.get $h2) (local.get $h3))))
         (local.set $o (i32.add (local.get $o) (i32.const 128)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $panel))))
@@ -185,6 +198,26 @@
     (f32.store offset=20 (local.get $o) (call $lanes (local.get $s5)))
     (f32.store offset=24 (local.get $o) (call $lanes (local.get $s6)))
     (f32.store offset=28 (local.get $o) (call $lanes (local.get $s7))))
+  ;; C[r][0..3] += column-major 4 x 4 block (q0..q3 its columns) for rows r = 0..3 at c, c + ldc, c + 2 ldc, c + 3 ldc:
+  ;; t0 = [q00 q01 q10 q11], t1 = [q20 q21 q30 q31], t2 = [q02 q03 q12 q13], t3 = [q22 q23 q32 q33] (qij: row i,
+  ;; column j), then row 0 = [t0.0 t0.1 t2.0 t2.1], row 1 = [t0.2 t0.3 t2.2 t2.3], rows 2 and 3 likewise from t1, t3.
+  (func $addRows (param $c i32) (param $ldc i32) (param $q0 v128) (param $q1 v128) (param $q2 v128) (param $q3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $q0) (local.get $q1)))
+    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $q0) (local.get $q1)))
+    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $q2) (local.get $q3)))
+    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $q2) (local.get $q3)))
+    (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c))
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2))))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2))))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c))
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3))))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))))
   (func $lanes (param $v v128) (result f32)
     (f32.add
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))

@@ -48,8 +48,10 @@ const KD = 3840, DOTS_A_AT = 548864, DOTS_B_AT = DOTS_A_AT + 4 * 16 * KD, DOTS_O
 const packA = kernel && new Float32Array(kernel.memory.buffer, 0, 8 * KC);
 const packB = kernel && new Float32Array(kernel.memory.buffer, B_AT, KC * 512);
 const tilesOut = kernel && new Float32Array(kernel.memory.buffer, TILES_AT, 8 * NC);
+/** The block of C the kernel adds its tiles into: 8 rows of up to 512 values (gemm32-kernel.wat's cBlock). */
+const cBlock = kernel && new Float32Array(kernel.memory.buffer, 918528, 8 * 512);
 
-interface Kernel32 { memory: WebAssembly.Memory; tiles: (kc: number, panels: number, ldb: number, step: number) => void; dots: (m: number, r: number, kd: number) => void; dots1: (i: number, kd: number) => void }
+interface Kernel32 { memory: WebAssembly.Memory; tiles: (kc: number, panels: number, ldb: number, step: number, ldc: number) => void; dots: (m: number, r: number, kd: number) => void; dots1: (i: number, kd: number) => void }
 const dotsA = kernel && new Float32Array(kernel.memory.buffer, DOTS_A_AT, 16 * KD);
 const dotsB = kernel && new Float32Array(kernel.memory.buffer, DOTS_B_AT, 8 * KD);
 const dotsOut = kernel && new Float32Array(kernel.memory.buffer, DOTS_OUT_AT, 16 * 8);
@@ -155,8 +157,24 @@ function packed(
             for (let ii = 0; ii < 8; ii++) pa[k * 8 + ii] = ii < im ? A[src + ii * aRow] : 0;
           }
         }
-        if (rowMajor) run(kc, panels, 4 * ld, 16);
-        else run(kc, panels, 16, 16 * kc);
+        const ldb = rowMajor ? 4 * ld : 16, step = rowMajor ? 16 : 16 * kc;
+        if (cCol === 1) {
+          // C's rows are contiguous: the strip's block of C is copied into the kernel's memory (padded rows and
+          // columns zeroed), the kernel adds its tiles there in float32, and the block is copied back: two memory
+          // copies instead of a JavaScript addition per element. f32(C + T) has the bits JavaScript's
+          // f32(double(C) + double(T)) gives (double rounding from 53 bits to 24 is harmless for one addition).
+          const c0 = cOff + i0 * cRow + j0;
+          for (let ii = 0; ii < 8; ii++) {
+            if (ii < im) {
+              cBlock!.set(C.subarray(c0 + ii * cRow, c0 + ii * cRow + nc), ii * padded);
+              for (let jj = nc; jj < padded; jj++) cBlock![ii * padded + jj] = 0;
+            } else cBlock!.fill(0, ii * padded, (ii + 1) * padded);
+          }
+          run(kc, panels, ldb, step, 4 * padded);
+          for (let ii = 0; ii < im; ii++) C.set(cBlock!.subarray(ii * padded, ii * padded + nc), c0 + ii * cRow);
+          continue;
+        }
+        run(kc, panels, ldb, step, 0);
         // Tile p, column-major: T[ii][jj] at 32 p + 8 jj + ii.
         for (let p = 0; p < panels; p++) {
           const j = j0 + 4 * p, jn = Math.min(4, N - j), t = 32 * p;
