@@ -11,11 +11,14 @@ import { reluBackward, reluForward } from './relu.js';
 import { tanhBackward, tanhForward } from './tanh.js';
 import { sgdStep } from './sgd.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
-import { type FloatArray, type Tensor, isShared, reshape, tensor } from './tensor.js';
+import { type FloatArray, type Tensor, isShared, recycleShared, reshape, tensor, zerosLike } from './tensor.js';
 import { REFERENCE_PRODUCTS } from './gemm.js';
 import { FLOAT32_PRODUCTS } from './gemm32.js';
-import { type GemmThreadPool, sharedZeros } from './gemm-threads.js';
+import type { GemmThreadPool } from './gemm-threads.js';
 import { serial } from './parallel.js';
+
+/** An empty shared float32 array: the template zerosLike allocates a threaded backend's uploads from. */
+const SHARED_FLOAT32 = typeof SharedArrayBuffer !== 'undefined' ? new Float32Array(new SharedArrayBuffer(0)) : new Float32Array(0);
 
 interface LrnCache extends OpCache { kind: 'lrn'; out: LrnOutput }
 interface PoolCache extends OpCache { kind: 'maxpool'; out: MaxPoolOutput }
@@ -60,7 +63,7 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
   /** float32 data as this backend holds it: in shared memory when it has threads. */
   const float32 = (data: ArrayLike<number>): Float32Array => {
     if (!pool) return Float32Array.from(data);
-    const a = sharedZeros(data.length);
+    const a = zerosLike(SHARED_FLOAT32, data.length);
     a.set(data);
     return a;
   };
@@ -68,17 +71,19 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
     name: dtype === 'float64' ? 'cpu-float64' : pool ? 'cpu-threads' : sums === 'float32' ? 'cpu-float32-sums' : 'cpu',
     upload: (data, shape) => tensor(dtype === 'float32' ? float32(data) : Float64Array.from(data), shape),
     adopt: (data, shape) => tensor(dtype === 'float32' ? (data instanceof Float32Array && (!pool || isShared(data)) ? data : float32(data)) : Float64Array.from(data), shape),
-    download: (t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)),
+    // With threads, disposed tensors' memory is reused (tensor.ts, recycleShared): what leaves the backend is a copy,
+    // and a reshape is a copy too (the model disposes a tensor while its reshaped view lives on, as the GPU allows).
+    download: (t) => (t.data instanceof Float32Array && !pool ? t.data : Float32Array.from(t.data)),
     // float64 transfers (src/verify/gradients.ts): only where the tensors hold doubles, so the kit's gradient check runs on cpu-float64.
     ...(dtype === 'float64' ? {
       upload64: (data: Float64Array, shape: readonly number[]) => tensor(Float64Array.from(data), shape),
       download64: (t: T) => Float64Array.from(t.data),
     } : {}),
     shape: (t) => t.shape,
-    reshape: (t, shape) => reshape(t, shape),
-    dispose: () => {},
+    reshape: (t, shape) => (pool ? reshape({ data: float32(t.data), shape: t.shape }, shape) : reshape(t, shape)),
+    dispose: (t) => { if (pool) recycleShared(t.data); },
     zero: (t) => { t.data.fill(0); return t; },
-    disposeCache: () => {},
+    disposeCache: (c) => { if (pool && c?.kind === 'lrn') recycleShared((c as LrnCache).out.denom.data); },
     conv2dForward: (x, w, b, p) => conv2dForward(x, w, b, p, mm, par),
     conv2dBackward: (dy, x, w, p, acc) => conv2dBackward(dy, x, w, p, acc, mm, par),
     conv2dBackwardWeights: (dy, x, w, p, acc) => conv2dBackwardWeights(dy, x, w, p, acc, mm, par),

@@ -21,7 +21,7 @@ import { type MatrixProducts, REFERENCE_PRODUCTS } from './gemm.js';
 import type { GradAccumulator } from './linear.js';
 import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
 import {
-  type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, zeros, zerosLike,
+  type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, scratchLike, zeros,
 } from './tensor.js';
 
 /** Hyper-parameters of a convolution; the kernel size comes from the weight's shape. */
@@ -216,9 +216,9 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
   expectShape('conv2dForward', 'b', b, [Cout]);
   const P = Ho * Wo, K = Cg * kH * kW, nb = chunkOf(N, K, P);
   const y = zeros(x.data, [N, Cout, Ho, Wo]);
-  const col = zerosLike(x.data, K * nb * P);
+  const col = scratchLike(x.data, K * nb * P, 'conv2d.col');
   // One image: the product writes into y directly; several: into out, [Coutg, images x P], then copied.
-  const out = nb > 1 ? zerosLike(x.data, Coutg * nb * P) : undefined;
+  const out = nb > 1 ? scratchLike(x.data, Coutg * nb * P, 'conv2d.out') : undefined;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), ld = m * P;
     for (let g = 0; g < G; g++) {
@@ -271,10 +271,10 @@ function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tenso
   const dx = inputGrad ? zeros(x.data, x.shape) : undefined;
   const dw = acc?.dw ?? zeros(x.data, w.shape);
   const db = acc?.db ?? zeros(x.data, [Cout]);
-  const col = zerosLike(x.data, K * nb * P);
-  const dcol = inputGrad ? zerosLike(x.data, K * nb * P) : undefined;
+  const col = scratchLike(x.data, K * nb * P, 'conv2d.col');
+  const dcol = inputGrad ? scratchLike(x.data, K * nb * P, 'conv2d.dcol') : undefined;
   // Several images: the chunk's dy_g gathered side by side, [Coutg, images x P], as the columns are.
-  const dyc = nb > 1 ? zerosLike(x.data, Coutg * nb * P) : undefined;
+  const dyc = nb > 1 ? scratchLike(x.data, Coutg * nb * P, 'conv2d.dyc') : undefined;
   par(BIAS_GRAD, Cout, [dy.data, db.data], [N, Cout, P], N * P);
   const geo = geometryNums(d, p);
   for (let n0 = 0; n0 < N; n0 += nb) {

@@ -35,10 +35,67 @@ export function zerosLike<A extends FloatArray>(like: A, n: number): A {
   // A tensor in a SharedArrayBuffer begets shared tensors, so that the threads of gemm-threads.ts read a threaded
   // backend's activations and gradients where they lie, without a copy.
   if (isShared(like)) {
+    if (like instanceof Float32Array) {
+      const reused = recycled.get(n)?.pop();
+      if (reused) {
+        recycledBytes -= 4 * n;
+        reused.fill(0);
+        live.add(reused.buffer as SharedArrayBuffer);
+        return reused as A;
+      }
+    }
     const buf = new SharedArrayBuffer(n * like.BYTES_PER_ELEMENT);
+    live.add(buf);
     return (like instanceof Float64Array ? new Float64Array(buf) : new Float32Array(buf)) as A;
   }
   return (like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as A;
+}
+
+// Shared float32 arrays handed back by a threaded backend's dispose(), by length, for zerosLike to reuse.
+// SharedArrayBuffers are collected late (their memory is outside the heap the collector watches: a threaded
+// backend's training of the small net peaked at 1.9 GB without reuse), and fresh memory costs page faults on first
+// touch. Only arrays zerosLike made and has not taken back (`live`) are taken, so a caller's own array, or one
+// disposed twice, never enters the pool; at most RECYCLE_BYTES wait in it.
+const live = new WeakSet<SharedArrayBuffer>();
+const recycled = new Map<number, Float32Array<ArrayBufferLike>[]>();
+let recycledBytes = 0;
+const RECYCLE_BYTES = 512 * 2 ** 20;
+
+/**
+ * Hands a shared float32 array that zerosLike made back for reuse, once no
+ * tensor uses it (a threaded backend's dispose). Anything else is ignored.
+ */
+export function recycleShared(a: FloatArray): void {
+  if (!(a instanceof Float32Array) || !isShared(a) || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
+  const buf = a.buffer as SharedArrayBuffer;
+  if (!live.has(buf) || recycledBytes + a.byteLength > RECYCLE_BYTES) return;
+  live.delete(buf);
+  let list = recycled.get(a.length);
+  if (!list) recycled.set(a.length, (list = []));
+  list.push(a);
+  recycledBytes += a.byteLength;
+}
+
+const scratch = new Map<string, FloatArray>();
+
+/**
+ * A working array of n values for an op's own use (conv2d's column
+ * matrices), of the kind of `like` (element type, shared or not), reused from
+ * call to call: one per slot and kind, grown as needed. Its values are
+ * whatever the last call left: the op must write (or zero) every value it
+ * reads. Fresh arrays each call cost page faults on first touch, and
+ * SharedArrayBuffers are collected late (a threaded backend's training
+ * reached 1.9 GB with them). Ops are synchronous, so no two calls on one
+ * thread share a slot at once.
+ */
+export function scratchLike<A extends FloatArray>(like: A, n: number, slot: string): A {
+  const key = `${slot} ${like instanceof Float64Array ? 'f64' : 'f32'} ${isShared(like) ? 'shared' : 'own'}`;
+  let buf = scratch.get(key);
+  if (!buf || buf.length < n) {
+    buf = zerosLike(like, n);
+    scratch.set(key, buf);
+  }
+  return buf.subarray(0, n) as A;
 }
 
 /** A zero-filled Int32Array (indices such as pooling's argmax), in shared memory when `like` is. */
