@@ -93,7 +93,8 @@ async function runOurs(): Promise<void> {
       const xt = be.upload(x, [w.batch, c.inputChannels, c.inputSize, c.inputSize]);
       if (w.kind === 'forward') {
         const params = await uploadParams(be, c, host);
-        record(who, w.name, await timed(() => forward(be, c, params, xt, { train: false }), `${who} ${w.name}`));
+        // As the library's inference runs it (Net.logits): each activation released once read, so its memory is reused.
+        record(who, w.name, await timed(() => forward(be, c, params, xt, { train: false, release: true }), `${who} ${w.name}`));
       } else {
         const s = await createTrainState(be, c, host);
         record(who, w.name, await timed(() => trainStep(be, c, s, xt, labels, Rng.seeded(3), PAPER_SGD), `${who} ${w.name}`));

@@ -11,6 +11,10 @@ import * as assert from 'uvu/assert';
 import { cpuBackend } from '../../src/cpu/backend.js';
 import { gemmThreadPool, sharedZeros } from '../../src/cpu/gemm-threads.js';
 import { Rng } from '../../src/cpu/random.js';
+import { PAPER_SGD } from '../../src/cpu/sgd.js';
+import { makeNet } from '../../src/api/nets.js';
+import { CONFIGS } from '../../src/nn/config.js';
+import { forward, initParams, uploadParams } from '../../src/nn/model.js';
 
 const pool = await gemmThreadPool(2);
 const be = cpuBackend('float32', { sums: 'float32', threads: pool });
@@ -65,6 +69,42 @@ test('an array the caller adopted is never reused', () => {
   be.dispose(t);
   be.upload(new Float32Array(length).fill(7), [length]);
   assert.equal(Array.from(mine), copy);
+});
+
+test('nets with reuse (one partition and two, training and inference) keep the bits of cpu-float32-sums', async () => {
+  const c = CONFIGS.small(), host = initParams(c, Rng.seeded(1)), batch = 16, r = Rng.seeded(2);
+  const x = r.normalArray(batch * c.inputChannels * c.inputSize * c.inputSize), labels = Int32Array.from({ length: batch }, () => r.int(c.classes));
+  for (const partitions of [1, 2]) {
+    const run = async (backend: string) => {
+      const net = await makeNet(backend, partitions, c, host);
+      const losses = [];
+      for (let i = 0; i < 3; i++) losses.push((await net.step(x, labels, Rng.seeded(3 + i), PAPER_SGD)).loss);
+      const logits = await net.logits(x, batch), again = await net.logits(x, batch);
+      await net.dispose();
+      return { losses, logits, again };
+    };
+    const one = await run('cpu-float32-sums'), many = await run('cpu-threads');
+    assert.equal(many.losses, one.losses, `${partitions} partition(s): the losses`);
+    assert.equal(Array.from(many.logits), Array.from(one.logits), `${partitions} partition(s): the logits`);
+    assert.equal(Array.from(many.again), Array.from(one.logits), `${partitions} partition(s): the logits of a second pass (memory reused)`);
+  }
+});
+
+test('an inference pass that releases its activations gives the logits of one that keeps them', async () => {
+  const c = CONFIGS.small(), params = await uploadParams(be, c, initParams(c, Rng.seeded(4)));
+  const x = be.upload(rng.normalArray(8 * c.inputChannels * c.inputSize * c.inputSize), [8, c.inputChannels, c.inputSize, c.inputSize]);
+  const kept = be.download((await forward(be, c, params, x, { train: false })).logits);
+  const released = await forward(be, c, params, x, { train: false, release: true });
+  assert.equal(released.saved, []);
+  assert.equal(Array.from(be.download(released.logits)), Array.from(kept));
+  assert.equal(Array.from(be.download((await forward(be, c, params, x, { train: false, release: true })).logits)), Array.from(kept), 'and again, with the memory reused');
+  // The input is the caller's: a release pass leaves it alone, even when memory of its length is asked for next.
+  const input = be.download(x);
+  be.upload(new Float32Array(input.length).fill(3), x.shape);
+  assert.equal(Array.from(be.download(x)), Array.from(input));
+  let threw = '';
+  try { await forward(be, c, params, x, { train: true, rng: Rng.seeded(1), release: true }); } catch (e) { threw = (e as Error).message; }
+  assert.match(threw, /release is for inference: not with train or keepActivations/);
 });
 
 test.after(() => pool.close());

@@ -86,6 +86,13 @@ export interface ForwardOptions {
   train: boolean;
   rng?: Rng;
   keepActivations?: boolean;
+  /**
+   * Inference only: dispose each activation (and LRN's and pooling's caches)
+   * once the next layer has read it, so that a backend reuses its memory
+   * within the pass; `saved` is then empty and nothing can be
+   * back-propagated. Not with train or keepActivations.
+   */
+  release?: boolean;
 }
 
 function param<T>(params: Params<T>, name: string): T {
@@ -136,12 +143,17 @@ export async function forward<T>(be: AwaitableBackend<T>, c: AlexNetConfig, para
   if (xs.length !== 4 || xs[1] !== c.inputChannels || xs[2] !== c.inputSize || xs[3] !== c.inputSize) {
     throw new RangeError(`forward: x has shape ${fmtShape(xs)}, expected [N, ${c.inputChannels}, ${c.inputSize}, ${c.inputSize}] for configuration ${c.name}`);
   }
+  if (o.release && (o.train || o.keepActivations)) throw new RangeError('forward: release is for inference: not with train or keepActivations');
   const saved: Saved<T>[] = [];
   const activations = o.keepActivations ? new Map<string, T>() : undefined;
   let h = x;
   for (const layer of buildLayers(c)) {
     const r = await layerForward(be, layer, params, h, o);
-    saved.push(r.saved);
+    if (o.release) {
+      // The input x is the caller's; every later activation is read by this layer only.
+      if (h !== x) await be.dispose(h);
+      if (r.saved.cache) await be.disposeCache(r.saved.cache);
+    } else saved.push(r.saved);
     h = r.y;
     activations?.set(layer.name, h);
   }

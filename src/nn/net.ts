@@ -75,7 +75,7 @@ export class SingleNet<T> implements Net {
   async logits(x: Float32Array, n: number): Promise<Float32Array> {
     const c = this.config;
     const xt = await this.be.upload(x, [n, c.inputChannels, c.inputSize, c.inputSize]);
-    const f = await forward(this.be, c, this.state.params, xt, { train: false });
+    const f = await forward(this.be, c, this.state.params, xt, { train: false, release: true });
     const z = Float32Array.from(await this.be.download(f.logits));
     await disposeForward(this.be, f);
     await this.be.dispose(xt);
