@@ -111,6 +111,18 @@ function geometryNums(d: ReturnType<typeof conv2dDims>, p: Conv2dParams): number
   return [d.C, d.H, d.W, d.Cg, d.kH, d.kW, d.Ho, d.Wo, p.stride, p.pad];
 }
 
+// The output columns j whose input pixel xx = j stride - pad + v lies inside the image ([0, W)) for kernel column v:
+// jLo <= j < jHi, found once per row so that the loops over j test no bounds.
+/** The first output column whose pixel for kernel column v is inside the image (at most Wo). */
+function firstInside(v: number, stride: number, pad: number, Wo: number): number {
+  return Math.min(Wo, Math.max(0, Math.ceil((pad - v) / stride)));
+}
+
+/** One past the last output column whose pixel for kernel column v is inside a W-wide image, at least jLo, at most Wo. */
+function endInside(v: number, stride: number, pad: number, W: number, Wo: number, jLo: number): number {
+  return Math.max(jLo, Math.min(Wo, Math.floor((W - 1 + pad - v) / stride) + 1));
+}
+
 /**
  * im2col over items from..to - 1 of a chunk of m images n0.. and group g, an
  * item being one row r = (c kH + u) kW + v of one image i (item = r m + i,
@@ -129,8 +141,7 @@ export const IM2COL: RangeKernel = {
       const r = Math.floor(t / m), i = t - r * m;
       const c = Math.floor(r / (kH * kW)), u = Math.floor(r / kW) % kH, v = r % kW;
       const plane = ((n0 + i) * C + g * Cg + c) * H * W;
-      // The output columns whose pixel lies inside the image: xx = j stride - pad + v in [0, W).
-      const jLo = Math.min(Wo, Math.max(0, Math.ceil((pad - v) / stride))), jHi = Math.max(jLo, Math.min(Wo, Math.floor((W - 1 + pad - v) / stride) + 1));
+      const jLo = firstInside(v, stride, pad, Wo), jHi = endInside(v, stride, pad, W, Wo, jLo);
       const row = r * ld + i * P;
       // Plain loops, not fill(): the rows of a small image are a few values long, where a call costs more.
       for (let ii = 0; ii < Ho; ii++) {
@@ -165,8 +176,7 @@ export const COL2IM: RangeKernel = {
       for (let u = 0; u < kH; u++)
         for (let v = 0; v < kW; v++) {
           const row = ((c * kH + u) * kW + v) * ld + i * P;
-          // The output columns whose pixel lies inside the image, as in IM2COL.
-          const jLo = Math.min(Wo, Math.max(0, Math.ceil((pad - v) / stride))), jHi = Math.max(jLo, Math.min(Wo, Math.floor((W - 1 + pad - v) / stride) + 1));
+          const jLo = firstInside(v, stride, pad, Wo), jHi = endInside(v, stride, pad, W, Wo, jLo);
           for (let ii = 0; ii < Ho; ii++) {
             const yy = ii * stride - pad + u;
             if (yy < 0 || yy >= H) continue;

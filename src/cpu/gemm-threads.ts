@@ -140,9 +140,6 @@ export function split(M: number, N: number, parts: number): Block[] {
   return cuts.map(([a, b]) => (byRows ? { i0: a, i1: b, j0: 0, j1: N } : { i0: 0, i1: M, j0: a, j1: b }));
 }
 
-/** Whether a typed array lives in a SharedArrayBuffer, so that a worker reads it where it lies. */
-const inShared = (a: RangeArray): boolean => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
-
 /** A shared array as a job carries it to a worker. */
 function viewOf(a: RangeArray): SharedView {
   const type = a instanceof Float32Array ? 'f32' : a instanceof Float64Array ? 'f64' : 'i32';
@@ -187,14 +184,14 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
    */
   const parallel: ParallelFor = (k, count, arrays, nums = [], work = 1) => {
     const parts = Math.min(workers.length + 1, count, Math.floor((count * work) / MIN_RANGE_WORK));
-    if (parts < 2 || !arrays.every(inShared)) {
+    if (parts < 2 || !arrays.every(isShared)) {
       serial(k, count, arrays, nums);
       return;
     }
     rangesHandedOff++;
     const views = arrays.map(viewOf), size = Math.ceil(count / parts);
     let posted = 0;
-    for (let from = size; from < count; from += size) post(workers[posted++], { kernel: k.name, arrays: views, nums: [...nums], from, to: Math.min(count, from + size) });
+    for (let from = size; from < count; from += size) post(workers[posted++], { kernel: k.name, arrays: views, nums, from, to: Math.min(count, from + size) });
     try {
       k.run(arrays, nums, 0, size);
     } finally {

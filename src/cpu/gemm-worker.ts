@@ -21,7 +21,7 @@ export interface GemmJob {
 export interface SharedView { buffer: SharedArrayBuffer; type: 'f32' | 'f64' | 'i32'; byteOffset: number; length: number }
 
 /** A range job: items from..to - 1 of the RangeKernel of that name. */
-export interface RangeJob { kernel: string; arrays: SharedView[]; nums: number[]; from: number; to: number }
+export interface RangeJob { kernel: string; arrays: SharedView[]; nums: readonly number[]; from: number; to: number }
 
 /** The typed array a SharedView describes. */
 function viewOn(a: SharedView): RangeArray {

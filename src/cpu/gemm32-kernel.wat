@@ -3,8 +3,8 @@
 ;;
 ;; `tiles`: for each of `panels` panels p (four columns of B) it computes the 8 x 4 tile
 ;;   T_p[i][j] = sum_{k < kc} packA[k * 8 + i] * packB[k][4 p + j]
-;; and either stores it in `out` (ldc = 0) or adds it, in float32, to the block of C that
-;; gemm32.ts copied into cBlock (rows ldc bytes apart, columns 4 p .. 4 p + 3)
+;; (then stores it in `out` when ldc = 0, else adds it, in float32, to the block of C that
+;; gemm32.ts copied into cBlock: rows ldc bytes apart, columns 4 p .. 4 p + 3),
 ;; summing k upwards from 0, each product rounded to float32 and then added in
 ;; float32 (no fused multiply-add in this instruction set): the rounding of
 ;; PyTorch's and onnxruntime's float32 matrix products, not the reference's

@@ -26,7 +26,7 @@ export function fmtShape(shape: readonly number[]): string {
 }
 
 /** Whether a typed array's memory is a SharedArrayBuffer (that a worker can read without a copy). */
-export function isShared(a: FloatArray): boolean {
+export function isShared(a: ArrayBufferView): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
 }
 
