@@ -11,6 +11,7 @@ export * from './linear.js';
 export * from './lrn.js';
 export * from './maxpool.js';
 export * from './metrics.js';
+export { type ParallelFor, type RangeArray, type RangeKernel, serial } from './parallel.js';
 export { Rng } from './random.js';
 export * from './relu.js';
 export * from './sgd.js';
