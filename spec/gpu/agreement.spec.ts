@@ -17,10 +17,12 @@ import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as cpuConv from '../../src/cpu/conv2d.js';
+import * as cpuLinear from '../../src/cpu/linear.js';
 import { Rng } from '../../src/cpu/random.js';
 import * as cpuSgd from '../../src/cpu/sgd.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
 import * as gpuConv from '../../src/gpu/conv2d.js';
+import * as gpuLinear from '../../src/gpu/linear.js';
 import * as gpuSgd from '../../src/gpu/sgd.js';
 import { reshape as gpuReshape } from '../../src/gpu/tensor.js';
 import type { GpuTensor } from '../../src/gpu/context.js';
@@ -78,12 +80,95 @@ test('conv2d forward, dx, dw, db (with and without accumulation, every kernel fo
       // 'packed': each pass's default choice; 'tile' and 'cols': that forward kernel wherever it applies, with the packed backward.
       const fwd = c.kernel === 'simple' ? 'simple' : c.kernel === 'packed' || c.oPerGroup % 2 !== 0 ? undefined : c.kernel;
       agree('y', keep(gpuConv.conv2dForward(gx, gw, gb, p, fwd)), y);
-      const gg = gpuConv.conv2dBackward(gdy, gx, gw, p, accG, c.kernel === 'simple' ? 'simple' : 'x4');
+      const gg = gpuConv.conv2dBackward(gdy, gx, gw, p, accG, c.kernel === 'simple' ? 'simple' : accumulate ? 'tile' : 'x4');
       agree('dx', keep(gg.dx), g.dx);
       agree('dw', keep(gg.dw), g.dw);
       agree('db', keep(gg.db), g.db);
     });
   }), GFC);
+});
+
+test('dx as the transposed convolution and dw with the images as channels, through the tile kernel (stride 1): every square kernel and padding, even and odd widths, agree with the CPU', () => {
+  // The random cases above reach stride 1 with a square kernel rarely; here every k 1..5 with every pad < k,
+  // Cg 2, 4 and 6 (dy's channels per group Coutg 1, 3 and 4: zero-padded texels in the packed dy), one and two groups.
+  const rng = Rng.seeded(6);
+  let cases = 0;
+  for (let k = 1; k <= 5; k++)
+    for (let pad = 0; pad < k; pad++)
+      for (const [Cg, Coutg, groups] of [[2, 1, 1], [4, 3, 2], [6, 4, 1], [2, 4, 2]]) {
+        const H = k + 2 + pad, W = k + 3 - pad; // widths odd and even, Wo odd and even
+        const x = rand32(rng, [2, Cg * groups, H, W]), w = rand32(rng, [Coutg * groups, Cg, k, k]), b = rand32(rng, [Coutg * groups]);
+        const p = { stride: 1, pad, groups };
+        assert.ok(gpuConv.dxAsTransposedTile(p, w.shape), `k ${k} pad ${pad} Cg ${Cg}: runs as the tile`);
+        const dy = rand32(rng, cpuConv.conv2dForward(x, w, b, p).shape);
+        const want = cpuConv.conv2dBackward(dy, x, w, p);
+        scoped((keep) => {
+          const g = gpuConv.conv2dBackward(keep(up(dy)), keep(up(x)), keep(up(w)), p, undefined, 'tile');
+          keep(g.db);
+          agree(`dx (k ${k}, pad ${pad}, Cg ${Cg}, Coutg ${Coutg}, groups ${groups})`, keep(g.dx), want.dx);
+          agree(`dw (k ${k}, pad ${pad}, Cg ${Cg}, Coutg ${Coutg}, groups ${groups}${gpuConv.dwAsTile(p, w.shape) ? ', tile' : ''})`, keep(g.dw), want.dw);
+        });
+        cases++;
+      }
+  assert.is(cases, 60);
+  assert.not.ok(gpuConv.dxAsTransposedTile({ stride: 2, pad: 0, groups: 1 }, [4, 4, 3, 3]), 'stride 2: x4');
+  assert.not.ok(gpuConv.dxAsTransposedTile({ stride: 1, pad: 0, groups: 1 }, [4, 3, 3, 3]), 'Cg odd: x4');
+  assert.not.ok(gpuConv.dxAsTransposedTile({ stride: 1, pad: 0, groups: 1 }, [4, 4, 3, 2]), 'not square: x4');
+});
+
+test('dw through the tile kernel over slices of four images: uneven slices (zero images padding the last), groups, accumulation, a non-square kernel, agree with the CPU', () => {
+  const rng = Rng.seeded(7);
+  const saved = gpuConv.conv2dTuning.dwThreads;
+  try {
+    for (const [N, groups, kH, kW, pad, Coutg] of [[9, 2, 3, 3, 1, 2], [13, 1, 2, 3, 0, 4], [3, 2, 5, 5, 2, 6]]) {
+      const Cg = 4, x = rand32(rng, [N, Cg * groups, 7, 6]), w = rand32(rng, [Coutg * groups, Cg, kH, kW]), b = rand32(rng, [Coutg * groups]);
+      const p = { stride: 1, pad, groups };
+      assert.ok(gpuConv.dwAsTile(p, w.shape), 'runs as the tile');
+      const dy = rand32(rng, cpuConv.conv2dForward(x, w, b, p).shape);
+      const acc = { dw: rand32(rng, w.shape), db: rand32(rng, b.shape) };
+      const want = cpuConv.conv2dBackward(dy, x, w, p, { dw: { ...acc.dw, data: acc.dw.data.slice() }, db: { ...acc.db, data: acc.db.data.slice() } });
+      const threads = Math.ceil(kW / 2) * kH * Cg * Coutg * groups / 2;
+      for (const slices of [1, 2, 3]) {
+        gpuConv.conv2dTuning.dwThreads = slices * threads;
+        const { count, chunk } = gpuConv.dwTileSlices(N, threads);
+        assert.is(chunk % 4, 0, 'slices of four images each');
+        scoped((keep) => {
+          const g = gpuConv.conv2dBackward(keep(up(dy)), keep(up(x)), keep(up(w)), p, { dw: up(acc.dw), db: up(acc.db) }, 'tile');
+          keep(g.dx); keep(g.db);
+          agree(`dw + acc (N ${N}, ${count} slices of ${chunk}, groups ${groups}, ${kH} x ${kW})`, keep(g.dw), want.dw);
+        });
+      }
+    }
+  } finally {
+    gpuConv.conv2dTuning.dwThreads = saved;
+  }
+  assert.equal(gpuConv.dwTileSlices(9, 10, 30), { count: 3, chunk: 4 }, 'three slices of 4 images (the last 1 image and 3 zeros)');
+  assert.equal(gpuConv.dwTileSlices(9, 10, 20), { count: 2, chunk: 8 }, 'two slices of 8 images (the last 1 image and 7 zeros)');
+  assert.equal(gpuConv.dwTileSlices(128, 1920, 16384), { count: 8, chunk: 16 }, 'the small net\'s conv2: 8 slices of 16 images');
+  assert.not.ok(gpuConv.dwAsTile({ stride: 2, pad: 0, groups: 1 }, [4, 4, 3, 3]), 'stride 2: x4');
+  assert.not.ok(gpuConv.dwAsTile({ stride: 1, pad: 0, groups: 2 }, [6, 4, 3, 3]), 'Cout / groups odd: x4');
+  assert.not.ok(gpuConv.dwAsTile({ stride: 1, pad: 2, groups: 1 }, [16, 1, 5, 5]), 'a first layer (one input channel): x4');
+});
+
+test('linear forward, dx, dw, db, plain and tiled (odd and even sizes, k not a multiple of 4, with and without accumulation), agree with the CPU', () => {
+  const rng = Rng.seeded(8);
+  for (const [N, I, O] of [[1, 1, 1], [2, 4, 2], [3, 5, 7], [8, 13, 6], [5, 9, 10], [128, 128, 256]])
+    for (const kernel of ['simple', 'tile'] as const)
+      for (const accumulate of [false, true]) {
+        const x = rand32(rng, [N, I]), w = rand32(rng, [O, I]), b = rand32(rng, [O]), dy = rand32(rng, [N, O]);
+        const acc = accumulate ? { dw: rand32(rng, w.shape), db: rand32(rng, b.shape) } : undefined;
+        const y = cpuLinear.linearForward(x, w, b);
+        const g = cpuLinear.linearBackward(dy, x, w, acc && { dw: { ...acc.dw, data: acc.dw.data.slice() }, db: { ...acc.db, data: acc.db.data.slice() } });
+        const what = `${kernel}, N ${N} I ${I} O ${O}${accumulate ? ', acc' : ''}`;
+        scoped((keep) => {
+          const gx = keep(up(x)), gw = keep(up(w));
+          agree(`y (${what})`, keep(gpuLinear.linearForward(gx, gw, keep(up(b)), kernel)), y);
+          const gg = gpuLinear.linearBackward(keep(up(dy)), gx, gw, acc && { dw: up(acc.dw), db: up(acc.db) }, kernel);
+          agree(`dx (${what})`, keep(gg.dx), g.dx);
+          agree(`dw (${what})`, keep(gg.dw), g.dw);
+          agree(`db (${what})`, keep(gg.db), g.db);
+        });
+      }
 });
 
 test('dw over slices of the images: uneven slices, every slice count from 1 to N, with and without accumulation, agree with the CPU', () => {

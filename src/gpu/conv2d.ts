@@ -36,8 +36,12 @@ function expectShape(fn: string, name: string, t: GpuTensor, shape: readonly num
  */
 export type ConvForwardKernel = 'simple' | 'tile' | 'cols';
 
-/** How the backward pass spreads work over threads: one gradient element each, or four channels each ('x4'). */
-export type ConvBackwardKernel = 'simple' | 'x4';
+/**
+ * How the backward pass spreads work over threads: one gradient element each
+ * ('simple'), four channels each ('x4'), or, for dx at stride 1, the forward
+ * pass's 2 x 2 tile run as the transposed convolution ('tile'; dw as 'x4').
+ */
+export type ConvBackwardKernel = 'simple' | 'x4' | 'tile';
 
 /**
  * Forward convolution on the GPU: y = conv(x, w) + b. By default a 2 x 2
@@ -336,9 +340,10 @@ function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate
 /**
  * Backward convolution on the GPU. With `acc`, dw and db are acc.dw + dW and
  * acc.db + dB, computed in the same kernels; acc's textures are released
- * (GPU tensors are immutable: use the returned ones). dx and dw use the
- * four-per-thread kernels below where the channel counts allow (kernel 'x4',
- * the default), else one output per thread ('simple').
+ * (GPU tensors are immutable: use the returned ones). By default (kernel
+ * 'tile') dx at stride 1 runs as the transposed convolution through the
+ * forward tile kernel; elsewhere dx and dw use the four-per-thread kernels
+ * below where the channel counts allow ('x4'), else one output per thread ('simple').
  */
 export function conv2dBackward(
   dy: GpuTensor, x: GpuTensor, w: GpuTensor, p: Conv2dParams, acc?: { dw: GpuTensor; db: GpuTensor }, kernel?: ConvBackwardKernel,
@@ -424,15 +429,52 @@ function conv2dGrads(
     }
     return sum;
   }`;
-  const useX4 = (kernel ?? 'x4') === 'x4';
-  const dx = !inputGrad ? undefined : useX4 && Cg % 4 === 0 ? conv2dBackwardDxX4(dy, w, x.shape, p) : ctx.run(dxSrc, x.shape, dy.tex, w.tex);
-  const dw = useX4 && Coutg % 4 === 0 ? conv2dBackwardDwX4(dy, x, w.shape, p, acc?.dw) : ctx.run(dwSrc, w.shape, dy.tex, x.tex, ...(acc ? [acc.dw.tex] : []));
+  const k = kernel ?? 'tile';
+  const useX4 = k !== 'simple';
+  const dxTile = k === 'tile' && dxAsTransposedTile(p, w.shape);
+  const dx = !inputGrad ? undefined
+    : dxTile ? conv2dBackwardDxTile(dy, w, x.shape, p)
+      : useX4 && Cg % 4 === 0 ? conv2dBackwardDxX4(dy, w, x.shape, p) : ctx.run(dxSrc, x.shape, dy.tex, w.tex);
+  const dw = k === 'tile' && dwAsTile(p, w.shape) ? conv2dBackwardDwTile(dy, x, w.shape, p, acc?.dw)
+    : useX4 && Coutg % 4 === 0 ? conv2dBackwardDwX4(dy, x, w.shape, p, acc?.dw) : ctx.run(dwSrc, w.shape, dy.tex, x.tex, ...(acc ? [acc.dw.tex] : []));
   const db = ctx.run(dbSrc, [Cout], dy.tex, ...(acc ? [acc.db.tex] : []));
   if (acc) {
     ctx.dispose(acc.dw);
     ctx.dispose(acc.db);
   }
   return { dx, dw, db };
+}
+
+/** Whether dx of a convolution with weights of this shape runs through the tile kernel (kernel 'tile'): stride 1, a square kernel, pad < k, Cg even. */
+export function dxAsTransposedTile(p: Conv2dParams, wShape: readonly number[]): boolean {
+  const [, Cg, kH, kW] = wShape;
+  return p.stride === 1 && kH === kW && p.pad < kH && Cg % 2 === 0;
+}
+
+/**
+ * dx at stride 1 as a forward convolution of dy (the transposed convolution):
+ *   dx[n, g Cg + c, y, x] = sum_{o, u', v'} wt[g Cg + c, o, u', v'] * dy[n, g Coutg + o, y - (k - 1 - pad) + u', x - (k - 1 - pad) + v']
+ * with wt[g Cg + c, o, u', v'] = w[g Coutg + o, c, k - 1 - u', k - 1 - v'] (each filter turned half a
+ * circle, input and output channels swapped within the group) and zero padding k - 1 - pad, which is the
+ * equation at the top with u = k - 1 - u'. The forward 2 x 2 tile kernel then reads 0.25 texels per
+ * multiply-add, against 0.5 for the x4 kernel below (texture reads bound llvmpipe, bench/gpu-kernels.ts).
+ * Sums run over dy's channels four at a time (agreement with the CPU to float32 rounding).
+ */
+function conv2dBackwardDxTile(dy: GpuTensor, w: GpuTensor, xShape: readonly number[], p: Conv2dParams): GpuTensor {
+  const ctx = dy.ctx;
+  const { C, Cg, kH, kW, Coutg } = conv2dGeometry('conv2dBackward', xShape, w.shape, p);
+  const wt = ctx.run(`function (w) {
+    const ci = ${idiv('this.thread.z', Coutg)};
+    const o = this.thread.z - ci * ${Coutg};
+    const g = ${idiv('ci', Cg)};
+    const c = ci - g * ${Cg};
+    return w[(g * ${Coutg} + o) * ${Cg} + c][${kH - 1} - this.thread.y][${kW - 1} - this.thread.x];
+  }`, [C, Coutg, kH, kW], w.tex);
+  const zero = ctx.run('function () { return 0; }', [C]);
+  const dx = conv2dForwardTile(dy, wt, zero, { stride: 1, pad: kH - 1 - p.pad, groups: p.groups });
+  ctx.dispose(wt);
+  ctx.dispose(zero);
+  return dx;
 }
 
 /**
@@ -508,6 +550,83 @@ export function dwSlices(N: number, threads: number, target = conv2dTuning.dwThr
   const want = Math.min(N, Math.max(1, Math.floor(target / threads)));
   const chunk = Math.ceil(N / want);
   return { count: Math.ceil(N / chunk), chunk };
+}
+
+/**
+ * Whether dw of a convolution with weights of this shape runs through the tile kernel (kernel 'tile'):
+ * stride 1, Cout / groups even, at least 4 input channels per group. A first layer (1 or 3 channels) has too
+ * few threads even in slices of four images (measured: the small net's conv1 dw 45 ms a step with x4, 64 with the tile).
+ */
+export function dwAsTile(p: Conv2dParams, wShape: readonly number[]): boolean {
+  return p.stride === 1 && (wShape[0] / p.groups) % 2 === 0 && wShape[1] >= 4;
+}
+
+/**
+ * Slices of the N images for dw through the tile kernel, given the tile
+ * kernel's threads for one slice: enough slices for `target` threads (as
+ * dwSlices), each a multiple of 4 images (one texel of the packed images),
+ * the last padded with zero images.
+ */
+export function dwTileSlices(N: number, threads: number, target = conv2dTuning.dwThreads): { count: number; chunk: number } {
+  const want = Math.min(Math.ceil(N / 4), Math.max(1, Math.ceil(target / threads)));
+  const chunk = 4 * Math.ceil(N / (4 * want));
+  return { count: Math.ceil(N / chunk), chunk };
+}
+
+/**
+ * dw at stride 1 as a forward convolution in which the images play the input
+ * channels: per group g and slice s of Nc images (dwTileSlices),
+ *   part[c, (g S + s) Coutg + o, u, v] = sum_{m, i, j} dy[s Nc + m, g Coutg + o, i, j] * x[s Nc + m, g Cg + c, i - pad + u, j - pad + v]
+ * which is conv(xs, ds) with xs[c, (g S + s) Nc + m] = x[s Nc + m, g Cg + c] (input channels: the images),
+ * ds[(g S + s) Coutg + o, m] = dy[s Nc + m, g Coutg + o] (filters: dy's planes, Ho x Wo) and groups G S;
+ * its output is kH x kW, as H + 2 pad - Ho + 1 = kH at stride 1. The forward 2 x 2 tile kernel then reads
+ * 0.25 texels per multiply-add (four images a texel), against 0.5 for the x4 kernel below. The slices'
+ * sums are added in slice order, then acc. Sums run over four images at a time (agreement to float32 rounding).
+ */
+function conv2dBackwardDwTile(dy: GpuTensor, x: GpuTensor, wShape: readonly number[], p: Conv2dParams, acc?: GpuTensor): GpuTensor {
+  const ctx = dy.ctx;
+  const { N, C, H, W, Cout, Cg, kH, kW, Ho, Wo, Coutg, G } = conv2dGeometry('conv2dBackward', x.shape, wShape, p);
+  const { count: S, chunk: Nc } = dwTileSlices(N, Math.ceil(kW / 2) * kH * Cg * Cout / 2);
+  const image = (q: string) => `const gs = ${idiv(q, Nc)};
+    const m = ${q} - gs * ${Nc};
+    const g = ${idiv('gs', S)};
+    const n = (gs - g * ${S}) * ${Nc} + m;`;
+  const xs = ctx.run(`function (x) {
+    const c = ${idiv('this.thread.z', G * S * Nc)};
+    const q = this.thread.z - c * ${G * S * Nc};
+    ${image('q')}
+    let v = 0;
+    if (n < ${N}) v = x[n * ${C} + g * ${Cg} + c][this.thread.y][this.thread.x];
+    return v;
+  }`, [Cg, G * S * Nc, H, W], x.tex);
+  const ds = ctx.run(`function (dy) {
+    const f = ${idiv('this.thread.z', Nc)};
+    const h = ${idiv('f', Coutg)};
+    const o = f - h * ${Coutg};
+    const q = h * ${Nc} + this.thread.z - f * ${Nc};
+    ${image('q')}
+    let v = 0;
+    if (n < ${N}) v = dy[n * ${Cout} + g * ${Coutg} + o][this.thread.y][this.thread.x];
+    return v;
+  }`, [G * S * Coutg, Nc, Ho, Wo], dy.tex);
+  const zero = ctx.run('function () { return 0; }', [G * S * Coutg]);
+  const part = conv2dForwardTile(xs, ds, zero, { stride: 1, pad: p.pad, groups: G * S });
+  ctx.dispose(xs);
+  ctx.dispose(ds);
+  ctx.dispose(zero);
+  const dw = ctx.run(`function (part${acc ? ', acc' : ''}) {
+    const of = ${idiv('this.thread.z', Cg)};
+    const c = this.thread.z - of * ${Cg};
+    const g = ${idiv('of', Coutg)};
+    const o = of - g * ${Coutg};
+    let r = 0;
+    for (let s = 0; s < ${S}; s++) {
+      r += part[c * ${G * S * Coutg} + (g * ${S} + s) * ${Coutg} + o][this.thread.y][this.thread.x];
+    }
+    return r${acc ? ' + acc[this.thread.z][this.thread.y][this.thread.x]' : ''};
+  }`, wShape, part.tex, ...(acc ? [acc.tex] : []));
+  ctx.dispose(part);
+  return dw;
 }
 
 /**
