@@ -18,11 +18,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as cpuConv from '../../src/cpu/conv2d.js';
 import * as cpuLinear from '../../src/cpu/linear.js';
+import * as cpuLrn from '../../src/cpu/lrn.js';
 import { Rng } from '../../src/cpu/random.js';
 import * as cpuSgd from '../../src/cpu/sgd.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
 import * as gpuConv from '../../src/gpu/conv2d.js';
 import * as gpuLinear from '../../src/gpu/linear.js';
+import * as gpuLrn from '../../src/gpu/lrn.js';
 import * as gpuSgd from '../../src/gpu/sgd.js';
 import { reshape as gpuReshape } from '../../src/gpu/tensor.js';
 import type { GpuTensor } from '../../src/gpu/context.js';
@@ -35,6 +37,7 @@ const GPU_REL = 1e-5;
 const GFC = { numRuns: 16, includeErrorInReport: true, ...FC_SEED_OPTION };
 
 const ctx = await sharedContext();
+const PAPER = cpuLrn.PAPER_LRN;
 const up = (t: Tensor) => ctx.upload(t.data, t.shape);
 
 function agree(what: string, g: GpuTensor, c: Tensor, rel = GPU_REL, floor = 0): void {
@@ -169,6 +172,29 @@ test('linear forward, dx, dw, db, plain and tiled (odd and even sizes, k not a m
           agree(`db (${what})`, keep(gg.db), g.db);
         });
       }
+});
+
+test('LRN on channels packed four to a texel: window sizes 1 to 9 (up to four texels), both conventions, groups at texel edges, agrees with the CPU', () => {
+  const rng = Rng.seeded(9);
+  for (const size of [1, 2, 3, 5, 7, 9])
+    for (const [C, groups] of [[4, 1], [8, 2], [16, 1], [16, 4], [24, 2]])
+      for (const convention of ['paper', 'alpha/n'] as const) {
+        const p = { size, alpha: 0.3, beta: 0.75, k: 2, convention, groups };
+        const x = rand32(rng, [2, C, 3, 5]), dy = rand32(rng, x.shape);
+        assert.ok(gpuLrn.lrnPacked(x.shape, p), 'runs packed');
+        const out = cpuLrn.lrnForward(x, p), dx = cpuLrn.lrnBackward(dy, x, out, p);
+        const what = `n ${size}, C ${C}, groups ${groups}, ${convention}`;
+        scoped((keep) => {
+          const gx = keep(up(x));
+          const o = gpuLrn.lrnForward(gx, p);
+          assert.ok(o.packed && !o.denom, `${what}: the packed cache`);
+          agree(`y (${what})`, keep(o.y), out.y);
+          agree(`dx (${what})`, keep(gpuLrn.lrnBackward(keep(up(dy)), gx, o, p)), dx);
+          gpuLrn.releaseLrnCache(ctx, o);
+        });
+      }
+  assert.not.ok(gpuLrn.lrnPacked([1, 6, 2, 2], PAPER), 'C not a multiple of 4: plain kernels');
+  assert.not.ok(gpuLrn.lrnPacked([1, 12, 2, 2], { ...PAPER, groups: 2 }), '6 channels a group: plain kernels');
 });
 
 test('dw over slices of the images: uneven slices, every slice count from 1 to N, with and without accumulation, agree with the CPU', () => {

@@ -6,7 +6,7 @@ import { GpuContext, type GpuTensor } from './context.js';
 import { conv2dBackward, conv2dBackwardWeights, conv2dForward } from './conv2d.js';
 import { dropoutBackward, dropoutForward } from './dropout.js';
 import { linearBackward, linearForward } from './linear.js';
-import { type LrnOutput, lrnBackward, lrnForward } from './lrn.js';
+import { type LrnOutput, lrnBackward, lrnForward, releaseLrnCache } from './lrn.js';
 import { type MaxPoolOutput, maxpoolBackward, maxpoolForward } from './maxpool.js';
 import { reluBackward, reluForward } from './relu.js';
 import { tanhBackward, tanhForward } from './tanh.js';
@@ -39,7 +39,7 @@ export function gpuBackend(ctx: GpuContext = GpuContext.create()): GpuBackend {
     dispose: (t) => ctx.dispose(t),
     disposeCache(c) {
       if (c.kind === 'lrn') {
-        ctx.dispose((c as LrnCache).out.denom);
+        releaseLrnCache(ctx, (c as LrnCache).out);
       } else if (c.kind === 'maxpool') {
         ctx.dispose((c as PoolCache).out.argmax);
       }

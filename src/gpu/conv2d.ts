@@ -16,6 +16,7 @@ import { type Conv2dParams, conv2dGeometry } from '../cpu/conv2d.js';
 import { fmtShape } from '../cpu/tensor.js';
 import type { Texture } from 'gpu.js';
 import { type GpuContext, type GpuTensor, idiv, sameContext } from './context.js';
+import { packByChannel, unpack4 } from './pack.js';
 
 /** Gradients of the convolution's input, weights and bias. */
 export interface Conv2dGrads {
@@ -283,17 +284,6 @@ function packInputByChannel(ctx: GpuContext, x: Texture, shape: readonly number[
   }`, [Wp, Hp, N * groups * R], x);
 }
 
-/** dy [N, Cout, Ho, Wo] as an Array(4) texture whose texel (n Cout / 4 + q, i, j) holds dy[n, 4q + k, i, j] for k = 0..3. */
-function packByChannel(ctx: GpuContext, t: Texture, shape: readonly number[]): Texture {
-  const [N, C, H, W] = shape;
-  const Q = C / 4;
-  return ctx.runPacked(`function (t) {
-    const n = ${idiv('this.thread.z', Q)};
-    const z = n * ${C} + (this.thread.z - n * ${Q}) * 4;
-    return [t[z][this.thread.y][this.thread.x], t[z + 1][this.thread.y][this.thread.x], t[z + 2][this.thread.y][this.thread.x], t[z + 3][this.thread.y][this.thread.x]];
-  }`, [W, H, N * Q], t);
-}
-
 /**
  * Kernel source for dx: input row y meets kernel rows u with (y + pad - u)
  * divisible by the stride, i.e. u = u0, u0 + stride, ... with
@@ -303,38 +293,6 @@ function packByChannel(ctx: GpuContext, t: Texture, shape: readonly number[]): T
 function strideOffsets(s: number, pad: number): string {
   return `const u0 = this.thread.y + ${pad} - ${idiv(`this.thread.y + ${pad}`, s)} * ${s};
     const v0 = this.thread.x + ${pad} - ${idiv(`this.thread.x + ${pad}`, s)} * ${s};`;
-}
-
-/**
- * Turns an Array(4) texture into a tensor of the usual layout and releases
- * it. `locate` is kernel source that sets pz (the packed plane), px (the
- * packed column) and k (the component) of output element this.thread; with
- * `slices`, the texture holds `count` stacks of `planes` planes, partial sums
- * added here in stack order; with acc, acc's value is added last.
- */
-function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate: string, acc?: GpuTensor, slices = { count: 1, planes: 0 }): GpuTensor {
-  // Component k of texel v, into variable r (GLSL has no dynamic component index).
-  const select = (v: string, r: string) => `${r} = ${v}[3];
-    if (k == 0) ${r} = ${v}[0];
-    if (k == 1) ${r} = ${v}[1];
-    if (k == 2) ${r} = ${v}[2];`;
-  const sum = slices.count === 1 ? `const v = t[pz][this.thread.y][px];
-    let r = 0;
-    ${select('v', 'r')}` : `let r = 0;
-    for (let sl = 0; sl < ${slices.count}; sl++) {
-      const v = t[sl * ${slices.planes} + pz][this.thread.y][px];
-      let e = 0;
-      ${select('v', 'e')}
-      r += e;
-    }`;
-  const src = `function (t${acc ? ', acc' : ''}) {
-    ${locate}
-    ${sum}
-    return r${acc ? ' + acc[this.thread.z][this.thread.y][this.thread.x]' : ''};
-  }`;
-  const out = ctx.run(src, shape, tex, ...(acc ? [acc.tex] : []));
-  ctx.release(tex);
-  return out;
 }
 
 /**
