@@ -20,6 +20,7 @@
 import { type MatrixProducts, REFERENCE_PRODUCTS } from './gemm.js';
 import type { GradAccumulator } from './linear.js';
 import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
+import { IM2COL_WASM, im2colWasmFor } from './im2col-wasm.js';
 import {
   type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, scratchLike, zeros,
 } from './tensor.js';
@@ -160,6 +161,11 @@ export const IM2COL: RangeKernel = {
   },
 };
 
+/** The im2col kernel for these tensors: IM2COL_WASM (the same columns, about 3x faster) for float32 data, else IM2COL. */
+function im2colFor(data: FloatArray): RangeKernel {
+  return im2colWasmFor(data) ? IM2COL_WASM : IM2COL;
+}
+
 /**
  * col2im, the adjoint of im2col: adds every column entry back onto the input
  * pixel it came from, over items from..to - 1 of a chunk, an item being one
@@ -232,7 +238,7 @@ export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: 
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), ld = m * P;
     for (let g = 0; g < G; g++) {
-      par(IM2COL, m * K, [x.data, col], [...geo, n0, g, ld], P);
+      par(im2colFor(x.data), m * K, [x.data, col], [...geo, n0, g, ld], P);
       if (!out) {
         // y[n, g-th block of Coutg channels] += W_g [Coutg, K] * col [K, P]
         mm.AB(Coutg, P, K, w.data, g * Coutg * K, col, 0, y.data, (n0 * Cout + g * Coutg) * P);
@@ -290,7 +296,7 @@ function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tenso
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), ld = m * P;
     for (let g = 0; g < G; g++) {
-      par(IM2COL, m * K, [x.data, col], [...geo, n0, g, ld], P);
+      par(im2colFor(x.data), m * K, [x.data, col], [...geo, n0, g, ld], P);
       let D: FloatArray = dy.data, dOff = (n0 * Cout + g * Coutg) * P;
       if (dyc) {
         for (let o = 0; o < Coutg; o++)
