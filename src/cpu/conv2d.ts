@@ -20,7 +20,7 @@
 import { type MatrixProducts, REFERENCE_PRODUCTS } from './gemm.js';
 import type { GradAccumulator } from './linear.js';
 import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
-import { IM2COL_WASM, im2colWasmFor } from './im2col-wasm.js';
+import { COL2IM_WASM, IM2COL_WASM, im2colWasmFor } from './im2col-wasm.js';
 import {
   type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, scratchLike, zeros,
 } from './tensor.js';
@@ -161,7 +161,7 @@ export const IM2COL: RangeKernel = {
   },
 };
 
-/** The im2col kernel for these tensors: IM2COL_WASM (the same columns, about 3x faster) for float32 data, else IM2COL. */
+/** The im2col kernel for these tensors: IM2COL_WASM (the same columns, about 3x faster) for float32 data, else IM2COL; col2im likewise. */
 function im2colFor(data: FloatArray): RangeKernel {
   return im2colWasmFor(data) ? IM2COL_WASM : IM2COL;
 }
@@ -313,7 +313,7 @@ function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tenso
         dcol.fill(0, 0, K * ld);
         // dcol [K, images x P] = w_g^T [K, Coutg] * dy_g [Coutg, images x P]
         mm.AtB(K, ld, Coutg, w.data, g * Coutg * K, D, dOff, dcol, 0);
-        par(COL2IM, m * Cg, [dcol, dx.data], [...geo, n0, g, ld], 2 * kH * kW * P);
+        par(im2colWasmFor(dx.data) ? COL2IM_WASM : COL2IM, m * Cg, [dcol, dx.data], [...geo, n0, g, ld], 2 * kH * kW * P);
       }
     }
   }

@@ -1,8 +1,8 @@
-// conv2d.ts's im2col as a WebAssembly kernel (im2col-kernel.wat), for float32
-// tensors: the same items, the same columns bit for bit, about 3x faster
+// conv2d.ts's im2col and col2im as WebAssembly kernels (im2col-kernel.wat),
+// for float32 tensors: the same items, the same values bit for bit, about 3x faster
 // (tmp measurements in docs/benchmarks.md, "Fourth step"). The JavaScript
-// kernel IM2COL stays the definition a student reads; conv2d.ts picks this
-// form where it applies (im2colFor) and spec/cpu/im2col-wasm.spec.ts checks
+// kernels IM2COL and COL2IM stay the definitions a student reads; conv2d.ts
+// picks these forms where they apply (im2colFor, col2imFor) and spec/cpu/im2col-wasm.spec.ts checks
 // one against the other over random geometries and item ranges.
 //
 // A call copies the chunk's planes of the group into the kernel's memory,
@@ -17,6 +17,8 @@ interface Im2colKernel {
   memory: WebAssembly.Memory;
   im2col: (xAt: number, colAt: number, H: number, W: number, kH: number, kW: number, Ho: number, Wo: number,
     stride: number, pad: number, m: number, Cg: number, from: number, to: number) => void;
+  col2im: (colAt: number, dxAt: number, H: number, W: number, kH: number, kW: number, Ho: number, Wo: number,
+    stride: number, pad: number, Cg: number, ld: number, iA: number, from: number, to: number) => void;
 }
 
 const kernel = instantiate();
@@ -63,7 +65,42 @@ export const IM2COL_WASM: RangeKernel = {
   },
 };
 
-/** Whether IM2COL_WASM can run here on these tensors' data. */
+/**
+ * COL2IM's contract (arrays [dcol, dx], nums as IM2COL's, item t = i Cg + c)
+ * in WebAssembly, the same float32 sums in the same order. The items' images
+ * iA..iB bring their rows of the columns (K segments of (iB - iA + 1) P) and
+ * their planes into the kernel's memory; only the items' own planes go back,
+ * so that threads adding other channels of the same image are not overwritten.
+ */
+export const COL2IM_WASM: RangeKernel = {
+  name: 'conv2d.col2im.wasm',
+  run([col, dx], [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad, n0, g, ld], from, to) {
+    if (!kernel || !(col instanceof Float32Array) || !(dx instanceof Float32Array)) {
+      throw new TypeError('conv2d.col2im.wasm: needs WebAssembly and float32 arrays (conv2d.ts picks COL2IM otherwise)');
+    }
+    if (to <= from) return;
+    const P = Ho * Wo, K = Cg * kH * kW, plane = H * W;
+    const iA = Math.floor(from / Cg), iB = Math.floor((to - 1) / Cg), images = iB - iA + 1, seg = images * P;
+    // The rows at 0 as [K][images P]; the planes after them as [images][Cg][H][W], 64-byte aligned.
+    const dxAt = (4 * K * seg + 63) & ~63;
+    const mem = memoryOf(kernel, dxAt + 4 * images * Cg * plane);
+    for (let r = 0; r < K; r++) mem.set(col.subarray(r * ld + iA * P, r * ld + iA * P + seg), r * seg);
+    const planeAt = (t: number) => ((n0 + Math.floor(t / Cg)) * C + g * Cg + (t % Cg)) * plane;
+    const localAt = (t: number) => dxAt / 4 + (t - iA * Cg) * plane;
+    // The items' planes run in order within an image: one copy per image and direction.
+    for (let i = iA; i <= iB; i++) {
+      const a = Math.max(from, i * Cg), b = Math.min(to, (i + 1) * Cg);
+      mem.set(dx.subarray(planeAt(a), planeAt(a) + (b - a) * plane), localAt(a));
+    }
+    kernel.col2im(0, dxAt, H, W, kH, kW, Ho, Wo, stride, pad, Cg, seg, iA, from, to);
+    for (let i = iA; i <= iB; i++) {
+      const a = Math.max(from, i * Cg), b = Math.min(to, (i + 1) * Cg);
+      dx.set(mem.subarray(localAt(a), localAt(a) + (b - a) * plane), planeAt(a));
+    }
+  },
+};
+
+/** Whether IM2COL_WASM and COL2IM_WASM can run here on these tensors' data. */
 export function im2colWasmFor(data: FloatArray): boolean {
   return kernel !== null && data instanceof Float32Array;
 }
