@@ -20,6 +20,7 @@
 //   dL/dx[j] = dy[j] D[j]^-beta - 2 a beta x[j] sum_{c : j in win(c)} dy[c] y[c] / D[c]
 // and j is in win(c) exactly when c lies in [j - (n - 1 - floor(n/2)), j + floor(n/2)].
 
+import { LRN_BACKWARD_WASM, LRN_FORWARD_WASM, lrnWasmFor } from './lrn-wasm.js';
 import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
 import {
   type FloatArray, type Tensor, expectInt, expectNumber, expectRank, expectShape, zeros,
@@ -119,7 +120,7 @@ export function lrnForward<A extends FloatArray>(x: Tensor<A>, p: LrnParams, par
   const y = zeros(x.data, x.shape);
   const denom = zeros(x.data, x.shape);
   // Each block of C channels (one per group, per image) is normalised on its own.
-  par(LRN_FORWARD, N * G, [x.data, y.data, denom.data], [C, HW, lo, hi, p.k, a, p.beta], 3 * C * HW);
+  par(lrnWasmFor(x.data, p.beta) ? LRN_FORWARD_WASM : LRN_FORWARD, N * G, [x.data, y.data, denom.data], [C, HW, lo, hi, p.k, a, p.beta], 3 * C * HW);
   return { y, denom };
 }
 
@@ -162,6 +163,7 @@ export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, o
   const G = p.groups ?? 1, C = Call / G;
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
   const dx = zeros(x.data, x.shape);
-  par(LRN_BACKWARD, N * G, [dy.data, x.data, out.y.data, out.denom.data, dx.data], [C, HW, lo, hi, a, p.beta], 6 * C * HW);
+  const wasm = lrnWasmFor(x.data, p.beta) && [dy, out.y, out.denom].every((t) => t.data instanceof Float32Array);
+  par(wasm ? LRN_BACKWARD_WASM : LRN_BACKWARD, N * G, [dy.data, x.data, out.y.data, out.denom.data, dx.data], [C, HW, lo, hi, a, p.beta], 6 * C * HW);
   return dx;
 }

@@ -5,6 +5,7 @@
 import { ADD_BIAS, BIAS_GRAD, COL2IM, IM2COL } from './conv2d.js';
 import { COL2IM_WASM, IM2COL_WASM } from './im2col-wasm.js';
 import { LRN_BACKWARD, LRN_FORWARD } from './lrn.js';
+import { LRN_BACKWARD_WASM, LRN_FORWARD_WASM } from './lrn-wasm.js';
 import { MAXPOOL_BACKWARD, MAXPOOL_FORWARD } from './maxpool.js';
 import type { RangeKernel } from './parallel.js';
 import { RELU_BACKWARD, RELU_BACKWARD_F32, RELU_FORWARD, RELU_FORWARD_F32 } from './relu.js';
@@ -12,5 +13,5 @@ import { NON_FINITE, SGD_UPDATE } from './sgd.js';
 
 /** The kernels a worker can run, by name. */
 export const RANGE_KERNELS: ReadonlyMap<string, RangeKernel> = new Map(
-  [IM2COL, IM2COL_WASM, COL2IM, COL2IM_WASM, ADD_BIAS, BIAS_GRAD, RELU_FORWARD, RELU_BACKWARD, RELU_FORWARD_F32, RELU_BACKWARD_F32, LRN_FORWARD, LRN_BACKWARD, MAXPOOL_FORWARD, MAXPOOL_BACKWARD, NON_FINITE, SGD_UPDATE].map((k) => [k.name, k]),
+  [IM2COL, IM2COL_WASM, COL2IM, COL2IM_WASM, ADD_BIAS, BIAS_GRAD, RELU_FORWARD, RELU_BACKWARD, RELU_FORWARD_F32, RELU_BACKWARD_F32, LRN_FORWARD, LRN_BACKWARD, LRN_FORWARD_WASM, LRN_BACKWARD_WASM, MAXPOOL_FORWARD, MAXPOOL_BACKWARD, NON_FINITE, SGD_UPDATE].map((k) => [k.name, k]),
 );
