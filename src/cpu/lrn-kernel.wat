@@ -5,8 +5,9 @@
 ;; y, D and dx come out bit for bit as the JavaScript kernels give them
 ;; (spec/cpu/lrn-wasm.spec.ts). Only the paper's beta = 0.75 (section 3.3):
 ;; D^-0.75 = 1 / sqrt(D sqrt(D)), as lrn.ts's powNegBeta; WebAssembly has no pow.
-;; JavaScript paid 10-14 ns an element for these loops (each Float32Array
-;; access bounds-checked and converted); here they are plain loads and stores.
+;; Two elements at a time (f64x2: each lane is the scalar IEEE operation, so
+;; the pairs change no bit), then the odd one. The two square roots and the
+;; division per element bound these loops.
 ;;
 ;; Memory (byte offsets passed in by lrn-wasm.ts): the blocks' float32 arrays,
 ;; `blocks` blocks of C planes of HW values each, one after another, and
@@ -24,9 +25,20 @@
   ;; D^-0.75 as lrn.ts's powNegBeta computes it: 1 / sqrt(D * sqrt(D)).
   (func $powNeg (param $D f64) (result f64)
     (f64.div (f64.const 1) (f64.sqrt (f64.mul (local.get $D) (f64.sqrt (local.get $D))))))
-  ;; S[q] += f32 src[q]^2 (sub = 0) or -= (sub = 1), q < HW.
+  ;; S[q] += f32 src[q]^2 (sub = 0) or -= (sub = 1), q < HW: two values at a time (f64x2), then the odd one.
   (func $slideSq (param $S i32) (param $src i32) (param $HW i32) (param $sub i32)
-    (local $q i32) (local $v f64)
+    (local $q i32) (local $v f64) (local $v2 v128) (local $at i32)
+    (block $pairs (loop $l2
+      (br_if $pairs (i32.gt_u (i32.add (local.get $q) (i32.const 2)) (local.get $HW)))
+      (local.set $v2 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 2))))))
+      (local.set $v2 (f64x2.mul (local.get $v2) (local.get $v2)))
+      (local.set $at (i32.add (local.get $S) (i32.shl (local.get $q) (i32.const 3))))
+      (v128.store (local.get $at)
+        (if (result v128) (local.get $sub)
+          (then (f64x2.sub (v128.load (local.get $at)) (local.get $v2)))
+          (else (f64x2.add (v128.load (local.get $at)) (local.get $v2)))))
+      (local.set $q (i32.add (local.get $q) (i32.const 2)))
+      (br $l2)))
     (block $done (loop $l
       (br_if $done (i32.ge_u (local.get $q) (local.get $HW)))
       (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 2))))))
@@ -37,9 +49,19 @@
           (else (f64.add (f64.load (i32.add (local.get $S) (i32.shl (local.get $q) (i32.const 3)))) (local.get $v)))))
       (local.set $q (i32.add (local.get $q) (i32.const 1)))
       (br $l))))
-  ;; S[q] += f64 src[q] (sub = 0) or -= (sub = 1), q < HW.
+  ;; S[q] += f64 src[q] (sub = 0) or -= (sub = 1), q < HW: two values at a time (f64x2), then the odd one.
   (func $slide (param $S i32) (param $src i32) (param $HW i32) (param $sub i32)
-    (local $q i32) (local $v f64)
+    (local $q i32) (local $v f64) (local $v2 v128) (local $at i32)
+    (block $pairs (loop $l2
+      (br_if $pairs (i32.gt_u (i32.add (local.get $q) (i32.const 2)) (local.get $HW)))
+      (local.set $v2 (v128.load (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 3)))))
+      (local.set $at (i32.add (local.get $S) (i32.shl (local.get $q) (i32.const 3))))
+      (v128.store (local.get $at)
+        (if (result v128) (local.get $sub)
+          (then (f64x2.sub (v128.load (local.get $at)) (local.get $v2)))
+          (else (f64x2.add (v128.load (local.get $at)) (local.get $v2)))))
+      (local.set $q (i32.add (local.get $q) (i32.const 2)))
+      (br $l2)))
     (block $done (loop $l
       (br_if $done (i32.ge_u (local.get $q) (local.get $HW)))
       (local.set $v (f64.load (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 3)))))
@@ -49,9 +71,12 @@
           (else (f64.add (f64.load (i32.add (local.get $S) (i32.shl (local.get $q) (i32.const 3)))) (local.get $v)))))
       (local.set $q (i32.add (local.get $q) (i32.const 1)))
       (br $l))))
+  ;; powNeg on two lanes.
+  (func $powNeg2 (param $D v128) (result v128)
+    (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.sqrt (f64x2.mul (local.get $D) (f64x2.sqrt (local.get $D))))))
   (func (export "forward") (param $x i32) (param $y i32) (param $d i32) (param $S i32) (param $blocks i32)
         (param $C i32) (param $HW i32) (param $lo i32) (param $hi i32) (param $k f64) (param $a f64)
-    (local $blk i32) (local $img i32) (local $c i32) (local $j i32) (local $q i32) (local $at i32) (local $D f64) (local $plane i32)
+    (local $blk i32) (local $img i32) (local $c i32) (local $j i32) (local $q i32) (local $at i32) (local $D f64) (local $plane i32) (local $D2 v128)
     (local.set $plane (i32.shl (local.get $HW) (i32.const 2)))
     (block $blocksDone (loop $block
       (br_if $blocksDone (i32.ge_u (local.get $blk) (local.get $blocks)))
@@ -68,6 +93,16 @@
         (br_if $chDone (i32.ge_u (local.get $c) (local.get $C)))
         (local.set $at (i32.add (local.get $img) (i32.mul (local.get $c) (local.get $plane))))
         (local.set $q (i32.const 0))
+        (block $pairsDone (loop $pl
+          (br_if $pairsDone (i32.gt_u (i32.add (local.get $q) (i32.const 2)) (local.get $HW)))
+          (local.set $D2 (f64x2.add (f64x2.splat (local.get $k)) (f64x2.mul (f64x2.splat (local.get $a)) (v128.load (i32.add (local.get $S) (i32.shl (local.get $q) (i32.const 3)))))))
+          (v128.store64_lane 0 (i32.add (i32.add (local.get $d) (local.get $at)) (i32.shl (local.get $q) (i32.const 2))) (f32x4.demote_f64x2_zero (local.get $D2)))
+          (v128.store64_lane 0 (i32.add (i32.add (local.get $y) (local.get $at)) (i32.shl (local.get $q) (i32.const 2)))
+            (f32x4.demote_f64x2_zero (f64x2.mul
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (i32.add (local.get $x) (local.get $at)) (i32.shl (local.get $q) (i32.const 2)))))
+              (call $powNeg2 (local.get $D2)))))
+          (local.set $q (i32.add (local.get $q) (i32.const 2)))
+          (br $pl)))
         (block $qDone (loop $ql
           (br_if $qDone (i32.ge_u (local.get $q) (local.get $HW)))
           (local.set $D (f64.add (local.get $k) (f64.mul (local.get $a) (f64.load (i32.add (local.get $S) (i32.shl (local.get $q) (i32.const 3)))))))
@@ -103,6 +138,15 @@
       (local.set $img (i32.mul (i32.mul (local.get $blk) (local.get $C)) (local.get $plane)))
       ;; T[i] = (dy y) / D
       (local.set $i (i32.const 0))
+      (block $tPairs (loop $tp
+        (br_if $tPairs (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
+        (local.set $e (i32.add (local.get $img) (i32.shl (local.get $i) (i32.const 2))))
+        (v128.store (i32.add (local.get $T) (i32.shl (local.get $i) (i32.const 3)))
+          (f64x2.div
+            (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dy) (local.get $e)))) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $y) (local.get $e)))))
+            (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $d) (local.get $e))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $tp)))
       (block $tDone (loop $tl
         (br_if $tDone (i32.ge_u (local.get $i) (local.get $n)))
         (local.set $e (i32.add (local.get $img) (i32.shl (local.get $i) (i32.const 2))))
@@ -124,6 +168,17 @@
         (br_if $chDone (i32.ge_u (local.get $j) (local.get $C)))
         (local.set $at (i32.add (local.get $img) (i32.mul (local.get $j) (local.get $plane))))
         (local.set $q (i32.const 0))
+        (block $pairsDone (loop $pl
+          (br_if $pairsDone (i32.gt_u (i32.add (local.get $q) (i32.const 2)) (local.get $HW)))
+          (local.set $e (i32.add (local.get $at) (i32.shl (local.get $q) (i32.const 2))))
+          (v128.store64_lane 0 (i32.add (local.get $dx) (local.get $e))
+            (f32x4.demote_f64x2_zero (f64x2.sub
+              (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dy) (local.get $e))))
+                         (call $powNeg2 (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $d) (local.get $e))))))
+              (f64x2.mul (f64x2.mul (f64x2.splat (local.get $c2)) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $x) (local.get $e)))))
+                         (v128.load (i32.add (local.get $S) (i32.shl (local.get $q) (i32.const 3))))))))
+          (local.set $q (i32.add (local.get $q) (i32.const 2)))
+          (br $pl)))
         (block $qDone (loop $ql
           (br_if $qDone (i32.ge_u (local.get $q) (local.get $HW)))
           (local.set $e (i32.add (local.get $at) (i32.shl (local.get $q) (i32.const 2))))
