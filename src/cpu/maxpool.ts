@@ -13,6 +13,7 @@
 // maximum in row-major window order wins (PyTorch CPU and Caffe), so the
 // comparison below is a strict '>'.
 
+import { MAXPOOL_FORWARD_WASM, maxpoolWasmFor } from './maxpool-wasm.js';
 import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
 import { type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, int32Like, zeros } from './tensor.js';
 
@@ -94,7 +95,7 @@ export function maxpoolForward<A extends FloatArray>(x: Tensor<A>, p: MaxPoolPar
   const [N, C, H, W] = x.shape;
   const y = zeros(x.data, [N, C, Ho, Wo]);
   const argmax = int32Like(x.data, N * C * Ho * Wo);
-  par(MAXPOOL_FORWARD, N * C, [x.data, y.data, argmax], [H, W, Ho, Wo, p.kernel, p.stride, p.pad], H * W + 2 * Ho * Wo);
+  par(maxpoolWasmFor(x.data) ? MAXPOOL_FORWARD_WASM : MAXPOOL_FORWARD, N * C, [x.data, y.data, argmax], [H, W, Ho, Wo, p.kernel, p.stride, p.pad], H * W + 2 * Ho * Wo);
   return { y, argmax };
 }
 
