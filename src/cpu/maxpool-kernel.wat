@@ -1,6 +1,7 @@
 ;; maxpool.ts's MAXPOOL_FORWARD in WebAssembly, for float32 tensors: the same
 ;; windows in the same order and the same winner (the first maximum in
-;; row-major order, a strict '>'), chosen with `select` instead of a branch.
+;; row-major order, a strict '>'), chosen with integer `select`s instead of a
+;; branch.
 ;; Which input of a window wins looks random to a branch predictor (a new
 ;; maximum appears about twice in nine values), and JavaScript's branch was
 ;; mispredicted often enough to cost about 40 ns an output here.
@@ -47,7 +48,8 @@
               (local.set $idx (i32.add (i32.add (local.get $plane) (i32.mul (local.get $yy) (local.get $W))) (local.get $xx)))
               (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (local.get $idx) (i32.const 2)))))
               (local.set $gt (f32.gt (local.get $v) (local.get $best)))
-              (local.set $best (select (local.get $v) (local.get $best) (local.get $gt)))
+              ;; An integer select on the bits (V8 compiles it to a conditional move; a float select it may branch on).
+              (local.set $best (f32.reinterpret_i32 (select (i32.reinterpret_f32 (local.get $v)) (i32.reinterpret_f32 (local.get $best)) (local.get $gt))))
               (local.set $at (select (local.get $idx) (local.get $at) (local.get $gt)))
               (local.set $xx (i32.add (local.get $xx) (i32.const 1)))
               (br $xxl)))
