@@ -18,7 +18,7 @@ import { type Conv2dParams, conv2dGeometry } from '../cpu/conv2d.js';
 import { fmtShape } from '../cpu/tensor.js';
 import type { Texture } from 'gpu.js';
 import { type GpuContext, type GpuTensor, idiv, sameContext } from './context.js';
-import { unpack4 } from './pack.js';
+import { dot4, unpack4 } from './pack.js';
 
 
 /** Throws a RangeError naming fn and the tensor when t's shape is not `shape`. */
@@ -97,8 +97,6 @@ function tileStart(P: number, Coutg: number, stride: number): string {
     let s11 = s10;`;
 }
 
-/** Kernel source for the dot product of two four-value texels a and v. */
-const dot = (a: string, v: string) => `${a}[0] * ${v}[0] + ${a}[1] * ${v}[1] + ${a}[2] * ${v}[2] + ${a}[3] * ${v}[3]`;
 
 /**
  * Two output channels o, o + 1 (same group) at two output columns j, j + 1
@@ -135,10 +133,10 @@ export function conv2dForwardTile(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: C
           const p1 = x4[xz][y0 + u][x0 + ${s} + v];
           const w0 = w4[wz][u][v];
           const w1 = w4[wz + ${R}][u][v];
-          s00 += ${dot('w0', 'p0')};
-          s10 += ${dot('w1', 'p0')};
-          s01 += ${dot('w0', 'p1')};
-          s11 += ${dot('w1', 'p1')};
+          s00 += ${dot4('w0', 'p0')};
+          s10 += ${dot4('w1', 'p0')};
+          s01 += ${dot4('w0', 'p1')};
+          s11 += ${dot4('w1', 'p1')};
         }
       }
     }
@@ -190,10 +188,10 @@ export function conv2dForwardCols(x: GpuTensor, w: GpuTensor, b: GpuTensor, p: C
   const steps = [...Array(B).keys()].map((k) => `
           const w0${k} = w4[wz][u][${k}];
           const w1${k} = w4[wz + ${Cg}][u][${k}];
-          s00 += ${dot(`w0${k}`, `xv${4 * k}`)};
-          s10 += ${dot(`w1${k}`, `xv${4 * k}`)};
-          s01 += ${dot(`w0${k}`, `xv${s + 4 * k}`)};
-          s11 += ${dot(`w1${k}`, `xv${s + 4 * k}`)};`).join('');
+          s00 += ${dot4(`w0${k}`, `xv${4 * k}`)};
+          s10 += ${dot4(`w1${k}`, `xv${4 * k}`)};
+          s01 += ${dot4(`w0${k}`, `xv${s + 4 * k}`)};
+          s11 += ${dot4(`w1${k}`, `xv${s + 4 * k}`)};`).join('');
   const tile = `function (x4, w4, b) {
     ${tileStart(P, Coutg, s)}
     for (let c = 0; c < ${Cg}; c++) {

@@ -17,6 +17,7 @@ import { linearGeometry } from '../cpu/linear.js';
 import { fmtShape } from '../cpu/tensor.js';
 import type { Texture } from 'gpu.js';
 import { type GpuContext, type GpuTensor, PLAIN_LIMIT, idiv, sameContext } from './context.js';
+import { dot4, select } from './pack.js';
 
 /**
  * How the layer's products spread over threads: one output each ('simple',
@@ -59,7 +60,6 @@ function pack4(ctx: GpuContext, { t, rows, K, transposed }: Operand): Texture {
  */
 function tiled(ctx: GpuContext, A: Operand, B: Operand, plus = '', extra: Texture[] = []): GpuTensor {
   const a4 = pack4(ctx, A), b4 = pack4(ctx, B), Q = Math.ceil(A.K / 4);
-  const dot = (p: string, q: string) => `${p}[0] * ${q}[0] + ${p}[1] * ${q}[1] + ${p}[2] * ${q}[2] + ${p}[3] * ${q}[3]`;
   const blocks = ctx.runPacked(`function (a4, b4) {
     const a = this.thread.y * 2;
     const b = this.thread.x * 2;
@@ -72,10 +72,10 @@ function tiled(ctx: GpuContext, A: Operand, B: Operand, plus = '', extra: Textur
       const p1 = a4[a + 1][q];
       const r0 = b4[b][q];
       const r1 = b4[b + 1][q];
-      s00 += ${dot('p0', 'r0')};
-      s01 += ${dot('p0', 'r1')};
-      s10 += ${dot('p1', 'r0')};
-      s11 += ${dot('p1', 'r1')};
+      s00 += ${dot4('p0', 'r0')};
+      s01 += ${dot4('p0', 'r1')};
+      s10 += ${dot4('p1', 'r0')};
+      s11 += ${dot4('p1', 'r1')};
     }
     return [s00, s01, s10, s11];
   }`, [Math.ceil(B.rows / 2), Math.ceil(A.rows / 2)], a4, b4);
@@ -87,10 +87,8 @@ function tiled(ctx: GpuContext, A: Operand, B: Operand, plus = '', extra: Textur
     const pb = ${idiv('this.thread.x', 2)};
     const k = (this.thread.y - pa * 2) * 2 + this.thread.x - pb * 2;
     const v = t[pa][pb];
-    let r = v[3];
-    if (k == 0) r = v[0];
-    if (k == 1) r = v[1];
-    if (k == 2) r = v[2];
+    let r = 0;
+    ${select('v', 'r')}
     return r${plus};
   }`, [A.rows, B.rows], blocks, ...extra);
   ctx.release(blocks);

@@ -5,6 +5,15 @@
 import type { Texture } from 'gpu.js';
 import { type GpuContext, type GpuTensor, idiv } from './context.js';
 
+/** Kernel source for the dot product of two four-value texels a and v. */
+export const dot4 = (a: string, v: string) => `${a}[0] * ${v}[0] + ${a}[1] * ${v}[1] + ${a}[2] * ${v}[2] + ${a}[3] * ${v}[3]`;
+
+/** Kernel source setting variable r to component k of texel v (GLSL ES 1.0 has no dynamic component index). */
+export const select = (v: string, r: string) => `${r} = ${v}[3];
+    if (k == 0) ${r} = ${v}[0];
+    if (k == 1) ${r} = ${v}[1];
+    if (k == 2) ${r} = ${v}[2];`;
+
 /** t [N, C, H, W] (C a multiple of 4) as an Array(4) texture [W, H, N C / 4] whose texel (n C / 4 + q, i, j) holds t[n, 4q + k, i, j] for k = 0..3. */
 export function packByChannel(ctx: GpuContext, t: Texture, shape: readonly number[]): Texture {
   const [N, C, H, W] = shape;
@@ -25,11 +34,6 @@ export function packByChannel(ctx: GpuContext, t: Texture, shape: readonly numbe
  * keep, the texture is not released.
  */
 export function unpack4(ctx: GpuContext, tex: Texture, shape: readonly number[], locate: string, acc?: GpuTensor, slices = { count: 1, planes: 0 }, keep = false): GpuTensor {
-  // Component k of texel v, into variable r (GLSL has no dynamic component index).
-  const select = (v: string, r: string) => `${r} = ${v}[3];
-    if (k == 0) ${r} = ${v}[0];
-    if (k == 1) ${r} = ${v}[1];
-    if (k == 2) ${r} = ${v}[2];`;
   const sum = slices.count === 1 ? `const v = t[pz][this.thread.y][px];
     let r = 0;
     ${select('v', 'r')}` : `let r = 0;
