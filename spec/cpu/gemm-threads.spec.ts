@@ -11,7 +11,7 @@ import { backendNamed } from '../../src/api/backends.js';
 import { runGoldenDirs } from '../../src/cli/verify.js';
 import { cpuBackend } from '../../src/cpu/backend.js';
 import { FLOAT32_PRODUCTS } from '../../src/cpu/gemm32.js';
-import { gemmThreadPool, sharedZeros, split } from '../../src/cpu/gemm-threads.js';
+import { RESEND_MS, gemmThreadPool, sharedZeros, split, testHooks } from '../../src/cpu/gemm-threads.js';
 import { isShared } from '../../src/cpu/tensor.js';
 import { Rng } from '../../src/cpu/random.js';
 import { PAPER_SGD } from '../../src/cpu/sgd.js';
@@ -66,6 +66,39 @@ test('the three products over 3 threads have the bits of FLOAT32_PRODUCTS on one
   }), { ...FC, numRuns: 80 });
   assert.is(pool.handedOff - before, big, 'every product above the threshold went to the workers');
   assert.ok(big > 10, `the cases reached the workers (${big} of 80)`);
+});
+
+test('a job message lost on its way to a worker is sent again after RESEND_MS, and a copy of a job done is dropped: the bits of one thread', () => {
+  const rng = Rng.seeded(21);
+  const M = 64, N = 96, K = 512; // 3.1 M multiply-adds: handed off to both workers
+  const A = sharedZeros(M * K), B = sharedZeros(K * N);
+  A.set(rng.normalArray(M * K));
+  B.set(rng.normalArray(K * N));
+  const want = sharedZeros(M * N);
+  want.set(rng.normalArray(M * N)); // C is added to: a job run twice would show
+  const start = want.slice();
+  FLOAT32_PRODUCTS.AB(M, N, K, A, 0, B, 0, want, 0);
+  for (const hook of ['drop', 'twice'] as const) {
+    const got = sharedZeros(M * N);
+    got.set(start);
+    const before = { handed: pool.handedOff, resent: pool.resent };
+    testHooks[hook] = 1;
+    const t0 = performance.now();
+    pool.products.AB(M, N, K, A, 0, B, 0, got, 0);
+    const ms = performance.now() - t0;
+    testHooks[hook] = 0;
+    assert.is(pool.handedOff - before.handed, 1, 'the product went to the workers');
+    assert.is(pool.resent - before.resent, hook === 'drop' ? 1 : 0, `${hook}: jobs sent again`);
+    if (hook === 'drop') assert.ok(ms >= RESEND_MS, `the lost job was sent again after ${RESEND_MS} ms (${ms.toFixed(0)} ms)`);
+    const at = firstDifference(got, want);
+    if (at >= 0) assert.unreachable(`${hook}: element ${at} is ${got[at]}, one thread gives ${want[at]}`);
+    // The next product finds the worker in step (a dropped copy left on its port is skipped, not run).
+    const again = sharedZeros(M * N);
+    again.set(start);
+    pool.products.AB(M, N, K, A, 0, B, 0, again, 0);
+    assert.is(firstDifference(again, want), -1, `${hook}: the product after it`);
+    assert.is(firstDifference(got, want), -1, `${hook}: no copy of the job ran on its C again`);
+  }
 });
 
 test('a last block narrower than 16 columns joins the one before it (it would take another path through gemm32)', () => {

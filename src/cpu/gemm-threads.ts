@@ -24,7 +24,7 @@
 
 import { type MatrixProducts } from './gemm.js';
 import { gemm32 } from './gemm32.js';
-import type { GemmJob, RangeJob, SharedView } from './gemm-worker.js';
+import type { GemmJob, JobMessage, RangeJob, SharedView } from './gemm-worker.js';
 import { type ParallelFor, type RangeArray, serial } from './parallel.js';
 import { type FloatArray, isShared } from './tensor.js';
 
@@ -49,6 +49,8 @@ export interface GemmThreadPool {
   readonly parallel: ParallelFor;
   /** How many range kernels so far were shared out to the workers (the rest were too small, or not in shared memory). */
   readonly rangesHandedOff: number;
+  /** How many jobs were sent again because a worker had not received them (see RESEND_MS). */
+  readonly resent: number;
   /** Stops the workers; the products then run on the calling thread. */
   close(): Promise<void>;
 }
@@ -58,7 +60,22 @@ interface WorkerHandle {
   port: { postMessage(m: unknown): void; close(): void };
   ctl: Int32Array;
   posted: number;
+  /** The last message posted, sent again should the worker not have received it. */
+  last?: JobMessage;
 }
+
+/**
+ * How long the calling thread waits for a worker before it sends the job's
+ * message again: once in a long training (tens of thousands of jobs, a busy
+ * machine) a worker saw a job counted on its control word but found no
+ * message on its port, and both threads waited for ever. A job is numbered,
+ * so a worker that receives a copy of one it has done drops it; a product
+ * that merely takes longer than this is not harmed.
+ */
+export const RESEND_MS = 2000;
+
+/** Internal, for specs: drop the next `drop` job messages a pool posts, as if they were lost; post the next `twice` twice. */
+export const testHooks = { drop: 0, twice: 0 };
 
 /** A zero float32 array in a SharedArrayBuffer where there is one (else an ordinary one). */
 export function sharedZeros(n: number): Float32Array<ArrayBufferLike> {
@@ -72,7 +89,7 @@ export function sharedZeros(n: number): Float32Array<ArrayBufferLike> {
  */
 export async function gemmThreadPool(threads: number): Promise<GemmThreadPool> {
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`gemmThreadPool: threads must be an integer from 1 to 64, got ${threads}`);
-  const single = (notice?: string): GemmThreadPool => ({ threads: 1, notice, products: productsOver([]).products, handedOff: 0, parallel: serial, rangesHandedOff: 0, close: async () => {} });
+  const single = (notice?: string): GemmThreadPool => ({ threads: 1, notice, products: productsOver([]).products, handedOff: 0, parallel: serial, rangesHandedOff: 0, resent: 0, close: async () => {} });
   if (threads === 1) return single();
   if (typeof SharedArrayBuffer === 'undefined') return single('SharedArrayBuffer is unavailable here (a page must be cross-origin isolated): one thread');
   let wt: typeof import('node:worker_threads');
@@ -109,9 +126,10 @@ export async function gemmThreadPool(threads: number): Promise<GemmThreadPool> {
     threads, products: over.products, parallel: over.parallel,
     get handedOff() { return over.handedOff(); },
     get rangesHandedOff() { return over.rangesHandedOff(); },
+    get resent() { return over.resent(); },
     async close() {
       const all = workers.splice(0);
-      for (const w of all) { w.port.postMessage('stop'); w.posted++; Atomics.store(w.ctl, 0, w.posted); Atomics.notify(w.ctl, 0); }
+      for (const w of all) { w.posted++; w.port.postMessage({ id: w.posted, job: 'stop' }); Atomics.store(w.ctl, 0, w.posted); Atomics.notify(w.ctl, 0); }
       await Promise.all(all.map((w) => w.worker.terminate()));
     },
   };
@@ -150,8 +168,8 @@ function viewOf(a: RangeArray): SharedView {
  * The three products and the range kernels over the workers (none: all on
  * the calling thread), and the counts of those handed off.
  */
-function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['port']) => string | undefined): { products: MatrixProducts; handedOff: () => number; parallel: ParallelFor; rangesHandedOff: () => number } {
-  let handedOff = 0, rangesHandedOff = 0;
+function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['port']) => string | undefined): { products: MatrixProducts; handedOff: () => number; parallel: ParallelFor; rangesHandedOff: () => number; resent: () => number } {
+  let handedOff = 0, rangesHandedOff = 0, resent = 0;
   let scratch: Float32Array<ArrayBufferLike> = new Float32Array(0);
   /** The shared scratch buffer, grown (doubling) to hold at least n floats. */
   const ensure = (n: number) => {
@@ -159,19 +177,28 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
     return scratch;
   };
 
-  /** Hands a job to a worker and wakes it. */
+  /** Hands a job to a worker, numbered, and wakes it. */
   const post = (h: WorkerHandle, job: GemmJob | RangeJob) => {
-    h.port.postMessage(job);
     h.posted++;
+    h.last = { id: h.posted, job };
+    if (testHooks.drop > 0) testHooks.drop--;
+    else h.port.postMessage(h.last);
+    if (testHooks.twice > 0) { testHooks.twice--; h.port.postMessage(h.last); }
     Atomics.store(h.ctl, 0, h.posted);
     Atomics.notify(h.ctl, 0);
   };
-  /** Waits until the first n workers have done every job posted to them; throws if one failed. */
+  /** Waits until the first n workers have done every job posted to them (sending a job again after RESEND_MS without it); throws if one failed. */
   const waitFor = (n: number) => {
     let failure: string | undefined;
     for (let b = 0; b < n; b++) {
       const h = workers[b];
-      for (let done = Atomics.load(h.ctl, 1); done !== h.posted; done = Atomics.load(h.ctl, 1)) Atomics.wait(h.ctl, 1, done);
+      for (let done = Atomics.load(h.ctl, 1); done !== h.posted; done = Atomics.load(h.ctl, 1)) {
+        if (Atomics.wait(h.ctl, 1, done, RESEND_MS) === 'timed-out' && Atomics.load(h.ctl, 1) === done) {
+          resent++;
+          h.port.postMessage(h.last);
+          Atomics.notify(h.ctl, 0);
+        }
+      }
       if (Atomics.load(h.ctl, 2) !== 0) { Atomics.store(h.ctl, 2, 0); failure ??= receive?.(h.port) ?? 'unknown'; }
     }
     if (failure !== undefined) throw new Error(`a gemm worker failed: ${failure}`);
@@ -255,6 +282,7 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
     handedOff: () => handedOff,
     parallel,
     rangesHandedOff: () => rangesHandedOff,
+    resent: () => resent,
     products: {
       AB: (M, N, K, A, aOff, B, bOff, C, cOff) => product(M, N, K, A, aOff, K, 1, B, bOff, N, 1, C, cOff),
       AtB: (M, N, K, A, aOff, B, bOff, C, cOff) => product(M, N, K, A, aOff, 1, M, B, bOff, N, 1, C, cOff),

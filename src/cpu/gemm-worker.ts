@@ -23,6 +23,9 @@ export interface SharedView { buffer: SharedArrayBuffer; type: 'f32' | 'f64' | '
 /** A range job: items from..to - 1 of the RangeKernel of that name. */
 export interface RangeJob { kernel: string; arrays: SharedView[]; nums: readonly number[]; from: number; to: number }
 
+/** A job as posted: numbered from 1 in the order posted to this worker, so that a copy sent again is known. */
+export interface JobMessage { id: number; job: GemmJob | RangeJob | 'stop' }
+
 /** The typed array a SharedView describes. */
 function viewOn(a: SharedView): RangeArray {
   if (a.type === 'f32') return new Float32Array(a.buffer, a.byteOffset, a.length);
@@ -33,27 +36,32 @@ function viewOn(a: SharedView): RangeArray {
 /** The control words: [0] the job count the main thread has posted, [1] the count this thread has done, [2] 1 after a failure, [3] stays 0 (a word to sleep on). */
 const { ctl, port } = workerData as { ctl: Int32Array; port: MessagePort };
 port.postMessage('ready');
-for (let seen = 0; ;) {
-  Atomics.wait(ctl, 0, seen);
-  seen = Atomics.load(ctl, 0);
-  // The job was posted before the count was raised; should its message lag behind, wait for it in short sleeps.
-  let got;
-  while ((got = receiveMessageOnPort(port)) === undefined) Atomics.wait(ctl, 3, 0, 0.05);
-  const job = got.message as GemmJob | RangeJob | 'stop';
-  if (job === 'stop') break;
-  try {
-    if ('kernel' in job) {
-      const k = RANGE_KERNELS.get(job.kernel);
-      if (!k) throw new Error(`no range kernel named ${job.kernel}`);
-      k.run(job.arrays.map(viewOn), job.nums, job.from, job.to);
-    } else {
-      const A = new Float32Array(job.A), B = new Float32Array(job.B), C = new Float32Array(job.C);
-      gemm32(job.M, job.N, job.K, A, job.aOff, job.aRow, job.aCol, B, job.bOff, job.bRow, job.bCol, C, job.cOff, job.cRow);
+run: for (let done = 0; ;) {
+  Atomics.wait(ctl, 0, done);
+  // Jobs are posted one at a time (the main thread waits for each), numbered done + 1; a message numbered
+  // done or less is a copy the main thread sent again (gemm-threads.ts, RESEND_MS) of one already run.
+  // The job is posted before the count is raised; should its message lag behind, wait for it in short sleeps.
+  while (done < Atomics.load(ctl, 0)) {
+    const got = receiveMessageOnPort(port);
+    if (got === undefined) { Atomics.wait(ctl, 3, 0, 0.05); continue; }
+    const { id, job } = got.message as JobMessage;
+    if (id <= done) continue;
+    if (job === 'stop') break run;
+    try {
+      if ('kernel' in job) {
+        const k = RANGE_KERNELS.get(job.kernel);
+        if (!k) throw new Error(`no range kernel named ${job.kernel}`);
+        k.run(job.arrays.map(viewOn), job.nums, job.from, job.to);
+      } else {
+        const A = new Float32Array(job.A), B = new Float32Array(job.B), C = new Float32Array(job.C);
+        gemm32(job.M, job.N, job.K, A, job.aOff, job.aRow, job.aCol, B, job.bOff, job.bRow, job.bCol, C, job.cOff, job.cRow);
+      }
+    } catch (e) {
+      Atomics.store(ctl, 2, 1);
+      port.postMessage(String((e as Error)?.stack ?? e));
     }
-  } catch (e) {
-    Atomics.store(ctl, 2, 1);
-    port.postMessage(String((e as Error)?.stack ?? e));
+    done = id;
+    Atomics.store(ctl, 1, done);
+    Atomics.notify(ctl, 1);
   }
-  Atomics.store(ctl, 1, seen);
-  Atomics.notify(ctl, 1);
 }
