@@ -24,10 +24,16 @@ export function runTable(dir: string): Pick<BenchResult, 'header' | 'rows' | 'no
   if (!existsSync(logFile)) throw new Error(`${dir}: no log.jsonl (is it a folder alexnet train wrote?)`);
   const epochs = readJsonLines<EpochRecord>(logFile, (s) => console.error(s));
   if (epochs.length === 0) throw new Error(`${logFile}: no epoch was logged`);
-  const rows = epochs.map((r, i) => {
-    const next = epochs[i + 1];
-    const cut = next && next.lr !== r.lr ? ' (lr / 10)' : '';
-    return [String(r.epoch), lr(r.lr), r.trainLoss.toFixed(4), r.valLoss.toFixed(4), `${(100 * r.valTop1).toFixed(2)} %${cut}`, `${(100 * r.valTop5).toFixed(2)} %`,
+  // An epoch's row, after a row for each validation within it (`alexnet train --checks`); a row whose
+  // validation lowered the rate says so: the next validation ran at another lr.
+  const points = epochs.flatMap((r) => [...(r.checks ?? []).map((c) => ({ r, c })), { r, c: undefined }]);
+  const lrAt = (p: (typeof points)[number]) => (p.c ? p.c.lr : p.r.lastLr ?? p.r.lr);
+  const rows = points.map((p, i) => {
+    const next = points[i + 1];
+    const cut = next && lrAt(next) !== lrAt(p) ? ' (lr / 10)' : '';
+    const { r, c } = p;
+    if (c) return [`${r.epoch} (batch ${c.batch})`, lr(c.lr), '', c.valLoss.toFixed(4), `${(100 * c.valTop1).toFixed(2)} %${cut}`, '', '', ''];
+    return [String(r.epoch), lr(lrAt(p)), r.trainLoss.toFixed(4), r.valLoss.toFixed(4), `${(100 * r.valTop1).toFixed(2)} %${cut}`, `${(100 * r.valTop5).toFixed(2)} %`,
       r.seconds.toFixed(0), r.imagesPerSecond.toFixed(0)];
   });
   const notes: string[] = [];
@@ -36,7 +42,9 @@ export function runTable(dir: string): Pick<BenchResult, 'header' | 'rows' | 'no
     if (res.test) notes.push(`Test: top-1 ${(100 * res.test.top1).toFixed(2)} %, top-5 ${(100 * res.test.top5).toFixed(2)} %.`);
   }
   const total = epochs.reduce((s, r) => s + r.seconds, 0);
-  notes.push(`${epochs.length} epochs, ${total.toFixed(0)} s of training (${(total / 60).toFixed(0)} min).`);
+  const val = epochs.reduce((s, r) => s + (r.valSeconds ?? 0), 0);
+  notes.push(`${epochs.length} epochs, ${total.toFixed(0)} s of training (${(total / 60).toFixed(0)} min)` +
+    (val > 0 ? `, ${val.toFixed(0)} s of validation: ${((total + val) / 60).toFixed(1)} min in all.` : '.'));
   return { header: ['epoch', 'lr', 'train loss', 'val loss', 'val top-1', 'val top-5', 'seconds', 'images / s'], rows, notes };
 }
 

@@ -115,4 +115,21 @@ test('an interrupted training (SIGINT) releases its lock and exits with 130', as
   assert.not.ok(existsSync(join(out, '.lock')), 'the lock is released');
 });
 
+test('a signal during training stops it within a batch, without a progress bar and with worker threads', async () => {
+  // The trainer's loop is synchronous between batches: the handlers run only because the CLI yields to the event
+  // loop every batch. Were it not to, this run of 10,000 epochs would go on long after the 60 s allowed here.
+  const out = mkdtempSync(join(tmpdir(), 'sigterm-'));
+  const child = spawn(process.execPath, [join(root, 'bin/alexnet.js'), 'train', '--backend', 'cpu-threads', '--epochs', '10000', '--out', out, ...quick], { cwd: root, stdio: 'ignore' });
+  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+  const t0 = Date.now();
+  const logged = () => existsSync(join(out, 'log.jsonl')) && readFileSync(join(out, 'log.jsonl'), 'utf8').length > 0;
+  while (!logged() && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(logged(), 'the first epoch was logged');
+  child.kill('SIGTERM');
+  const code = await Promise.race([exited, new Promise<string>((ok) => setTimeout(() => ok('still running after 60 s'), 60000))]);
+  if (code === 'still running after 60 s') child.kill('SIGKILL');
+  assert.is(code, 143);
+  assert.not.ok(existsSync(join(out, '.lock')), 'the lock is released');
+});
+
 test.run();

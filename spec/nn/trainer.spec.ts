@@ -47,7 +47,7 @@ test('a run resumed from its epoch-1 checkpoint continues exactly as if uninterr
   const ck = decodeCheckpoint(saved!, 'epoch-1');
   const resumed = await SingleNet.create(cpuBackend(), c, ck.params, ck.velocity);
   const r2 = await train(resumed, { train: trainSet, val: valSet, stats: ck.stats }, ck.options, ck.trainer);
-  const strip = (h: typeof s2.history) => h.map(({ seconds, imagesPerSecond, ...rest }) => rest);
+  const strip = (h: typeof s2.history) => h.map(({ seconds, imagesPerSecond, valSeconds, ...rest }) => rest);
   assert.equal(strip(r2.history), strip(s2.history));
   assert.equal(r2.rng, s2.rng);
   const back = (await resumed.exportState()).params;
@@ -97,6 +97,43 @@ test('with minDelta, a validation gain below the threshold counts as a plateau',
   const s = await run(0.05);
   assert.equal(s.history.map((r) => r.valTop1), acc);
   assert.equal(s.history.map((r) => r.lr), [0.01, 0.01, 0.01, 0.001]);
+});
+
+test('with checksPerEpoch, the rule runs within epochs too: patience counts validations, and the next batches train at the new rate', async () => {
+  // 96 images in batches of 16: 6 a epoch, validated after batches 2, 4 and 6. Validation top-1 by call:
+  // gains, a plateau (the 3rd, the end of epoch 1: lr / 10), a gain, then plateaus (the 5th and 6th: lr / 10 each).
+  const acc = [8 / 32, 16 / 32, 16 / 32, 24 / 32, 24 / 32, 24 / 32];
+  let calls = 0;
+  const lrs: number[] = [];
+  const scripted: Net = {
+    config: c, description: 'scripted',
+    step: async (_x, _l, _r, h) => { lrs.push(h.lr); return { loss: 1, crossedBytes: 0 }; },
+    logits: async (_x, n) => new Float32Array(n * 10), features: async (_x, n) => new Float32Array(n * 16),
+    predict: async (_x, n) => {
+      const out = new Float32Array(n * 10);
+      for (let i = 0; i < n; i++) out[i * 10 + (i < Math.round(acc[calls] * n) ? 0 : 1)] = 1;
+      calls++;
+      return out;
+    },
+    exportState: async () => ({ params: new Map(), velocity: new Map() }),
+    dispose: async () => {},
+  };
+  const labels0 = { ...valSet, labels: new Uint16Array(valSet.n) };
+  const o = { ...opts, epochs: 2, patience: 1, minDelta: 0, checksPerEpoch: 3 };
+  const seen: [number, number][] = [];
+  const s = await train(scripted, { train: trainSet, val: labels0, stats }, o, initialTrainerState(o, 1), { onCheck: (e, ch) => { seen.push([e, ch.batch]); } });
+  assert.is(calls, 6);
+  assert.equal(seen, [[1, 2], [1, 4], [2, 2], [2, 4]]);
+  assert.equal(s.history.map((r) => r.checks?.map((ch) => ch.valTop1)), [[acc[0], acc[1]], [acc[3], acc[4]]]);
+  assert.equal(s.history.map((r) => r.valTop1), [acc[2], acc[5]]);
+  // Epoch 2 starts at 0.001 and ends at 0.0001, lowered by its second check.
+  assert.equal(s.history.map((r) => [r.lr, r.lastLr].map((x) => x && Number(x.toPrecision(6)))), [[0.01, undefined], [0.001, 0.0001]]);
+  assert.equal(lrs.map((x) => Number(x.toPrecision(6))), [0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.001, 0.001, 0.001, 0.001, 0.0001, 0.0001]);
+  assert.is(Number(s.lr.toPrecision(6)), 0.00001);
+  // The checks travel in a checkpoint's history.
+  const back = decodeCheckpoint(encodeCheckpoint({ config: c, trainer: s, options: o, stats, params: initParams(c, Rng.seeded(3)), velocity: initParams(c, Rng.seeded(4)), meta: {} }), 'mem');
+  assert.equal(back.trainer.history, JSON.parse(JSON.stringify(s.history)));
+  assert.is(back.options.checksPerEpoch, 3);
 });
 
 test('the batch hook gets each batch\'s loss and the running mean of the epoch', async () => {

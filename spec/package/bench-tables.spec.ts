@@ -38,6 +38,20 @@ test('runTable: a run folder\'s log.jsonl and result.json as the epoch table, lr
   assert.throws(() => runTable(join(dir, 'none')), /no log\.jsonl/);
 });
 
+test('runTable: the validations within an epoch (--checks) as rows of their own, a cut after one marked, validation time in the notes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alexnet-run-table-'));
+  const check = (batch: number, lr: number, top1: number) => ({ batch, lr, valLoss: 0.4, valTop1: top1 });
+  const rec = (e: number, lr: number, checks: ReturnType<typeof check>[], lastLr?: number) => ({ epoch: e, lr, lastLr, trainLoss: 0.5, valLoss: 0.3, valTop1: 0.9, valTop5: 0.99, seconds: 60, imagesPerSecond: 500, crossedBytesPerStep: 0, valSeconds: 15, checks });
+  // Epoch 2 starts at 0.03; its check after batch 200 lowers the rate, so the epoch ends at 0.003.
+  writeFileSync(join(dir, 'log.jsonl'), [rec(1, 0.03, [check(200, 0.03, 0.8)]), rec(2, 0.03, [check(200, 0.03, 0.85)], 0.003), rec(3, 0.003, [check(200, 0.003, 0.9)])].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const t = runTable(dir);
+  assert.equal(t.rows.map((r) => [r[0], r[1], r[4]]), [
+    ['1 (batch 200)', '0.03', '80.00 %'], ['1', '0.03', '90.00 %'], ['2 (batch 200)', '0.03', '85.00 % (lr / 10)'], ['2', '0.003', '90.00 %'],
+    ['3 (batch 200)', '0.003', '90.00 %'], ['3', '0.003', '90.00 %'],
+  ]);
+  assert.equal(t.notes, ['3 epochs, 180 s of training (3 min), 45 s of validation: 3.8 min in all.']);
+});
+
 test('the experiments\' tables come from docs/experiments/{quick,full}/NAME/result.json: quick and full apart, each row with its command, budget and date', () => {
   const dir = mkdtempSync(join(tmpdir(), 'alexnet-experiments-'));
   const base = [0.30, 0.32, 0.31], abl = [0.29, 0.30, 0.28];

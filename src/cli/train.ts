@@ -15,7 +15,7 @@ import { type AugmentOptions, type DataStats, computeStats, defaultAugment } fro
 import { type ImageDataset, sliceDataset } from '../nn/data/dataset.js';
 import { initParams } from '../nn/model.js';
 import type { Net } from '../nn/net.js';
-import { DEFAULT_TRAIN, TRAIN_RECIPES, type EpochRecord, type TrainOptions, type TrainerState, evaluate, initialTrainerState, train } from '../nn/trainer.js';
+import { DEFAULT_TRAIN, TRAIN_RECIPES, type CheckRecord, type EpochRecord, type TrainOptions, type TrainerState, evaluate, initialTrainerState, train } from '../nn/trainer.js';
 import { makeNet } from '../api/nets.js';
 import { type LoadedWeights, readWeightsFile } from '../api/weights.js';
 import { datasetImageSize } from '../nn/data/preprocess.js';
@@ -59,7 +59,7 @@ export function readCheckpoint(path: string): Checkpoint {
  * example and torchvision's transfer-learning tutorial do (lr 0.001); ten
  * epochs, lr / 10 after one without gain, batch 32 (a full-size net on a CPU).
  */
-export const FINE_TUNE_RECIPE = { epochs: 10, lr: 0.001, patience: 1, minDelta: 0, pad: 0, batch: 32 };
+export const FINE_TUNE_RECIPE: (typeof TRAIN_RECIPES)[string] = { epochs: 10, lr: 0.001, patience: 1, minDelta: 0, pad: 0, batch: 32 };
 
 /** The options of `alexnet train`. */
 export const TRAIN_COMMAND = {
@@ -74,8 +74,9 @@ export const TRAIN_COMMAND = {
     epochs: { type: 'int', min: 1, help: 'epochs to train (default: the recipe\'s)' },
     batch: { type: 'int', min: 1, help: 'mini-batch size (default: the recipe\'s, 128)' },
     lr: { type: 'number', above: 0, help: 'initial learning rate (default: the recipe\'s)' },
-    patience: { type: 'int', min: 1, help: 'epochs without a better validation error before lr / 10 (default: the recipe\'s)' },
+    patience: { type: 'int', min: 1, help: 'validations (one an epoch unless --checks) without a better validation error before lr / 10 (default: the recipe\'s)' },
     'min-delta': { type: 'number', min: 0, below: 1, help: 'validation-error gain that counts as better (default: the recipe\'s)' },
+    checks: { type: 'int', min: 1, help: 'validations an epoch, each followed by the lr rule; --patience counts them (default: the recipe\'s)' },
     seed: { type: 'int', min: 0, default: 1, help: 'seeds the weights, shuffling, augmentation and dropout' },
     val: { type: 'int', min: 1, default: 5000, help: 'training images held out for validation' },
     limit: { type: 'int', min: 1, help: 'train on at most N images' },
@@ -106,7 +107,7 @@ type TrainParsed = Parsed<typeof TRAIN_COMMAND.options>;
  * decides its data, network and schedule. (--epochs may grow; how it runs,
  * --backend and --partitions, may change; the rest must not.)
  */
-const SETTINGS = ['config', 'init-from', 'classes', 'prototxt', 'data', 'val', 'limit', 'seed', 'batch', 'lr', 'patience', 'min-delta', 'ten-crop', 'input-scale', 'init-std', 'bias-one', 'widths', 'fc', 'dropout', 'pad'] as const;
+const SETTINGS = ['config', 'init-from', 'classes', 'prototxt', 'data', 'val', 'limit', 'seed', 'batch', 'lr', 'patience', 'min-delta', 'checks', 'ten-crop', 'input-scale', 'init-std', 'bias-one', 'widths', 'fc', 'dropout', 'pad'] as const;
 type Settings = Partial<Record<(typeof SETTINGS)[number], unknown>>;
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -195,7 +196,7 @@ async function runTraining(
   const configName = resumed ? resumed.config.name : imported ? imported.config.name : String(s.config);
   const recipe = imported ? FINE_TUNE_RECIPE : TRAIN_RECIPES[configName] ?? TRAIN_RECIPES.tiny;
   if (!resumed) {
-    const set = (Object.entries({ epochs: recipe.epochs, lr: recipe.lr, patience: recipe.patience, 'min-delta': recipe.minDelta, pad: recipe.pad, batch: recipe.batch }) as [string, number | undefined][])
+    const set = (Object.entries({ epochs: recipe.epochs, lr: recipe.lr, patience: recipe.patience, 'min-delta': recipe.minDelta, checks: recipe.checks, pad: recipe.pad, batch: recipe.batch }) as [string, number | undefined][])
       .filter(([, x]) => x !== undefined);
     say(`recipe for ${imported ? `fine-tuning ${initFrom} (${imported.found}, ${configName})` : configName}: ${set.map(([k, x]) => `--${k} ${x}`).join(' ')}${given.size > (imported ? 1 : 0) ? ' (flags given override it)' : ''}`);
   }
@@ -246,12 +247,13 @@ async function runTraining(
     lr: (s.lr as number | undefined) ?? recipe.lr,
     patience: (s.patience as number | undefined) ?? recipe.patience,
     minDelta: (s['min-delta'] as number | undefined) ?? recipe.minDelta,
+    checksPerEpoch: (s.checks as number | undefined) ?? recipe.checks ?? 1,
     testViews: s['ten-crop'] ? 10 : 1,
     augment: { ...(importedIn ? importedIn.augment : defaultAugment(config, s['input-scale'] as number | undefined)), ...(pad === undefined ? {} : { pad }) },
   };
   if (!resumed) {
     // Record the values in force, not only the flags, so that a resume can be checked against them.
-    Object.assign(s, { batch: options.batchSize, lr: options.lr, patience: options.patience, 'min-delta': options.minDelta, pad: options.augment.pad });
+    Object.assign(s, { batch: options.batchSize, lr: options.lr, patience: options.patience, 'min-delta': options.minDelta, checks: options.checksPerEpoch, pad: options.augment.pad });
   }
   if (trainSet.n < options.batchSize) throw new UsageError(`--batch ${options.batchSize} is larger than the ${trainSet.n} training images`);
   const seed = s.seed as number;
@@ -275,15 +277,21 @@ async function runTraining(
   try {
     state = await train(net, { train: trainSet, val: valSet, stats }, options, state, {
       async onBatch(p) {
-        if (!bar) return;
-        // Training is synchronous: give the event loop a turn, or the bar's timer (logs, no TTY) never fires.
+        // Training is synchronous: give the event loop a turn every batch, or neither the bar's timer (logs, no TTY)
+        // nor the SIGINT and SIGTERM handlers (which release the lock) would run until training ends.
         await new Promise((r) => setImmediate(r));
+        if (!bar) return;
         if (p.epoch !== barEpoch) {
           if (barEpoch >= 0) bar.stop();
           bar.start(p.batches, 0, { epoch: p.epoch, epochs: options.epochs, loss: '-', ips: '-' });
           barEpoch = p.epoch;
         }
         bar.update(p.batch, { loss: p.loss.toFixed(4), ips: p.imagesPerSecond.toFixed(0) });
+      },
+      onCheck(epoch: number, c: CheckRecord, st: TrainerState) {
+        bar?.stop();
+        barEpoch = -1;
+        console.log(`epoch ${epoch}, batch ${c.batch}: val loss ${c.valLoss.toFixed(4)}, val top-1 ${(100 * c.valTop1).toFixed(2)} %, lr ${fmtLr(c.lr)}${st.lr !== c.lr ? ` -> ${fmtLr(st.lr)}` : ''}`);
       },
       async onEpoch(r: EpochRecord, st: TrainerState) {
         bar?.stop();
@@ -357,7 +365,7 @@ function legacySettings(ck: Checkpoint): Settings {
   const lim = /\[0:(\d+)\]$/.exec(String(ck.meta.train ?? '')), val = /\[-(\d+):\]$/.exec(String(ck.meta.val ?? ''));
   return {
     config: ck.config.name, data: ck.meta.data, seed: ck.meta.seed, val: val ? Number(val[1]) : undefined, limit: lim ? Number(lim[1]) : undefined,
-    batch: ck.options.batchSize, lr: ck.options.lr, patience: ck.options.patience, 'min-delta': ck.options.minDelta, pad: ck.options.augment.pad,
+    batch: ck.options.batchSize, lr: ck.options.lr, patience: ck.options.patience, 'min-delta': ck.options.minDelta, checks: ck.options.checksPerEpoch ?? 1, pad: ck.options.augment.pad,
   };
 }
 

@@ -81,6 +81,7 @@ const CONFIG = object({
 const EPOCH = object({
   epoch: int(1), lr: positive, trainLoss: finite, valLoss: finite, valTop1: finite, valTop5: finite, seconds: nonNegative,
   imagesPerSecond: nonNegative, crossedBytesPerStep: nonNegative,
+  lastLr: optional(positive), valSeconds: optional(nonNegative), checks: optional(array(object({ batch: int(1), lr: positive, valLoss: finite, valTop1: finite }))),
 });
 const TRAINER = object({
   epoch: int(0), lr: positive, bestValError: nullable(num('a fraction from 0 to 1 (or null)', (x) => x >= 0 && x <= 1)),
@@ -88,7 +89,7 @@ const TRAINER = object({
 });
 const OPTIONS = object({
   epochs: int(1), batchSize: int(1), lr: positive, momentum: num('a momentum from 0 to below 1', (x) => x >= 0 && x < 1),
-  weightDecay: nonNegative, patience: int(0), minDelta: optional(nonNegative), testViews: oneOf(1, 10),
+  weightDecay: nonNegative, patience: int(0), minDelta: optional(nonNegative), checksPerEpoch: optional(int(1)), testViews: oneOf(1, 10),
   augment: object({
     crop: int(1), pad: int(0), flip: bool, pcaSigma: nonNegative, scale: positive,
     channels: optional(object({ order: array(int(0, 63)), scale: array(positive) })),

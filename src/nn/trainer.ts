@@ -24,7 +24,7 @@ export interface TrainOptions {
   lr: number;
   momentum: number;
   weightDecay: number;
-  /** Epochs without a new best validation error before lr is divided by 10. */
+  /** Validations (one an epoch unless checksPerEpoch says more) without a new best validation error before lr is divided by 10. */
   patience: number;
   /**
    * How much lower (absolute, as a fraction) the validation error must be than
@@ -33,6 +33,14 @@ export interface TrainOptions {
    * a gain under half a point as a plateau.
    */
   minDelta?: number;
+  /**
+   * Validations an epoch (default 1): the learning-rate rule is applied after
+   * each, and patience counts them. Section 5's "when the validation error
+   * rate stopped improving" is judged at the end of an epoch in the paper,
+   * 90 times a run; a run of a few epochs needs the judgement more often to
+   * lower the rate where the error levels off, not an epoch later.
+   */
+  checksPerEpoch?: number;
   augment: AugmentOptions;
   /** Views per test image: 1 (centre crop) or 10 (the paper's ten crops). */
   testViews: 1 | 10;
@@ -51,7 +59,7 @@ export const DEFAULT_TRAIN: Omit<TrainOptions, 'augment'> = {
  * with a threshold), crops without shifts (pad 0). paper and torchvision:
  * section 5 as written: lr 0.01, 90 epochs, batch 128. Flags override.
  */
-export const TRAIN_RECIPES: Record<string, { epochs: number; lr: number; patience: number; minDelta: number; pad?: number; batch: number }> = {
+export const TRAIN_RECIPES: Record<string, { epochs: number; lr: number; patience: number; minDelta: number; checks?: number; pad?: number; batch: number }> = {
   small: { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
   'small-32': { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
   'four-layer': { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
@@ -71,6 +79,20 @@ export interface EpochRecord {
   seconds: number;
   imagesPerSecond: number;
   crossedBytesPerStep: number;
+  /** The lr of the epoch's batches after its last check, where a check lowered it (else `lr`). */
+  lastLr?: number;
+  /** Seconds spent validating within and after the epoch (not in `seconds`). */
+  valSeconds?: number;
+  /** The validations within the epoch before its last (checksPerEpoch > 1): after how many batches, the result, the lr trained with. */
+  checks?: CheckRecord[];
+}
+
+/** One validation within an epoch. */
+export interface CheckRecord {
+  batch: number;
+  lr: number;
+  valLoss: number;
+  valTop1: number;
 }
 
 /** Everything besides the weights that a resumed run needs. */
@@ -137,13 +159,43 @@ export async function evaluate(net: Net, d: ImageDataset, stats: DataStats, o: A
 }
 
 /**
+ * Validates during training. A net whose validation loss is not finite is
+ * never written as a checkpoint, nor counted as a best: the run stops here,
+ * and the checkpoint of the last finite epoch stays the one on disk.
+ */
+async function validate(net: Net, data: { val: ImageDataset; stats: DataStats }, o: TrainOptions, where: string, lr: number): Promise<{ top1: number; top5: number; loss: number }> {
+  const v = await evaluate(net, data.val, data.stats, o.augment, o.testViews);
+  if (!Number.isFinite(v.loss)) {
+    throw new NonFiniteLossError(`${where}: the validation loss is ${v.loss}; training stopped before writing this epoch's checkpoint (lr ${lr}: try a smaller --lr)`);
+  }
+  return v;
+}
+
+/**
+ * Section 5's rule after a validation with error `err`: divide the learning
+ * rate by 10 when the error has not improved (by more than minDelta) on the
+ * best for `patience` validations.
+ */
+function ruled(s: TrainerState, err: number, o: TrainOptions): Pick<TrainerState, 'lr' | 'bestValError' | 'epochsSinceBest'> {
+  const improved = err < s.bestValError - (o.minDelta ?? 0);
+  const since = improved ? 0 : s.epochsSinceBest + 1;
+  const drop = since >= o.patience;
+  return { lr: drop ? s.lr / 10 : s.lr, bestValError: Math.min(err, s.bestValError), epochsSinceBest: drop ? 0 : since };
+}
+
+/**
  * Trains from `state` until `o.epochs` epochs are done. After each epoch:
  * validation, the learning-rate rule, then onEpoch (which writes the
- * checkpoint). Returns the final state.
+ * checkpoint); with checksPerEpoch > 1, validation and the rule also at
+ * evenly spaced batches within it, then onCheck. Returns the final state.
  */
 export async function train(
   net: Net, data: { train: ImageDataset; val: ImageDataset; stats: DataStats }, o: TrainOptions, state: TrainerState,
-  hooks: { onBatch?: (p: BatchProgress) => Promise<void> | void; onEpoch?: (r: EpochRecord, s: TrainerState) => Promise<void> | void } = {},
+  hooks: {
+    onBatch?: (p: BatchProgress) => Promise<void> | void;
+    onCheck?: (epoch: number, c: CheckRecord, s: TrainerState) => Promise<void> | void;
+    onEpoch?: (r: EpochRecord, s: TrainerState) => Promise<void> | void;
+  } = {},
 ): Promise<TrainerState> {
   const c: AlexNetConfig = net.config;
   if (o.augment.crop !== c.inputSize) throw new RangeError(`train: crop ${o.augment.crop} must equal the network's input size ${c.inputSize}`);
@@ -159,7 +211,10 @@ export async function train(
     const order = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i));
     const batches = Math.floor(n / o.batchSize);
     const t0 = performance.now();
-    let lossSum = 0, crossed = 0;
+    let lossSum = 0, crossed = 0, checkSeconds = 0;
+    const checks = Math.min(o.checksPerEpoch ?? 1, batches);
+    const checkAt = new Set(Array.from({ length: checks - 1 }, (_, j) => Math.round((batches * (j + 1)) / checks)));
+    const midChecks: CheckRecord[] = [];
     for (let b = 0; b < batches; b++) {
       const { x, labels } = trainingBatch(data.train, order.subarray(b * o.batchSize, (b + 1) * o.batchSize), data.stats, o.augment, rng);
       const where = `epoch ${s.epoch + 1}, batch ${b + 1}`;
@@ -182,28 +237,25 @@ export async function train(
       lossSum += r.loss;
       crossed = r.crossedBytes;
       // Awaited: the browser page yields to its event loop here (and stops a run by throwing).
-      await hooks.onBatch?.({ epoch: s.epoch + 1, batch: b + 1, batches, loss: lossSum / (b + 1), batchLoss: r.loss, imagesPerSecond: ((b + 1) * o.batchSize) / ((performance.now() - t0) / 1000) });
+      await hooks.onBatch?.({ epoch: s.epoch + 1, batch: b + 1, batches, loss: lossSum / (b + 1), batchLoss: r.loss, imagesPerSecond: ((b + 1) * o.batchSize) / ((performance.now() - t0 - checkSeconds * 1000) / 1000) });
+      if (checkAt.has(b + 1)) {
+        const tc = performance.now();
+        const v = await validate(net, data, o, `epoch ${s.epoch + 1}, after batch ${b + 1}`, s.lr);
+        midChecks.push({ batch: b + 1, lr: s.lr, valLoss: v.loss, valTop1: v.top1 });
+        s = { ...s, ...ruled(s, 1 - v.top1, o) };
+        await hooks.onCheck?.(s.epoch + 1, midChecks[midChecks.length - 1], s);
+        checkSeconds += (performance.now() - tc) / 1000;
+      }
     }
-    const seconds = (performance.now() - t0) / 1000;
-    const v = await evaluate(net, data.val, data.stats, o.augment, o.testViews);
-    // A net whose validation loss is not finite is never written as a checkpoint, nor counted as a best:
-    // the run stops here, and the checkpoint of the last finite epoch stays the one on disk.
-    if (!Number.isFinite(v.loss)) {
-      throw new NonFiniteLossError(`epoch ${s.epoch + 1}: the validation loss is ${v.loss}; training stopped before writing this epoch's checkpoint (lr ${s.lr}: try a smaller --lr)`);
-    }
+    const seconds = (performance.now() - t0) / 1000 - checkSeconds;
+    const tv = performance.now();
+    const v = await validate(net, data, o, `epoch ${s.epoch + 1}`, s.lr);
+    const valSeconds = checkSeconds + (performance.now() - tv) / 1000;
     const record: EpochRecord = {
-      epoch: s.epoch + 1, lr: s.lr, trainLoss: lossSum / Math.max(1, batches), valLoss: v.loss, valTop1: v.top1, valTop5: v.top5,
-      seconds, imagesPerSecond: (batches * o.batchSize) / seconds, crossedBytesPerStep: crossed,
+      epoch: s.epoch + 1, lr: midChecks[0]?.lr ?? s.lr, ...(midChecks.length && s.lr !== midChecks[0].lr ? { lastLr: s.lr } : {}), trainLoss: lossSum / Math.max(1, batches), valLoss: v.loss, valTop1: v.top1, valTop5: v.top5,
+      seconds, imagesPerSecond: (batches * o.batchSize) / seconds, crossedBytesPerStep: crossed, valSeconds, ...(midChecks.length ? { checks: midChecks } : {}),
     };
-    const err = 1 - v.top1;
-    const improved = err < s.bestValError - (o.minDelta ?? 0);
-    const since = improved ? 0 : s.epochsSinceBest + 1;
-    // Section 5: divide the learning rate by 10 when the validation error stops improving.
-    const drop = since >= o.patience;
-    s = {
-      epoch: s.epoch + 1, lr: drop ? s.lr / 10 : s.lr, bestValError: Math.min(err, s.bestValError), epochsSinceBest: drop ? 0 : since,
-      rng: rng.state(), history: [...s.history, record],
-    };
+    s = { ...s, ...ruled(s, 1 - v.top1, o), epoch: s.epoch + 1, rng: rng.state(), history: [...s.history, record] };
     await hooks.onEpoch?.(record, s);
   }
   return s;
