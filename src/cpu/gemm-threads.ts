@@ -194,7 +194,8 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
       const h = workers[b];
       for (let done = Atomics.load(h.ctl, 1); done !== h.posted; done = Atomics.load(h.ctl, 1)) {
         if (Atomics.wait(h.ctl, 1, done, RESEND_MS) === 'timed-out' && Atomics.load(h.ctl, 1) === done) {
-          resent++;
+          // Said once a pool (Node prints it on stderr): a run that recovers this way should still be known.
+          if (resent++ === 0 && typeof process !== 'undefined') process.emitWarning(`a worker thread had not received job ${h.last?.id} after ${RESEND_MS} ms; sent it again (cpu-threads, gemm-threads.ts)`);
           h.port.postMessage(h.last);
           Atomics.notify(h.ctl, 0);
         }
