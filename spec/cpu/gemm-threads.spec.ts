@@ -101,6 +101,28 @@ test('a job message lost on its way to a worker is sent again after RESEND_MS, a
   }
 });
 
+test('a job that is only slow is not sent again: the worker has said it took it', () => {
+  const rng = Rng.seeded(22);
+  // About 100 M multiply-adds, a few milliseconds a share: each worker has taken its job long before the caller,
+  // having done its own share, starts to wait, and each wait is far longer than the 0.01 ms allowed here.
+  const M = 128, N = 192, K = 4096;
+  const A = sharedZeros(M * K), B = sharedZeros(K * N);
+  A.set(rng.normalArray(M * K));
+  B.set(rng.normalArray(K * N));
+  const want = sharedZeros(M * N), got = sharedZeros(M * N);
+  FLOAT32_PRODUCTS.AB(M, N, K, A, 0, B, 0, want, 0);
+  const before = { handed: pool.handedOff, resent: pool.resent };
+  testHooks.resendMs = 0.01;
+  try {
+    for (let i = 0; i < 5; i++) { got.fill(0); pool.products.AB(M, N, K, A, 0, B, 0, got, 0); }
+  } finally {
+    testHooks.resendMs = undefined;
+  }
+  assert.is(pool.handedOff - before.handed, 5, 'the products went to the workers');
+  assert.is(pool.resent - before.resent, 0, 'no job sent again');
+  assert.is(firstDifference(got, want), -1);
+});
+
 test('a last block narrower than 16 columns joins the one before it (it would take another path through gemm32)', () => {
   // 3 threads: N = 50 cuts into 20 + 20 + 10, N = 49 and 51 likewise; few rows against B's rows run transposed and
   // packed in gemm32 only from 16 columns, so a last block of 9 to 11 would be summed in double precision instead.

@@ -33,7 +33,7 @@ function viewOn(a: SharedView): RangeArray {
   return new Int32Array(a.buffer, a.byteOffset, a.length);
 }
 
-/** The control words: [0] the job count the main thread has posted, [1] the count this thread has done, [2] 1 after a failure, [3] stays 0 (a word to sleep on). */
+/** The control words: [0] the job count the main thread has posted, [1] the count this thread has done, [2] 1 after a failure, [3] stays 0 (a word to sleep on), [4] the number of the last job taken from the port. */
 const { ctl, port } = workerData as { ctl: Int32Array; port: MessagePort };
 port.postMessage('ready');
 run: for (let done = 0; ;) {
@@ -46,6 +46,7 @@ run: for (let done = 0; ;) {
     if (got === undefined) { Atomics.wait(ctl, 3, 0, 0.05); continue; }
     const { id, job } = got.message as JobMessage;
     if (id <= done) continue;
+    Atomics.store(ctl, 4, id);
     if (job === 'stop') break run;
     try {
       if ('kernel' in job) {
