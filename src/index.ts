@@ -41,7 +41,7 @@ export { type Neighbour, datasetFeatures, nearest } from './nn/neighbours.js';
 export { type Net, SingleNet } from './nn/net.js';
 export { PartitionedNet } from './nn/partition.js';
 export {
-  type BatchProgress, type EpochRecord, type TrainOptions, type TrainerState,
+  type BatchProgress, type CheckRecord, type EpochRecord, type TrainOptions, type TrainerState,
   DEFAULT_TRAIN, DIVERGENCE_FACTOR, DivergedError, NonFiniteLossError, evaluate, initialTrainerState, train,
 } from './nn/trainer.js';
 export { type Budget, EXPERIMENTS, type Experiment, type Metric, type Variant, experimentBase } from './experiments/catalog.js';

@@ -59,7 +59,7 @@ export function readCheckpoint(path: string): Checkpoint {
  * example and torchvision's transfer-learning tutorial do (lr 0.001); ten
  * epochs, lr / 10 after one without gain, batch 32 (a full-size net on a CPU).
  */
-export const FINE_TUNE_RECIPE: (typeof TRAIN_RECIPES)[string] = { epochs: 10, lr: 0.001, patience: 1, minDelta: 0, pad: 0, batch: 32 };
+export const FINE_TUNE_RECIPE = { epochs: 10, lr: 0.001, patience: 1, minDelta: 0, pad: 0, batch: 32 };
 
 /** The options of `alexnet train`. */
 export const TRAIN_COMMAND = {
@@ -76,7 +76,7 @@ export const TRAIN_COMMAND = {
     lr: { type: 'number', above: 0, help: 'initial learning rate (default: the recipe\'s)' },
     patience: { type: 'int', min: 1, help: 'validations (one an epoch unless --checks) without a better validation error before lr / 10 (default: the recipe\'s)' },
     'min-delta': { type: 'number', min: 0, below: 1, help: 'validation-error gain that counts as better (default: the recipe\'s)' },
-    checks: { type: 'int', min: 1, help: 'validations an epoch, each followed by the lr rule; --patience counts them (default: the recipe\'s)' },
+    checks: { type: 'int', min: 1, help: 'validations an epoch, each followed by the lr rule; --patience counts them (default 1)' },
     seed: { type: 'int', min: 0, default: 1, help: 'seeds the weights, shuffling, augmentation and dropout' },
     val: { type: 'int', min: 1, default: 5000, help: 'training images held out for validation' },
     limit: { type: 'int', min: 1, help: 'train on at most N images' },
@@ -196,7 +196,7 @@ async function runTraining(
   const configName = resumed ? resumed.config.name : imported ? imported.config.name : String(s.config);
   const recipe = imported ? FINE_TUNE_RECIPE : TRAIN_RECIPES[configName] ?? TRAIN_RECIPES.tiny;
   if (!resumed) {
-    const set = (Object.entries({ epochs: recipe.epochs, lr: recipe.lr, patience: recipe.patience, 'min-delta': recipe.minDelta, checks: recipe.checks, pad: recipe.pad, batch: recipe.batch }) as [string, number | undefined][])
+    const set = (Object.entries({ epochs: recipe.epochs, lr: recipe.lr, patience: recipe.patience, 'min-delta': recipe.minDelta, pad: recipe.pad, batch: recipe.batch }) as [string, number | undefined][])
       .filter(([, x]) => x !== undefined);
     say(`recipe for ${imported ? `fine-tuning ${initFrom} (${imported.found}, ${configName})` : configName}: ${set.map(([k, x]) => `--${k} ${x}`).join(' ')}${given.size > (imported ? 1 : 0) ? ' (flags given override it)' : ''}`);
   }
@@ -247,7 +247,7 @@ async function runTraining(
     lr: (s.lr as number | undefined) ?? recipe.lr,
     patience: (s.patience as number | undefined) ?? recipe.patience,
     minDelta: (s['min-delta'] as number | undefined) ?? recipe.minDelta,
-    checksPerEpoch: (s.checks as number | undefined) ?? recipe.checks ?? 1,
+    checksPerEpoch: (s.checks as number | undefined) ?? 1,
     testViews: s['ten-crop'] ? 10 : 1,
     augment: { ...(importedIn ? importedIn.augment : defaultAugment(config, s['input-scale'] as number | undefined)), ...(pad === undefined ? {} : { pad }) },
   };

@@ -59,7 +59,7 @@ export const DEFAULT_TRAIN: Omit<TrainOptions, 'augment'> = {
  * with a threshold), crops without shifts (pad 0). paper and torchvision:
  * section 5 as written: lr 0.01, 90 epochs, batch 128. Flags override.
  */
-export const TRAIN_RECIPES: Record<string, { epochs: number; lr: number; patience: number; minDelta: number; checks?: number; pad?: number; batch: number }> = {
+export const TRAIN_RECIPES: Record<string, { epochs: number; lr: number; patience: number; minDelta: number; pad?: number; batch: number }> = {
   small: { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
   'small-32': { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
   'four-layer': { epochs: 10, lr: 0.03, patience: 1, minDelta: 0.005, pad: 0, batch: 128 },
