@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { conv2dBackward, conv2dDirect, conv2dForward, convOutputSize } from '../../src/cpu/conv2d.js';
+import { chunkOf, conv2dBackward, conv2dDirect, conv2dForward, convOutputSize } from '../../src/cpu/conv2d.js';
 import { linearForward } from '../../src/cpu/linear.js';
 import { Rng } from '../../src/cpu/random.js';
 import { type Tensor, tensor } from '../../src/cpu/tensor.js';
@@ -38,6 +38,21 @@ test('conv2dForward (im2col) equals the seven-loop definition', () => {
   fc.assert(fc.property(convCase, (c) => {
     const { x, w, b, p } = make(c);
     assertClose(conv2dForward(x, w, b, p).data, conv2dDirect(x, w, b, p).data, 1e-12, 'y');
+  }), FC);
+});
+
+test('chunkOf: as many images as fit 1 Mi column values, an even count where an odd one would make rows (images x P) odd', () => {
+  // The small net's conv2 (K 200, P 13 x 13): 31 images fit; 30 keep every row 8-byte aligned on shared memory.
+  assert.is(chunkOf(128, 200, 169), 30);
+  assert.is(chunkOf(128, 216, 36), 128); // 134 would fit: capped at the batch
+  assert.is(chunkOf(128, 25, 784), 53); // P even: any count keeps rows even
+  assert.is(chunkOf(5, 200, 169), 5); // all images in one chunk: nothing to gain by splitting them
+  assert.is(chunkOf(128, 4096, 4096), 1); // one image already past the limit
+  fc.assert(fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 3000 }), (N, K, P) => {
+    const nb = chunkOf(N, K, P);
+    assert.ok(nb >= 1 && nb <= N);
+    if (nb > 1) assert.ok(nb * K * P <= 1 << 20, `${nb} images of K ${K} P ${P} pass the limit`);
+    if (nb > 1 && nb < N) assert.is((nb * P) % 2, 0, `N ${N} K ${K} P ${P}: ${nb} images make rows of odd length`);
   }), FC);
 });
 

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { backendNamed } from '../../src/api/backends.js';
 import { runGoldenDirs } from '../../src/cli/verify.js';
 import { cpuBackend } from '../../src/cpu/backend.js';
-import { FLOAT32_PRODUCTS } from '../../src/cpu/gemm32.js';
+import { DOTS_M, FLOAT32_PRODUCTS } from '../../src/cpu/gemm32.js';
 import { RESEND_MS, gemmThreadPool, sharedZeros, split, testHooks } from '../../src/cpu/gemm-threads.js';
 import { isShared } from '../../src/cpu/tensor.js';
 import { Rng } from '../../src/cpu/random.js';
@@ -34,6 +34,9 @@ test('split: rows where A is the larger operand, columns otherwise, multiples of
   assert.equal(split(96, 3025, 2), [{ i0: 0, i1: 96, j0: 0, j1: 1516 }, { i0: 0, i1: 96, j0: 1516, j1: 3025 }]);
   assert.equal(split(100, 30, 4).map((b) => [b.i0, b.i1]), [[0, 32], [32, 64], [64, 100]]);
   assert.equal(split(8, 31, 2), [{ i0: 0, i1: 8, j0: 0, j1: 31 }]);
+  // Cut by columns when asked (gemm32's dots path, chosen by M, must see every block with the whole product's M).
+  assert.equal(split(64, 40, 2, true), [{ i0: 0, i1: 64, j0: 0, j1: 20 }, { i0: 0, i1: 64, j0: 20, j1: 40 }]);
+  assert.equal(split(384, 24, 2, true), [{ i0: 0, i1: 384, j0: 0, j1: 24 }]);
 });
 
 test('a pool of 3 starts its 2 workers here (Node has worker_threads and SharedArrayBuffer)', () => {
@@ -49,6 +52,22 @@ const dims = fc.record({
   K: fc.oneof(fc.integer({ min: 4, max: 600 }), fc.integer({ min: 2000, max: 2600 })), form: fc.constantFrom('AB', 'AtB', 'ABt' as const), shared: fc.boolean(), seed: fc.integer(),
 });
 
+test('ABt (both operands along k) keeps the one-thread path on both sides of DOTS_M: cut by columns, never into blocks of fewer rows', () => {
+  const rng = Rng.seeded(7);
+  for (const M of [DOTS_M, DOTS_M + 8, 3 * DOTS_M]) {
+    // N below M: cut by rows, blocks of M / 3 rows would take the dots path where the whole product runs packed.
+    const N = 40, K = 2100, A = sharedZeros(M * K), B = sharedZeros(K * N), want = sharedZeros(M * N), got = sharedZeros(M * N);
+    A.set(rng.normalArray(M * K));
+    B.set(rng.normalArray(K * N));
+    const before = pool.handedOff;
+    FLOAT32_PRODUCTS.ABt(M, N, K, A, 0, B, 0, want, 0);
+    pool.products.ABt(M, N, K, A, 0, B, 0, got, 0);
+    assert.is(pool.handedOff - before, 1, `M ${M}: handed off`);
+    const at = firstDifference(got, want);
+    if (at >= 0) assert.unreachable(`ABt M ${M} N ${N} K ${K}: element ${at} is ${got[at]}, one thread gives ${want[at]}`);
+  }
+});
+
 test('the three products over 3 threads have the bits of FLOAT32_PRODUCTS on one thread (shared operands or copied, at offsets)', () => {
   const before = pool.handedOff;
   let big = 0;
@@ -60,7 +79,9 @@ test('the three products over 3 threads have the bits of FLOAT32_PRODUCTS on one
     got.set(want);
     FLOAT32_PRODUCTS[form](M, N, K, A, 3, B, 5, want, 2);
     pool.products[form](M, N, K, A, 3, B, 5, got, 2);
-    if (M * N * K >= 1 << 20 && Math.max(M, N) >= 32) big++; // what the pool hands off: enough work, two blocks of 16 rows or columns
+    // What the pool hands off: enough work, and C cut into two blocks or more (of columns only where both operands run
+    // along k, ABt: gemm32 picks their path by M).
+    if (M * N * K >= 1 << 20 && split(M, N, 3, form === 'ABt').length > 1) big++;
     const at = firstDifference(got, want);
     if (at >= 0) assert.unreachable(`${form} M ${M} N ${N} K ${K} (${shared ? 'shared' : 'copied'}): element ${at} is ${got[at]}, one thread gives ${want[at]}`);
   }), { ...FC, numRuns: 80 });

@@ -141,12 +141,13 @@ interface Block { i0: number; i1: number; j0: number; j1: number }
 
 /**
  * C cut into up to `parts` blocks, of rows where A is the larger operand (each
- * thread then packs only its share of it) and of columns otherwise, each at
+ * thread then packs only its share of it) and of columns otherwise or where
+ * `columns` says so, each at
  * least BLOCK_MIN wide and a multiple of the kernel's tile (8 rows, 4 columns)
  * but the last: fewer blocks where C is too small for them.
  */
-export function split(M: number, N: number, parts: number): Block[] {
-  const byRows = M >= N;
+export function split(M: number, N: number, parts: number, columns = false): Block[] {
+  const byRows = !columns && M >= N;
   const L = byRows ? M : N, unit = byRows ? 8 : 4;
   const n = Math.min(parts, Math.floor(L / BLOCK_MIN));
   if (n < 2) return [{ i0: 0, i1: M, j0: 0, j1: N }];
@@ -235,7 +236,9 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
     C: FloatArray, cOff: number,
   ): void {
     const blocks = workers.length === 0 || M * N * K < MIN_WORK || !(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)
-      ? [] : split(M, N, workers.length + 1);
+      // Operands both along k take gemm32's `dots` path by their number of rows (DOTS_M): cut by columns, every block
+      // keeps M and so the whole product's path.
+      ? [] : split(M, N, workers.length + 1, aCol === 1 && bRow === 1);
     if (blocks.length < 2) {
       gemm32(M, N, K, A, aOff, aRow, aCol, B, bOff, bRow, bCol, C, cOff);
       return;

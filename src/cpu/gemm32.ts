@@ -3,8 +3,8 @@
 // double-precision one. The contract is gemm()'s:
 //   C[i][j] += sum_k A(i, k) * B(k, j)
 // with the same element strides. What differs is the rounding: products and
-// partial sums of each K slice (at most KC = 256 terms; for few rows, four
-// lanes of at most 960) are float32, so a result differs from the
+// partial sums of each K slice (at most KC = 256 terms; on the `dots` path
+// below, four lanes of at most 960) are float32, so a result differs from the
 // double-precision sum by about sqrt(K) 2^-24 of its terms' scale
 // (spec/cpu/gemm32.spec.ts: within 1e-5 of max |C| for K up to 3,847), where
 // gemm() rounds once.
@@ -21,7 +21,9 @@
 // With few rows of A (the fully connected layers at batch 1 to 15) packing B
 // does not pay: a weight matrix of up to 151 MB would be rewritten for a
 // handful of rows. Where both operands run along k (A's rows, B's columns: a
-// layer's forward product, x W^T), the kernel's `dots` reads them as they lie,
+// layer's forward product, x W^T, and a convolution's weight gradient,
+// dY col^T, whose depth is images x positions) and A has at most DOTS_M rows,
+// the kernel's `dots` reads them as they lie,
 // copied a block at a time into its memory (a memory copy, not a repacking),
 // and sums each dot product in four float32 lanes. Where B's rows run along j
 // (the input gradient dy W), the transposed product C^T = B^T A^T has N rows
@@ -38,6 +40,17 @@ const KC = 256;
 const NC = 504;
 /** Below this many rows of A (or depth 4), gemm()'s unpacked paths serve. */
 const SMALL_M = 16;
+/**
+ * Up to this many rows of A, a product whose operands both run along k goes to
+ * the `dots` kernel (B's rows copied once per 16 rows of A) rather than packed
+ * (B gathered into panels by a JavaScript loop over its elements). Measured
+ * (tmp probe, one thread): a small-net conv dW, M 16, N 200, K 5,239, 1.5 ->
+ * 0.8 ms; M 48, N 288, K 3,636, 3.0 -> 2.3 ms; even at M 128, N 256; slower
+ * past that where B is large (M 128, N 4,096, K 9,216: 246 -> 284 ms).
+ * gemm-threads.ts splits such products by columns, so every block keeps M and
+ * takes the whole product's path.
+ */
+export const DOTS_M = 64;
 
 const kernel = instantiateKernel();
 // Byte offsets in the module's memory, as gemm32-kernel.wat lays them out (packA at 0).
@@ -80,8 +93,9 @@ export function gemm32(
   C: FloatArray, cOff: number, cRow = N,
 ): void {
   if (M <= 0 || N <= 0 || K <= 0) return;
-  if (kernel && M < SMALL_M && K >= 4 && aCol === 1 && bRow === 1) {
-    rowDots(M, N, K, A, aOff, aRow, B, bOff, bCol, C, cOff, cRow);
+  if (kernel && M <= DOTS_M && K >= 4 && aCol === 1 && bRow === 1) {
+    // Both operands run along k (a layer's x W^T, a convolution's dW = dY col^T): read as they lie, 16 rows of A at a time.
+    for (let i0 = 0; i0 < M; i0 += 16) rowDots(Math.min(16, M - i0), N, K, A, aOff + i0 * aRow, aRow, B, bOff, bCol, C, cOff + i0 * cRow, cRow);
     return;
   }
   if (kernel && M < SMALL_M && K >= 4 && bCol === 1 && N >= SMALL_M) {

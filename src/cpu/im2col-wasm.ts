@@ -7,7 +7,17 @@
 //
 // A call copies the chunk's planes of the group into the kernel's memory,
 // fills the rows of its items there and copies them out: two memory copies
-// instead of a JavaScript load and store per element.
+// instead of a JavaScript load and store per element. Each block is placed in
+// the kernel's memory at the parity (in floats) of where it lies in the
+// tensor: the threaded backend's tensors are SharedArrayBuffers, which V8
+// copies word by word only between addresses equally aligned to 8 bytes, and
+// byte by byte otherwise (planes and rows of odd length, 13 x 13 in the small
+// net's conv2, would put every other copy out of step).
+
+/** `at` (a float index) moved up by one where its parity differs from `like`'s, so that copies between them go by words. */
+function inStep(at: number, like: number): number {
+  return at + ((at ^ like) & 1);
+}
 
 import { IM2COL_KERNEL_WASM } from './im2col-kernel.wasm.js';
 import type { RangeKernel } from './parallel.js';
@@ -53,15 +63,16 @@ export const IM2COL_WASM: RangeKernel = {
     }
     if (to <= from) return;
     const P = Ho * Wo, m = ld / P, plane = H * W, group = Cg * plane;
-    // x's planes at 0 as [m][Cg][H][W]; the items' rows after them, 64-byte aligned.
-    const colAt = (4 * m * group + 63) & ~63, count = (to - from) * P;
-    const mem = memoryOf(kernel, colAt + 4 * count);
+    // x's planes at xAt (in floats) as [m][Cg][H][W]; the items' rows after them, in step with their place in col.
+    const xAt = inStep(0, (n0 * C + g * Cg) * plane), count = (to - from) * P;
+    const colAt = inStep(((xAt + m * group + 15) & ~15), from * P);
+    const mem = memoryOf(kernel, 4 * (colAt + count));
     for (let i = 0; i < m; i++) {
       const src = ((n0 + i) * C + g * Cg) * plane;
-      mem.set(x.subarray(src, src + group), i * group);
+      mem.set(x.subarray(src, src + group), xAt + i * group);
     }
-    kernel.im2col(0, colAt, H, W, kH, kW, Ho, Wo, stride, pad, m, Cg, from, to);
-    col.set(mem.subarray(colAt / 4, colAt / 4 + count), from * P);
+    kernel.im2col(4 * xAt, 4 * colAt, H, W, kH, kW, Ho, Wo, stride, pad, m, Cg, from, to);
+    col.set(mem.subarray(colAt, colAt + count), from * P);
   },
 };
 
@@ -81,18 +92,20 @@ export const COL2IM_WASM: RangeKernel = {
     if (to <= from) return;
     const P = Ho * Wo, K = Cg * kH * kW, plane = H * W;
     const iA = Math.floor(from / Cg), iB = Math.floor((to - 1) / Cg), images = iB - iA + 1, seg = images * P;
-    // The rows at 0 as [K][images P]; the planes after them as [images][Cg][H][W], 64-byte aligned.
-    const dxAt = (4 * K * seg + 63) & ~63;
-    const mem = memoryOf(kernel, dxAt + 4 * images * Cg * plane);
-    for (let r = 0; r < K; r++) mem.set(col.subarray(r * ld + iA * P, r * ld + iA * P + seg), r * seg);
+    // The rows at colAt as [K][images P], rowLd apart, each in step with its place in col (rowLd of ld's parity);
+    // the planes after them as [images][Cg][H][W], the first in step with its place in dx. (All floats.)
+    const rowLd = inStep(seg, ld), colAt = inStep(0, iA * P);
     const planeAt = (t: number) => ((n0 + Math.floor(t / Cg)) * C + g * Cg + (t % Cg)) * plane;
-    const localAt = (t: number) => dxAt / 4 + (t - iA * Cg) * plane;
+    const dxAt = inStep((colAt + K * rowLd + 15) & ~15, planeAt(from) - (from - iA * Cg) * plane);
+    const mem = memoryOf(kernel, 4 * (dxAt + images * Cg * plane));
+    for (let r = 0; r < K; r++) mem.set(col.subarray(r * ld + iA * P, r * ld + iA * P + seg), colAt + r * rowLd);
+    const localAt = (t: number) => dxAt + (t - iA * Cg) * plane;
     // The items' planes run in order within an image: one copy per image and direction.
     for (let i = iA; i <= iB; i++) {
       const a = Math.max(from, i * Cg), b = Math.min(to, (i + 1) * Cg);
       mem.set(dx.subarray(planeAt(a), planeAt(a) + (b - a) * plane), localAt(a));
     }
-    kernel.col2im(0, dxAt, H, W, kH, kW, Ho, Wo, stride, pad, Cg, seg, iA, from, to);
+    kernel.col2im(4 * colAt, 4 * dxAt, H, W, kH, kW, Ho, Wo, stride, pad, Cg, rowLd, iA, from, to);
     for (let i = iA; i <= iB; i++) {
       const a = Math.max(from, i * Cg), b = Math.min(to, (i + 1) * Cg);
       dx.set(mem.subarray(localAt(a), localAt(a) + (b - a) * plane), planeAt(a));
