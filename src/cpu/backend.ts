@@ -2,9 +2,10 @@
 // is the layer function of the same name in this folder.
 
 import type { Backend, OpCache } from '../backend.js';
-import { conv2dBackward, conv2dBackwardWeights, conv2dForward } from './conv2d.js';
+import { type Conv2dGrads, conv2dBackward, conv2dBackwardWeights, conv2dForward } from './conv2d.js';
+import { conv2dForwardChunks, conv2dGradsChunks } from './conv2d-chunks.js';
 import { dropoutBackward, dropoutForward } from './dropout.js';
-import { linearBackward, linearForward } from './linear.js';
+import { type GradAccumulator, linearBackward, linearForward } from './linear.js';
 import { type LrnOutput, lrnBackward, lrnForward } from './lrn.js';
 import { type MaxPoolOutput, maxpoolBackward, maxpoolForward } from './maxpool.js';
 import { reluBackward, reluForward } from './relu.js';
@@ -31,6 +32,8 @@ function expectCache<C extends OpCache>(c: OpCache, kind: string): C {
 /** The CPU backend's tensor handle: a float32 (or float64) typed array with its shape. */
 export type CpuTensor = Tensor<FloatArray>;
 type T = CpuTensor;
+/** A float32 tensor: what a backend with float32 sums holds. */
+type F32 = Tensor<Float32Array>;
 
 /** How a CPU backend's matrix products sum: in double precision, rounded once (the reference), or in float32 (gemm32.ts, as PyTorch's CPU path). */
 export interface CpuBackendOptions {
@@ -84,9 +87,10 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
     dispose: (t) => { if (pool) recycleShared(t.data); },
     zero: (t) => { t.data.fill(0); return t; },
     disposeCache: (c) => { if (pool && c?.kind === 'lrn') recycleShared((c as LrnCache).out.denom.data); },
-    conv2dForward: (x, w, b, p) => conv2dForward(x, w, b, p, mm, par),
-    conv2dBackward: (dy, x, w, p, acc) => conv2dBackward(dy, x, w, p, acc, mm, par),
-    conv2dBackwardWeights: (dy, x, w, p, acc) => conv2dBackwardWeights(dy, x, w, p, acc, mm, par),
+    // float32 sums: conv2d-chunks.ts's form, whole chunks of images to a thread; the reference: conv2d.ts's.
+    conv2dForward: (x, w, b, p) => (sums === 'float32' ? conv2dForwardChunks(x as F32, w as F32, b as F32, p, mm, par) : conv2dForward(x, w, b, p, mm, par)),
+    conv2dBackward: (dy, x, w, p, acc) => (sums === 'float32' ? conv2dGradsChunks(dy as F32, x as F32, w as F32, p, acc as GradAccumulator<Float32Array>, true, mm, par) as Conv2dGrads : conv2dBackward(dy, x, w, p, acc, mm, par)),
+    conv2dBackwardWeights: (dy, x, w, p, acc) => (sums === 'float32' ? conv2dGradsChunks(dy as F32, x as F32, w as F32, p, acc as GradAccumulator<Float32Array>, false, mm, par) : conv2dBackwardWeights(dy, x, w, p, acc, mm, par)),
     reluForward: (x) => reluForward(x, par),
     reluBackward: (dy, x) => reluBackward(dy, x, par),
     tanhForward,

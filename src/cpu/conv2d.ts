@@ -229,6 +229,9 @@ export const BIAS_GRAD: RangeKernel = {
   },
 };
 
+/** The dimensions of a convolution, as conv2dGeometry gives them. */
+export type Conv2dDims = ReturnType<typeof conv2dGeometry>;
+
 /**
  * Forward convolution: y = conv(x, w) + b, through im2col and a blocked matrix
  * product (mm: how its sums round, the reference's by default). Images go
@@ -237,31 +240,37 @@ export const BIAS_GRAD: RangeKernel = {
  */
 export function conv2dForward<A extends FloatArray>(x: Tensor<A>, w: Tensor, b: Tensor, p: Conv2dParams, mm: MatrixProducts = REFERENCE_PRODUCTS, par: ParallelFor = serial): Tensor<A> {
   const d = conv2dDims('conv2dForward', x, w, p);
-  const geo = geometryNums(d, p);
-  const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
+  const { N, Cout, Cg, kH, kW, Ho, Wo, Coutg } = d;
   expectShape('conv2dForward', 'b', b, [Cout]);
   const P = Ho * Wo, K = Cg * kH * kW, nb = chunkOf(N, K, P);
   const y = zeros(x.data, [N, Cout, Ho, Wo]);
   const col = scratchLike(x.data, K * nb * P, 'conv2d.col');
-  // One image: the product writes into y directly; several: into out, [Coutg, images x P], then copied.
-  const out = nb > 1 ? scratchLike(x.data, Coutg * nb * P, 'conv2d.out') : undefined;
-  for (let n0 = 0; n0 < N; n0 += nb) {
-    const m = Math.min(nb, N - n0), ld = m * P;
-    for (let g = 0; g < G; g++) {
-      par(im2colFor(x.data), m * K, [x.data, col], [...geo, n0, g, ld], P);
-      if (!out) {
-        // y[n, g-th block of Coutg channels] += W_g [Coutg, K] * col [K, P]
-        mm.AB(Coutg, P, K, w.data, g * Coutg * K, col, 0, y.data, (n0 * Cout + g * Coutg) * P);
-        continue;
-      }
-      out.fill(0, 0, Coutg * ld);
-      mm.AB(Coutg, ld, K, w.data, g * Coutg * K, col, 0, out, 0);
-      for (let o = 0; o < Coutg; o++)
-        for (let i = 0; i < m; i++) y.data.set(out.subarray(o * ld + i * P, o * ld + (i + 1) * P), ((n0 + i) * Cout + g * Coutg + o) * P);
-    }
-    par(ADD_BIAS, m * Cout, [y.data, b.data], [Cout, P, n0 * Cout], 2 * P);
-  }
+  const out = nb > 1 ? scratchLike(x.data, Coutg * nb * P, 'conv2d.out') : col;
+  for (let n0 = 0; n0 < N; n0 += nb) forwardChunk(x.data, w.data, b.data, y.data, d, p, n0, Math.min(nb, N - n0), col, out, mm, par);
   return y;
+}
+
+/**
+ * The forward pass of images n0..n0 + m - 1 (a chunk), every group, into y:
+ * col holds the chunk's columns [K, m P], out (unused for one image) the
+ * product [Coutg, m P] before its rows are copied to each image's channels.
+ */
+export function forwardChunk(x: FloatArray, w: FloatArray, b: FloatArray, y: FloatArray, d: Conv2dDims, p: Conv2dParams, n0: number, m: number, col: FloatArray, out: FloatArray, mm: MatrixProducts, par: ParallelFor): void {
+  const { Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
+  const P = Ho * Wo, K = Cg * kH * kW, ld = m * P, geo = geometryNums(d, p);
+  for (let g = 0; g < G; g++) {
+    par(im2colFor(x), m * K, [x, col], [...geo, n0, g, ld], P);
+    if (m === 1) {
+      // y[n, g-th block of Coutg channels] += W_g [Coutg, K] * col [K, P]
+      mm.AB(Coutg, P, K, w, g * Coutg * K, col, 0, y, (n0 * Cout + g * Coutg) * P);
+      continue;
+    }
+    out.fill(0, 0, Coutg * ld);
+    mm.AB(Coutg, ld, K, w, g * Coutg * K, col, 0, out, 0);
+    for (let o = 0; o < Coutg; o++)
+      for (let i = 0; i < m; i++) y.set(out.subarray(o * ld + i * P, o * ld + (i + 1) * P), ((n0 + i) * Cout + g * Coutg + o) * P);
+  }
+  par(ADD_BIAS, m * Cout, [y, b], [Cout, P, n0 * Cout], 2 * P);
 }
 
 /**
@@ -286,46 +295,58 @@ export function conv2dBackwardWeights<A extends FloatArray>(dy: Tensor<A>, x: Te
 }
 
 function conv2dGrads<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, w: Tensor<A>, p: Conv2dParams, acc: GradAccumulator<A> | undefined, inputGrad: boolean, mm: MatrixProducts, par: ParallelFor) {
-  const d = conv2dDims('conv2dBackward', x, w, p);
-  const { N, Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
-  expectShape('conv2dBackward', 'dy', dy, [N, Cout, Ho, Wo]);
-  if (acc) {
-    expectShape('conv2dBackward', 'acc.dw', acc.dw, w.shape);
-    expectShape('conv2dBackward', 'acc.db', acc.db, [Cout]);
-  }
+  const d = conv2dBackwardDims(dy, x, w, p, acc);
+  const { N, Cout, Cg, kH, kW, Ho, Wo, Coutg } = d;
   const P = Ho * Wo, K = Cg * kH * kW, nb = chunkOf(N, K, P);
   const dx = inputGrad ? zeros(x.data, x.shape) : undefined;
   const dw = acc?.dw ?? zeros(x.data, w.shape);
   const db = acc?.db ?? zeros(x.data, [Cout]);
   const col = scratchLike(x.data, K * nb * P, 'conv2d.col');
-  const dcol = inputGrad ? scratchLike(x.data, K * nb * P, 'conv2d.dcol') : undefined;
-  // Several images: the chunk's dy_g gathered side by side, [Coutg, images x P], as the columns are.
-  const dyc = nb > 1 ? scratchLike(x.data, Coutg * nb * P, 'conv2d.dyc') : undefined;
+  const dcol = inputGrad ? scratchLike(x.data, K * nb * P, 'conv2d.dcol') : col;
+  const dyc = nb > 1 ? scratchLike(x.data, Coutg * nb * P, 'conv2d.dyc') : col;
   par(BIAS_GRAD, Cout, [dy.data, db.data], [N, Cout, P], N * P);
-  const geo = geometryNums(d, p);
-  for (let n0 = 0; n0 < N; n0 += nb) {
-    const m = Math.min(nb, N - n0), ld = m * P;
-    for (let g = 0; g < G; g++) {
-      par(im2colFor(x.data), m * K, [x.data, col], [...geo, n0, g, ld], P);
-      let D: FloatArray = dy.data, dOff = (n0 * Cout + g * Coutg) * P;
-      if (dyc) {
-        for (let o = 0; o < Coutg; o++)
-          for (let i = 0; i < m; i++) {
-            const src = ((n0 + i) * Cout + g * Coutg + o) * P;
-            dyc.set(dy.data.subarray(src, src + P), o * ld + i * P);
-          }
-        D = dyc;
-        dOff = 0;
-      }
-      // dw_g += dy_g [Coutg, images x P] * col^T [images x P, K]
-      mm.ABt(Coutg, K, ld, D, dOff, col, 0, dw.data, g * Coutg * K);
-      if (dx && dcol) {
-        dcol.fill(0, 0, K * ld);
-        // dcol [K, images x P] = w_g^T [K, Coutg] * dy_g [Coutg, images x P]
-        mm.AtB(K, ld, Coutg, w.data, g * Coutg * K, D, dOff, dcol, 0);
-        par(im2colWasmFor(dx.data) ? COL2IM_WASM : COL2IM, m * Cg, [dcol, dx.data], [...geo, n0, g, ld], 2 * kH * kW * P);
-      }
-    }
-  }
+  for (let n0 = 0; n0 < N; n0 += nb) backwardChunk(dy.data, x.data, w.data, dx?.data, dw.data, 0, d, p, n0, Math.min(nb, N - n0), col, dyc, dcol, mm, par);
   return { dx, dw, db };
+}
+
+/** The dimensions of a backward pass, after checking dy (and acc's buffers) against them. */
+export function conv2dBackwardDims(dy: Tensor, x: Tensor, w: Tensor, p: Conv2dParams, acc?: GradAccumulator): Conv2dDims {
+  const d = conv2dDims('conv2dBackward', x, w, p);
+  expectShape('conv2dBackward', 'dy', dy, [d.N, d.Cout, d.Ho, d.Wo]);
+  if (acc) {
+    expectShape('conv2dBackward', 'acc.dw', acc.dw, w.shape);
+    expectShape('conv2dBackward', 'acc.db', acc.db, [d.Cout]);
+  }
+  return d;
+}
+
+/**
+ * The backward pass of images n0..n0 + m - 1 (a chunk), every group: adds the
+ * chunk's weight gradient into dw from dwOff, and writes the chunk's images
+ * of dx (when given). col and dcol hold [K, m P] values, dyc (unused for one
+ * image) the chunk's dy_g gathered side by side, [Coutg, m P], as the columns are.
+ */
+export function backwardChunk(dy: FloatArray, x: FloatArray, w: FloatArray, dx: FloatArray | undefined, dw: FloatArray, dwOff: number, d: Conv2dDims, p: Conv2dParams, n0: number, m: number, col: FloatArray, dyc: FloatArray, dcol: FloatArray, mm: MatrixProducts, par: ParallelFor): void {
+  const { Cout, Cg, kH, kW, G, Ho, Wo, Coutg } = d;
+  const P = Ho * Wo, K = Cg * kH * kW, ld = m * P, geo = geometryNums(d, p);
+  for (let g = 0; g < G; g++) {
+    par(im2colFor(x), m * K, [x, col], [...geo, n0, g, ld], P);
+    let D = dy, dOff = (n0 * Cout + g * Coutg) * P;
+    if (m > 1) {
+      for (let o = 0; o < Coutg; o++)
+        for (let i = 0; i < m; i++) {
+          const src = ((n0 + i) * Cout + g * Coutg + o) * P;
+          dyc.set(dy.subarray(src, src + P), o * ld + i * P);
+        }
+      D = dyc;
+      dOff = 0;
+    }
+    // dw_g += dy_g [Coutg, images x P] * col^T [images x P, K]
+    mm.ABt(Coutg, K, ld, D, dOff, col, 0, dw, dwOff + g * Coutg * K);
+    if (!dx) continue;
+    dcol.fill(0, 0, K * ld);
+    // dcol [K, images x P] = w_g^T [K, Coutg] * dy_g [Coutg, images x P]
+    mm.AtB(K, ld, Coutg, w, g * Coutg * K, D, dOff, dcol, 0);
+    par(im2colWasmFor(dx) ? COL2IM_WASM : COL2IM, m * Cg, [dcol, dx], [...geo, n0, g, ld], 2 * kH * kW * P);
+  }
 }
