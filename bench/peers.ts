@@ -41,7 +41,8 @@ const roundCount = Number(listOption(argv, 'rounds', ['3'])[0]);
 if (!(seconds > 0) || !Number.isInteger(roundCount) || roundCount < 1) throw new RangeError(`bench:peers: --seconds must be positive and --rounds a positive integer; got ${seconds}, ${roundCount}`);
 /** Seconds of timed calls per workload and engine in each round. */
 const perRound = seconds / roundCount;
-const only = listOption(argv, 'only', ['ours', 'ours-f32', 'ours-threads', 'torch', 'tfjs-wasm', 'onnxruntime']);
+const ENGINES = ['ours', 'ours-f32', 'ours-threads', 'torch', 'tfjs-wasm', 'onnxruntime'];
+const only = listOption(argv, 'only', ENGINES);
 
 interface Workload { name: string; config: string; kind: 'forward' | 'train'; batch: number }
 const WORKLOADS: Workload[] = [
@@ -187,5 +188,6 @@ const rows = WORKLOADS.map((w) => [
 report('peers', commandLine('bench:peers'),
   ['workload', 'ours (CPU backend) ms', 'ours, float32 sums: ms (/ ours)', `ours, float32 sums over ${threads} threads (cpu-threads): ms (/ ours)`, `PyTorch ${versions.torch ?? ''} CPU, 2 threads: ms (peer / our fastest)`, `tfjs-backend-wasm ${versions['tfjs-wasm'] ?? ''}, ${versions['tfjs-wasm threads'] ?? '?'} thread(s)`, `onnxruntime-node ${versions.onnxruntime ?? ''}, 2 threads`], rows,
   [`Engines in turn over ${roundCount} rounds; each figure is the median of its rounds' medians (the calls within ${perRound.toFixed(1)} s, after one untimed call), ${seconds} s of calls per engine and workload in all. Peers are compared with our fastest column: above 1x the peer is slower than this project. tfjs-wasm and onnxruntime run forward passes only (no conv weight gradient in tfjs-wasm; onnxruntime is an inference engine).`],
-  { ms, versions, threads });
+  { ms, versions, threads },
+  ENGINES.some((e) => !only.includes(e)) ? `a partial run (--only ${only.join(',')})` : undefined);
 await threaded.destroy();

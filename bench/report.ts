@@ -32,11 +32,19 @@ export { machine } from '../src/cli/machine.js';
 /** The folder of the results. */
 export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
-/** Prints the table and its notes; writes bench/results/NAME.json (the docs' tables come from it). */
-export function report(name: string, command: string, header: string[], rows: string[][], notes: string[] = [], data?: unknown): BenchResult {
+/**
+ * Prints the table and its notes; writes bench/results/NAME.json (the docs'
+ * tables come from it) unless `partial` says why this run is narrower than
+ * the docs' table (an --only filter): a partial run must not replace it.
+ */
+export function report(name: string, command: string, header: string[], rows: string[][], notes: string[] = [], data?: unknown, partial?: string): BenchResult {
   const r: BenchResult = { name, command, date: new Date().toISOString().slice(0, 10), machine: machine(), header, rows, notes, data };
   console.log(markdownTable(header, rows));
   for (const n of notes) console.log(`\n${n}`);
+  if (partial) {
+    process.stderr.write(`not written to bench/results/${name}.json: ${partial}; run without it to replace the docs' table\n`);
+    return r;
+  }
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(r, null, 1)}\n`);

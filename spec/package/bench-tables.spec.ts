@@ -3,11 +3,11 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BenchResult } from '../../bench/report.js';
+import { RESULTS_DIR, report, type BenchResult } from '../../bench/report.js';
 import { experimentResults, renderDocument, updateDocs } from '../../scripts/bench-tables.js';
 import { independentEffect } from '../../src/experiments/verdict.js';
 import { runTable } from '../../scripts/run-table.js';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,6 +25,24 @@ test('renderDocument replaces a block by its result (table, notes, command, date
 
 test('every bench block of README.md and docs/ matches bench/results (npm run bench:tables regenerates them)', () => {
   assert.equal(updateDocs(true), []);
+});
+
+test('report writes bench/results/NAME.json for a whole run and leaves it alone for a partial one (an --only filter must not replace the docs\' table)', () => {
+  const name = `spec-probe-${process.pid}`, file = join(RESULTS_DIR, `${name}.json`);
+  const log = console.log, err = process.stderr.write;
+  console.log = () => {};
+  (process.stderr as { write: unknown }).write = () => true;
+  try {
+    report(name, 'npm run bench:probe -- --only x', ['a'], [['1']], [], undefined, 'a partial run (--only x)');
+    const partialWrote = existsSync(file);
+    report(name, 'npm run bench:probe', ['a'], [['1']]);
+    const wholeWrote = existsSync(file);
+    assert.equal([partialWrote, wholeWrote], [false, true]);
+  } finally {
+    console.log = log;
+    process.stderr.write = err;
+    rmSync(file, { force: true });
+  }
 });
 
 test('runTable: a run folder\'s log.jsonl and result.json as the epoch table, lr cuts marked, the test result and total time as notes', () => {
