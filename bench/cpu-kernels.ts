@@ -3,7 +3,9 @@
 // branch-free form the layers pick for float32 tensors, run on the same
 // arrays over the same items on one thread, the best of --reps runs each,
 // in nanoseconds per element of the kernel's output (a copied or added
-// column entry for col2im). The specs check that both give the same values.
+// column entry for col2im). The specs check that both give the same values
+// (LRN in float32 arithmetic, the float32-sums backends' form: within the
+// float32 bound of spec/cpu/lrn32-wasm.spec.ts).
 //
 //   npm run bench:cpu-kernels -- [--reps 7]
 
@@ -11,6 +13,7 @@ import { COL2IM, IM2COL, conv2dGeometry } from '../src/cpu/conv2d.js';
 import { COL2IM_WASM, IM2COL_WASM } from '../src/cpu/im2col-wasm.js';
 import { LRN_BACKWARD, LRN_FORWARD } from '../src/cpu/lrn.js';
 import { LRN_BACKWARD_WASM, LRN_FORWARD_WASM } from '../src/cpu/lrn-wasm.js';
+import { LRN_BACKWARD_F32, LRN_FORWARD_F32 } from '../src/cpu/lrn32-wasm.js';
 import { MAXPOOL_FORWARD, poolGeometry } from '../src/cpu/maxpool.js';
 import { MAXPOOL_FORWARD_WASM } from '../src/cpu/maxpool-wasm.js';
 import type { RangeArray, RangeKernel } from '../src/cpu/parallel.js';
@@ -54,6 +57,8 @@ for (const [label, N, C, HW, groups] of [['small norm1 [128, 16, 28, 28]', 128, 
   LRN_FORWARD.run([x, y, d], fwd, 0, N * groups);
   cases.push({ op: 'LRN forward', shape: label, plain: LRN_FORWARD, fast: LRN_FORWARD_WASM, arrays: () => [x, new Float32Array(n), new Float32Array(n)], nums: fwd, count: N * groups, elements: n });
   cases.push({ op: 'LRN backward', shape: label, plain: LRN_BACKWARD, fast: LRN_BACKWARD_WASM, arrays: () => [dy, x, y, d, new Float32Array(n)], nums: [Cb, HW, 2, 2, 1e-4, 0.75], count: N * groups, elements: n });
+  cases.push({ op: 'LRN forward, float32 arithmetic', shape: label, plain: LRN_FORWARD, fast: LRN_FORWARD_F32, arrays: () => [x, new Float32Array(n), new Float32Array(n)], nums: fwd, count: N * groups, elements: n });
+  cases.push({ op: 'LRN backward, float32 arithmetic', shape: label, plain: LRN_BACKWARD, fast: LRN_BACKWARD_F32, arrays: () => [dy, x, y, d, new Float32Array(n)], nums: [Cb, HW, 2, 2, 1e-4, 0.75], count: N * groups, elements: n });
 }
 // 3 x 3 stride-2 pooling planes.
 for (const [label, N, C, H] of [['small pool1 [128, 16, 28, 28]', 128, 16, 28], ['paper pool1 [8, 96, 55, 55]', 8, 96, 55]] as const) {

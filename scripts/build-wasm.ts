@@ -1,5 +1,5 @@
 // Assembles the WebAssembly micro-kernels of src/cpu/ (gemm-kernel.wat, float64,
-// gemm32-kernel.wat, float32, im2col-kernel.wat, lrn-kernel.wat and maxpool-kernel.wat) with wabt and writes each one's bytes,
+// gemm32-kernel.wat, float32, im2col-kernel.wat, lrn-kernel.wat, lrn32-kernel.wat and maxpool-kernel.wat) with wabt and writes each one's bytes,
 // base64, to its .wasm.ts twin, so that src/cpu needs no build step and no
 // file access at run time (it runs unchanged in a browser). The specs
 // spec/cpu/gemm.spec.ts and gemm32.spec.ts assemble the .wat again and
@@ -20,6 +20,7 @@ export const KERNELS = {
   gemm32: { wat: 'gemm32-kernel.wat', out: 'gemm32-kernel.wasm.ts', constant: 'GEMM32_KERNEL_WASM' },
   im2col: { wat: 'im2col-kernel.wat', out: 'im2col-kernel.wasm.ts', constant: 'IM2COL_KERNEL_WASM' },
   lrn: { wat: 'lrn-kernel.wat', out: 'lrn-kernel.wasm.ts', constant: 'LRN_KERNEL_WASM' },
+  lrn32: { wat: 'lrn32-kernel.wat', out: 'lrn32-kernel.wasm.ts', constant: 'LRN32_KERNEL_WASM' },
   maxpool: { wat: 'maxpool-kernel.wat', out: 'maxpool-kernel.wasm.ts', constant: 'MAXPOOL_KERNEL_WASM' },
 } as const;
 

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { cpuBackend } from '../../src/cpu/backend.js';
 import { gemmThreadPool, sharedZeros } from '../../src/cpu/gemm-threads.js';
 import { Rng } from '../../src/cpu/random.js';
+import { poisonRecycled } from '../../src/cpu/tensor.js';
 import { PAPER_SGD } from '../../src/cpu/sgd.js';
 import { makeNet } from '../../src/api/nets.js';
 import { CONFIGS } from '../../src/nn/config.js';
@@ -87,6 +88,29 @@ test('nets with reuse (one partition and two, training and inference) keep the b
     assert.equal(many.losses, one.losses, `${partitions} partition(s): the losses`);
     assert.equal(Array.from(many.logits), Array.from(one.logits), `${partitions} partition(s): the logits`);
     assert.equal(Array.from(many.again), Array.from(one.logits), `${partitions} partition(s): the logits of a second pass (memory reused)`);
+  }
+});
+
+test('the ops that skip the zero-fill (tensor.ts, empty) write their whole output: training with recycled memory handed back as NaN keeps the bits of cpu-float32-sums', async () => {
+  const c = CONFIGS.small(), host = initParams(c, Rng.seeded(5)), batch = 8, r = Rng.seeded(6);
+  const x = r.normalArray(batch * c.inputChannels * c.inputSize * c.inputSize), labels = Int32Array.from({ length: batch }, () => r.int(c.classes));
+  const run = async (backend: string) => {
+    const net = await makeNet(backend, 2, c, host);
+    const losses = [];
+    for (let i = 0; i < 3; i++) losses.push((await net.step(x, labels, Rng.seeded(7 + i), PAPER_SGD)).loss);
+    const logits = await net.logits(x, batch);
+    await net.dispose();
+    return { losses, logits: Array.from(logits) };
+  };
+  const want = await run('cpu-float32-sums');
+  const was = poisonRecycled(true);
+  try {
+    const got = await run('cpu-threads');
+    assert.ok(got.losses.every(Number.isFinite), `finite losses, got ${got.losses}`);
+    assert.equal(got.losses, want.losses, 'the losses');
+    assert.equal(got.logits, want.logits, 'the logits');
+  } finally {
+    poisonRecycled(was);
   }
 });
 

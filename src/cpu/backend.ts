@@ -35,7 +35,7 @@ type T = CpuTensor;
 /** A float32 tensor: what a backend with float32 sums holds. */
 type F32 = Tensor<Float32Array>;
 
-/** How a CPU backend's matrix products sum: in double precision, rounded once (the reference), or in float32 (gemm32.ts, as PyTorch's CPU path). */
+/** How a CPU backend's matrix products sum: in double precision, rounded once (the reference), or in float32 (gemm32.ts, as PyTorch's CPU path; LRN then computes in float32 too, lrn32-wasm.ts). */
 export interface CpuBackendOptions {
   sums?: 'float64' | 'float32';
   /**
@@ -50,8 +50,8 @@ export interface CpuBackendOptions {
  * A Backend that runs the CPU reference layers: on float32 tensors (normal
  * use), or on float64 tensors to check whole-model gradients against finite
  * differences. With `sums: 'float32'` (float32 tensors only) the convolutions'
- * and fully connected layers' products sum in float32, faster (bench:gemm,
- * bench:peers); the reference, what the verification kit and the goldens
+ * and fully connected layers' products sum in float32, and LRN computes in
+ * float32, faster (bench:gemm, bench:cpu-kernels, bench:peers); the reference, what the verification kit and the goldens
  * compare against, keeps double-precision sums.
  */
 export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBackendOptions = {}): Backend<T> {
@@ -96,10 +96,11 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
     tanhForward,
     tanhBackward,
     lrnForward(x, p) {
-      const out = lrnForward(x, p, par);
+      // float32 sums: LRN in float32 arithmetic too (lrn32-wasm.ts), as PyTorch computes it; the reference keeps float64.
+      const out = lrnForward(x, p, par, sums);
       return { y: out.y, cache: { kind: 'lrn', out } as LrnCache };
     },
-    lrnBackward: (dy, x, c, p) => lrnBackward(dy, x, expectCache<LrnCache>(c, 'lrn').out, p, par),
+    lrnBackward: (dy, x, c, p) => lrnBackward(dy, x, expectCache<LrnCache>(c, 'lrn').out, p, par, sums),
     maxpoolForward(x, p) {
       const out = maxpoolForward(x, p, par);
       return { y: out.y, cache: { kind: 'maxpool', out } as PoolCache };

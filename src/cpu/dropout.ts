@@ -14,7 +14,7 @@
 // Backward is the same masking (and scaling) applied to dy; at test time dx = dy * scale.
 
 import type { Rng } from './random.js';
-import { type FloatArray, type Tensor, expectNumber, expectRank, fmtShape, zeros } from './tensor.js';
+import { type FloatArray, type Tensor, expectNumber, empty, expectRank, fmtShape } from './tensor.js';
 
 /** The two dropout scalings described above. */
 export type DropoutMode = 'paper' | 'inverted';
@@ -58,7 +58,7 @@ export function dropoutForward<A extends FloatArray>(x: Tensor<A>, mask: Uint8Ar
   expectRank('dropoutForward', 'x', x, x?.shape?.length ?? 0, 'tensor');
   checkMask('dropoutForward', x, mask, p);
   const s = dropoutScale(p);
-  const y = zeros(x.data, x.shape);
+  const y = empty(x.data, x.shape); // written in full: no zero-fill (tensor.ts, empty)
   for (let i = 0; i < x.data.length; i++) y.data[i] = p.train && mask![i] === 0 ? 0 : x.data[i] * s;
   return y;
 }

@@ -21,9 +21,10 @@
 // and j is in win(c) exactly when c lies in [j - (n - 1 - floor(n/2)), j + floor(n/2)].
 
 import { LRN_BACKWARD_WASM, LRN_FORWARD_WASM, lrnWasmFor } from './lrn-wasm.js';
+import { LRN_BACKWARD_F32, LRN_FORWARD_F32, lrn32For } from './lrn32-wasm.js';
 import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
 import {
-  type FloatArray, type Tensor, expectInt, expectNumber, expectRank, expectShape, zeros,
+  type FloatArray, type Tensor, empty, expectInt, expectNumber, expectRank, expectShape,
 } from './tensor.js';
 
 /** Which scaling of alpha the sum of squares gets: the paper's, or Caffe's and PyTorch's alpha / n. */
@@ -110,17 +111,32 @@ export const LRN_FORWARD: RangeKernel = {
   },
 };
 
-/** y = x / (k + a sum_{win} x^2)^beta across channels (par: the threads that share the blocks, one by default). */
-export function lrnForward<A extends FloatArray>(x: Tensor<A>, p: LrnParams, par: ParallelFor = serial): LrnOutput<A> {
+/**
+ * The arithmetic of LRN's fast forms: 'float64' (the default) gives the bits
+ * of LRN_FORWARD and LRN_BACKWARD above; 'float32' (the backends that sum in
+ * float32, as PyTorch does) runs lrn32-wasm.ts's four-lane float32 kernels
+ * where they apply (float32 tensors, beta = 0.75), within float32 rounding.
+ */
+export type LrnArithmetic = 'float64' | 'float32';
+
+/** The forward kernel for this data: float32 arithmetic where asked for and possible, else the float64 WebAssembly or JavaScript one. */
+function forwardKernel(data: FloatArray, beta: number, arithmetic: LrnArithmetic): RangeKernel {
+  if (arithmetic === 'float32' && lrn32For(data, beta)) return LRN_FORWARD_F32;
+  return lrnWasmFor(data, beta) ? LRN_FORWARD_WASM : LRN_FORWARD;
+}
+
+/** y = x / (k + a sum_{win} x^2)^beta across channels (par: the threads that share the blocks, one by default; arithmetic: see LrnArithmetic). */
+export function lrnForward<A extends FloatArray>(x: Tensor<A>, p: LrnParams, par: ParallelFor = serial, arithmetic: LrnArithmetic = 'float64'): LrnOutput<A> {
   expectRank('lrnForward', 'x', x, 4, '[N, C, H, W]');
   const a = lrnCoefficient('lrnForward', p, x.shape[1]);
   const [N, Call, H, W] = x.shape;
   const G = p.groups ?? 1, C = Call / G;
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
-  const y = zeros(x.data, x.shape);
-  const denom = zeros(x.data, x.shape);
+  // Every element written by the kernels (every block, every pixel): no zero-fill (tensor.ts, empty).
+  const y = empty(x.data, x.shape);
+  const denom = empty(x.data, x.shape);
   // Each block of C channels (one per group, per image) is normalised on its own.
-  par(lrnWasmFor(x.data, p.beta) ? LRN_FORWARD_WASM : LRN_FORWARD, N * G, [x.data, y.data, denom.data], [C, HW, lo, hi, p.k, a, p.beta], 3 * C * HW);
+  par(forwardKernel(x.data, p.beta, arithmetic), N * G, [x.data, y.data, denom.data], [C, HW, lo, hi, p.k, a, p.beta], 3 * C * HW);
   return { y, denom };
 }
 
@@ -152,8 +168,8 @@ export const LRN_BACKWARD: RangeKernel = {
   },
 };
 
-/** dL/dx of LRN from dy and the forward's x, y and denominator D (par: the threads that share the blocks). */
-export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, out: LrnOutput<A>, p: LrnParams, par: ParallelFor = serial): Tensor<A> {
+/** dL/dx of LRN from dy and the forward's x, y and denominator D (par: the threads that share the blocks; arithmetic: see LrnArithmetic). */
+export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, out: LrnOutput<A>, p: LrnParams, par: ParallelFor = serial, arithmetic: LrnArithmetic = 'float64'): Tensor<A> {
   expectRank('lrnBackward', 'x', x, 4, '[N, C, H, W]');
   expectShape('lrnBackward', 'dy', dy, x.shape);
   expectShape('lrnBackward', 'y', out.y, x.shape);
@@ -162,8 +178,9 @@ export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, o
   const [N, Call, H, W] = x.shape;
   const G = p.groups ?? 1, C = Call / G;
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
-  const dx = zeros(x.data, x.shape);
-  const wasm = lrnWasmFor(x.data, p.beta) && [dy, out.y, out.denom].every((t) => t.data instanceof Float32Array);
-  par(wasm ? LRN_BACKWARD_WASM : LRN_BACKWARD, N * G, [dy.data, x.data, out.y.data, out.denom.data, dx.data], [C, HW, lo, hi, a, p.beta], 6 * C * HW);
+  const dx = empty(x.data, x.shape);
+  const f32 = [dy, out.y, out.denom].every((t) => t.data instanceof Float32Array);
+  const kernel = f32 && arithmetic === 'float32' && lrn32For(x.data, p.beta) ? LRN_BACKWARD_F32 : f32 && lrnWasmFor(x.data, p.beta) ? LRN_BACKWARD_WASM : LRN_BACKWARD;
+  par(kernel, N * G, [dy.data, x.data, out.y.data, out.denom.data, dx.data], [C, HW, lo, hi, a, p.beta], 6 * C * HW);
   return dx;
 }

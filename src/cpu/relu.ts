@@ -7,7 +7,7 @@
 //   dx = dy where x > 0, else 0   (the gradient at x = 0 is taken as 0, as PyTorch does)
 
 import { type ParallelFor, type RangeArray, type RangeKernel, serial } from './parallel.js';
-import { type FloatArray, type Tensor, expectRank, fmtShape, zeros } from './tensor.js';
+import { type FloatArray, type Tensor, empty, expectRank, fmtShape } from './tensor.js';
 
 /** y[i] = max(0, x[i]) for elements from..to - 1 (arrays [x, y]). */
 export const RELU_FORWARD: RangeKernel = {
@@ -70,7 +70,7 @@ export const RELU_BACKWARD_F32: RangeKernel = {
 /** y = max(0, x), elementwise (par: the threads that share the elements, one by default). */
 export function reluForward<A extends FloatArray>(x: Tensor<A>, par: ParallelFor = serial): Tensor<A> {
   expectRank('reluForward', 'x', x, x?.shape?.length ?? 0, 'tensor');
-  const y = zeros(x.data, x.shape);
+  const y = empty(x.data, x.shape); // written in full by the kernel: no zero-fill (tensor.ts, empty)
   par(x.data instanceof Float32Array ? RELU_FORWARD_F32 : RELU_FORWARD, x.data.length, [x.data, y.data]);
   return y;
 }
@@ -82,7 +82,7 @@ export function reluBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, 
   if (dy.data.length !== x.data.length) {
     throw new RangeError(`reluBackward: dy has shape ${fmtShape(dy.shape)}, expected the shape of x ${fmtShape(x.shape)}`);
   }
-  const dx = zeros(x.data, x.shape);
+  const dx = empty(x.data, x.shape); // written in full
   const f32 = x.data instanceof Float32Array && dy.data instanceof Float32Array;
   par(f32 ? RELU_BACKWARD_F32 : RELU_BACKWARD, x.data.length, [dy.data, x.data, dx.data]);
   return dx;
