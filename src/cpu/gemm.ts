@@ -40,6 +40,7 @@
 // unpacked, four rows of A at a time, reading B in its own memory order.
 
 import { GEMM_KERNEL_WASM } from './gemm-kernel.wasm.js';
+import { instantiateKernel } from './wasm-kernel.js';
 import type { FloatArray } from './tensor.js';
 
 /** Depth of a K slice: a 4 x KC strip of A and a KC x 4 panel of B are 8 KiB each in float64. */
@@ -50,26 +51,13 @@ const NC = 256;
 const SMALL_M = 16;
 
 /** The WebAssembly micro-kernel and its memory (layout in gemm-kernel.wat), or null where SIMD is unavailable. */
-const simd = instantiateKernel();
+const simd = instantiateKernel<{ memory: WebAssembly.Memory; tiles: (kc: number, panels: number) => void }>(GEMM_KERNEL_WASM);
 let useSimd = simd !== null;
 // Byte offsets of packB and of the output tiles in the module's memory, as gemm-kernel.wat lays them out (packA at 0).
 const B_AT = 8 * 4 * KC, TILES_AT = B_AT + 8 * KC * NC;
 const packA = simd ? new Float64Array(simd.memory.buffer, 0, 4 * KC) : new Float64Array(4 * KC);
 const packB = simd ? new Float64Array(simd.memory.buffer, B_AT, KC * NC) : new Float64Array(KC * NC);
 const tilesOut = simd ? new Float64Array(simd.memory.buffer, TILES_AT, 4 * NC) : new Float64Array(4 * NC);
-
-function instantiateKernel(): { memory: WebAssembly.Memory; tiles: (kc: number, panels: number) => void } | null {
-  if (typeof WebAssembly === 'undefined') return null;
-  const bytes = Uint8Array.from(atob(GEMM_KERNEL_WASM), (c) => c.charCodeAt(0));
-  if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
-  try {
-    // Synchronous compilation: the module is 525 bytes, under the 4 KB browsers allow on the main thread.
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
-    return exports as unknown as { memory: WebAssembly.Memory; tiles: (kc: number, panels: number) => void };
-  } catch {
-    return null; // a page whose Content-Security-Policy forbids compiling WebAssembly: the JavaScript tile serves
-  }
-}
 
 /** Which 4 x 4 micro-kernel gemm() runs: WebAssembly SIMD ('wasm', the default where available) or JavaScript. */
 export function gemmKernel(): 'wasm' | 'js' {

@@ -32,6 +32,7 @@
 
 import { type MatrixProducts, gemm } from './gemm.js';
 import { GEMM32_KERNEL_WASM } from './gemm32-kernel.wasm.js';
+import { instantiateKernel } from './wasm-kernel.js';
 import type { FloatArray } from './tensor.js';
 
 /** Depth of a K slice: an 8 x KC strip of A is 8 KiB in float32. */
@@ -52,7 +53,7 @@ const SMALL_M = 16;
  */
 export const DOTS_M = 64;
 
-const kernel = instantiateKernel();
+const kernel = instantiateKernel<Kernel32>(GEMM32_KERNEL_WASM);
 // Byte offsets in the module's memory, as gemm32-kernel.wat lays them out (packA at 0).
 const B_AT = 4 * 8 * KC, TILES_AT = B_AT + 4 * KC * 512;
 /** The dots kernel's blocks: up to 16 rows of A and 8 rows of B, KD values of k each, and their 16 x 8 results. */
@@ -68,17 +69,6 @@ interface Kernel32 { memory: WebAssembly.Memory; tiles: (kc: number, panels: num
 const dotsA = kernel && new Float32Array(kernel.memory.buffer, DOTS_A_AT, 16 * KD);
 const dotsB = kernel && new Float32Array(kernel.memory.buffer, DOTS_B_AT, 8 * KD);
 const dotsOut = kernel && new Float32Array(kernel.memory.buffer, DOTS_OUT_AT, 16 * 8);
-
-function instantiateKernel(): Kernel32 | null {
-  if (typeof WebAssembly === 'undefined') return null;
-  const bytes = Uint8Array.from(atob(GEMM32_KERNEL_WASM), (c) => c.charCodeAt(0));
-  if (!WebAssembly.validate(bytes)) return null;
-  try {
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Kernel32;
-  } catch {
-    return null; // a Content-Security-Policy that forbids compiling WebAssembly
-  }
-}
 
 /** Whether gemm32() runs its float32 WebAssembly kernel here (else it is gemm()). */
 export function gemm32Available(): boolean {

@@ -20,6 +20,7 @@ function inStep(at: number, like: number): number {
 }
 
 import { IM2COL_KERNEL_WASM } from './im2col-kernel.wasm.js';
+import { instantiateKernel, kernelMemory } from './wasm-kernel.js';
 import type { RangeKernel } from './parallel.js';
 import type { FloatArray } from './tensor.js';
 
@@ -31,25 +32,7 @@ interface Im2colKernel {
     stride: number, pad: number, Cg: number, ld: number, iA: number, from: number, to: number) => void;
 }
 
-const kernel = instantiate();
-
-function instantiate(): Im2colKernel | null {
-  if (typeof WebAssembly === 'undefined') return null;
-  const bytes = Uint8Array.from(atob(IM2COL_KERNEL_WASM), (c) => c.charCodeAt(0));
-  if (!WebAssembly.validate(bytes)) return null;
-  try {
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Im2colKernel;
-  } catch {
-    return null; // a Content-Security-Policy that forbids compiling WebAssembly
-  }
-}
-
-/** Grows the kernel's memory to at least `bytes` and returns a float32 view of all of it. */
-function memoryOf(k: Im2colKernel, bytes: number): Float32Array {
-  const have = k.memory.buffer.byteLength;
-  if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));
-  return new Float32Array(k.memory.buffer);
-}
+const kernel = instantiateKernel<Im2colKernel>(IM2COL_KERNEL_WASM);
 
 /**
  * IM2COL's contract (arrays [x, col], nums geometryNums then [n0, g, ld],
@@ -66,7 +49,7 @@ export const IM2COL_WASM: RangeKernel = {
     // x's planes at xAt (in floats) as [m][Cg][H][W]; the items' rows after them, in step with their place in col.
     const xAt = inStep(0, (n0 * C + g * Cg) * plane), count = (to - from) * P;
     const colAt = inStep(((xAt + m * group + 15) & ~15), from * P);
-    const mem = memoryOf(kernel, 4 * (colAt + count));
+    const mem = kernelMemory(kernel.memory, 4 * (colAt + count));
     for (let i = 0; i < m; i++) {
       const src = ((n0 + i) * C + g * Cg) * plane;
       mem.set(x.subarray(src, src + group), xAt + i * group);
@@ -97,7 +80,7 @@ export const COL2IM_WASM: RangeKernel = {
     const rowLd = inStep(seg, ld), colAt = inStep(0, iA * P);
     const planeAt = (t: number) => ((n0 + Math.floor(t / Cg)) * C + g * Cg + (t % Cg)) * plane;
     const dxAt = inStep((colAt + K * rowLd + 15) & ~15, planeAt(from) - (from - iA * Cg) * plane);
-    const mem = memoryOf(kernel, 4 * (dxAt + images * Cg * plane));
+    const mem = kernelMemory(kernel.memory, 4 * (dxAt + images * Cg * plane));
     for (let r = 0; r < K; r++) mem.set(col.subarray(r * ld + iA * P, r * ld + iA * P + seg), colAt + r * rowLd);
     const localAt = (t: number) => dxAt + (t - iA * Cg) * plane;
     // The items' planes run in order within an image: one copy per image and direction.

@@ -8,6 +8,7 @@
 // JavaScript access per element.
 
 import { LRN_KERNEL_WASM } from './lrn-kernel.wasm.js';
+import { instantiateKernel, kernelMemory } from './wasm-kernel.js';
 import type { RangeKernel } from './parallel.js';
 import type { FloatArray } from './tensor.js';
 
@@ -17,25 +18,7 @@ interface LrnKernel {
   backward: (dy: number, x: number, y: number, d: number, dx: number, S: number, T: number, blocks: number, C: number, HW: number, lo: number, hi: number, c2: number) => void;
 }
 
-const kernel = instantiate();
-
-function instantiate(): LrnKernel | null {
-  if (typeof WebAssembly === 'undefined') return null;
-  const bytes = Uint8Array.from(atob(LRN_KERNEL_WASM), (c) => c.charCodeAt(0));
-  if (!WebAssembly.validate(bytes)) return null;
-  try {
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as LrnKernel;
-  } catch {
-    return null; // a Content-Security-Policy that forbids compiling WebAssembly
-  }
-}
-
-/** Grows the kernel's memory to at least `bytes` and returns a float32 view of all of it. */
-function memoryOf(k: LrnKernel, bytes: number): Float32Array {
-  const have = k.memory.buffer.byteLength;
-  if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));
-  return new Float32Array(k.memory.buffer);
-}
+const kernel = instantiateKernel<LrnKernel>(LRN_KERNEL_WASM);
 
 function needsFloat32(name: string, arrays: readonly unknown[]): void {
   if (!kernel || !arrays.every((a) => a instanceof Float32Array)) {
@@ -52,7 +35,7 @@ export const LRN_FORWARD_WASM: RangeKernel = {
     if (to <= from) return;
     const [x, y, denom] = arrays, len = C * HW, first = from * len, n = (to - from) * len;
     // x, y, D as float32 [n] one after another, then S as float64 [HW].
-    const S = (12 * n + 7) & ~7, mem = memoryOf(kernel!, S + 8 * HW);
+    const S = (12 * n + 7) & ~7, mem = kernelMemory(kernel!.memory, S + 8 * HW);
     mem.set(x.subarray(first, first + n), 0);
     kernel!.forward(0, 4 * n, 8 * n, S, to - from, C, HW, lo, hi, k, a);
     y.set(mem.subarray(n, 2 * n), first);
@@ -69,7 +52,7 @@ export const LRN_BACKWARD_WASM: RangeKernel = {
     if (to <= from) return;
     const [dy, x, y, denom, dx] = arrays, len = C * HW, first = from * len, n = (to - from) * len;
     // dy, x, y, D, dx as float32 [n] one after another, then S [HW] and T [C HW] as float64.
-    const S = (20 * n + 7) & ~7, T = S + 8 * HW, mem = memoryOf(kernel!, T + 8 * len);
+    const S = (20 * n + 7) & ~7, T = S + 8 * HW, mem = kernelMemory(kernel!.memory, T + 8 * len);
     for (const [i, src] of [dy, x, y, denom].entries()) mem.set(src.subarray(first, first + n), i * n);
     kernel!.backward(0, 4 * n, 8 * n, 12 * n, 16 * n, S, T, to - from, C, HW, lo, hi, 2 * a * beta);
     dx.set(mem.subarray(4 * n, 5 * n), first);

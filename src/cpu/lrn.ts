@@ -119,10 +119,15 @@ export const LRN_FORWARD: RangeKernel = {
  */
 export type LrnArithmetic = 'float64' | 'float32';
 
-/** The forward kernel for this data: float32 arithmetic where asked for and possible, else the float64 WebAssembly or JavaScript one. */
-function forwardKernel(data: FloatArray, beta: number, arithmetic: LrnArithmetic): RangeKernel {
-  if (arithmetic === 'float32' && lrn32For(data, beta)) return LRN_FORWARD_F32;
-  return lrnWasmFor(data, beta) ? LRN_FORWARD_WASM : LRN_FORWARD;
+/**
+ * Which of a pass's three forms runs on these arrays (all float32 for either
+ * fast form): float32 arithmetic where asked for and possible, else the
+ * float64 WebAssembly form, else the JavaScript definition.
+ */
+function pick(arrays: readonly FloatArray[], beta: number, arithmetic: LrnArithmetic, [f32, wasm, js]: readonly RangeKernel[]): RangeKernel {
+  const x = arrays[0], float32 = arrays.every((a) => a instanceof Float32Array);
+  if (float32 && arithmetic === 'float32' && lrn32For(x, beta)) return f32;
+  return float32 && lrnWasmFor(x, beta) ? wasm : js;
 }
 
 /** y = x / (k + a sum_{win} x^2)^beta across channels (par: the threads that share the blocks, one by default; arithmetic: see LrnArithmetic). */
@@ -136,7 +141,7 @@ export function lrnForward<A extends FloatArray>(x: Tensor<A>, p: LrnParams, par
   const y = empty(x.data, x.shape);
   const denom = empty(x.data, x.shape);
   // Each block of C channels (one per group, per image) is normalised on its own.
-  par(forwardKernel(x.data, p.beta, arithmetic), N * G, [x.data, y.data, denom.data], [C, HW, lo, hi, p.k, a, p.beta], 3 * C * HW);
+  par(pick([x.data], p.beta, arithmetic, [LRN_FORWARD_F32, LRN_FORWARD_WASM, LRN_FORWARD]), N * G, [x.data, y.data, denom.data], [C, HW, lo, hi, p.k, a, p.beta], 3 * C * HW);
   return { y, denom };
 }
 
@@ -179,8 +184,7 @@ export function lrnBackward<A extends FloatArray>(dy: Tensor<A>, x: Tensor<A>, o
   const G = p.groups ?? 1, C = Call / G;
   const HW = H * W, lo = Math.floor(p.size / 2), hi = p.size - 1 - lo;
   const dx = empty(x.data, x.shape);
-  const f32 = [dy, out.y, out.denom].every((t) => t.data instanceof Float32Array);
-  const kernel = f32 && arithmetic === 'float32' && lrn32For(x.data, p.beta) ? LRN_BACKWARD_F32 : f32 && lrnWasmFor(x.data, p.beta) ? LRN_BACKWARD_WASM : LRN_BACKWARD;
+  const kernel = pick([x.data, dy.data, out.y.data, out.denom.data], p.beta, arithmetic, [LRN_BACKWARD_F32, LRN_BACKWARD_WASM, LRN_BACKWARD]);
   par(kernel, N * G, [dy.data, x.data, out.y.data, out.denom.data, dx.data], [C, HW, lo, hi, a, p.beta], 6 * C * HW);
   return dx;
 }

@@ -7,6 +7,7 @@
 // A call copies its blocks into the kernel's memory and the results out.
 
 import { LRN32_KERNEL_WASM } from './lrn32-kernel.wasm.js';
+import { instantiateKernel, kernelMemory } from './wasm-kernel.js';
 import type { RangeKernel } from './parallel.js';
 import type { FloatArray } from './tensor.js';
 
@@ -16,25 +17,7 @@ interface Lrn32Kernel {
   backward: (dy: number, x: number, y: number, d: number, dx: number, T: number, blocks: number, C: number, HW: number, lo: number, hi: number, c2: number) => void;
 }
 
-const kernel = instantiate();
-
-function instantiate(): Lrn32Kernel | null {
-  if (typeof WebAssembly === 'undefined') return null;
-  const bytes = Uint8Array.from(atob(LRN32_KERNEL_WASM), (c) => c.charCodeAt(0));
-  if (!WebAssembly.validate(bytes)) return null;
-  try {
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Lrn32Kernel;
-  } catch {
-    return null; // a Content-Security-Policy that forbids compiling WebAssembly
-  }
-}
-
-/** Grows the kernel's memory to at least `bytes` and returns a float32 view of all of it. */
-function memoryOf(k: Lrn32Kernel, bytes: number): Float32Array {
-  const have = k.memory.buffer.byteLength;
-  if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));
-  return new Float32Array(k.memory.buffer);
-}
+const kernel = instantiateKernel<Lrn32Kernel>(LRN32_KERNEL_WASM);
 
 function check(name: string, arrays: readonly unknown[], beta: number): void {
   if (!kernel || !arrays.every((a) => a instanceof Float32Array)) {
@@ -51,7 +34,7 @@ export const LRN_FORWARD_F32: RangeKernel = {
     if (to <= from) return;
     const [x, y, denom] = arrays, len = C * HW, first = from * len, n = (to - from) * len;
     // x, y, D as float32 [n] one after another.
-    const mem = memoryOf(kernel!, 12 * n);
+    const mem = kernelMemory(kernel!.memory, 12 * n);
     mem.set(x.subarray(first, first + n), 0);
     kernel!.forward(0, 4 * n, 8 * n, to - from, C, HW, lo, hi, k, a);
     y.set(mem.subarray(n, 2 * n), first);
@@ -67,7 +50,7 @@ export const LRN_BACKWARD_F32: RangeKernel = {
     if (to <= from) return;
     const [dy, x, y, denom, dx] = arrays, len = C * HW, first = from * len, n = (to - from) * len;
     // dy, x, y, D, dx as float32 [n] one after another, then T [C HW] (one block's scratch).
-    const mem = memoryOf(kernel!, 20 * n + 4 * len);
+    const mem = kernelMemory(kernel!.memory, 20 * n + 4 * len);
     for (const [i, src] of [dy, x, y, denom].entries()) mem.set(src.subarray(first, first + n), i * n);
     kernel!.backward(0, 4 * n, 8 * n, 12 * n, 16 * n, 20 * n, to - from, C, HW, lo, hi, 2 * a * beta);
     dx.set(mem.subarray(4 * n, 5 * n), first);

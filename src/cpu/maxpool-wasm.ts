@@ -6,6 +6,7 @@
 // kernel's memory and the outputs and winners out.
 
 import { MAXPOOL_KERNEL_WASM } from './maxpool-kernel.wasm.js';
+import { growMemory, instantiateKernel } from './wasm-kernel.js';
 import type { RangeKernel } from './parallel.js';
 import type { FloatArray } from './tensor.js';
 
@@ -14,18 +15,7 @@ interface PoolKernel {
   forward: (x: number, y: number, arg: number, planes: number, H: number, W: number, Ho: number, Wo: number, kernel: number, stride: number, pad: number, base: number) => void;
 }
 
-const kernel = instantiate();
-
-function instantiate(): PoolKernel | null {
-  if (typeof WebAssembly === 'undefined') return null;
-  const bytes = Uint8Array.from(atob(MAXPOOL_KERNEL_WASM), (c) => c.charCodeAt(0));
-  if (!WebAssembly.validate(bytes)) return null;
-  try {
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as PoolKernel;
-  } catch {
-    return null; // a Content-Security-Policy that forbids compiling WebAssembly
-  }
-}
+const kernel = instantiateKernel<PoolKernel>(MAXPOOL_KERNEL_WASM);
 
 /** MAXPOOL_FORWARD's contract (arrays [x, y, argmax], nums [H, W, Ho, Wo, kernel, stride, pad], planes from..to - 1) in WebAssembly. */
 export const MAXPOOL_FORWARD_WASM: RangeKernel = {
@@ -37,8 +27,7 @@ export const MAXPOOL_FORWARD_WASM: RangeKernel = {
     if (to <= from) return;
     const planes = to - from, n = planes * H * W, m = planes * Ho * Wo;
     // x [n], then y [m] and the winners [m].
-    const need = 4 * (n + 2 * m), have = kernel.memory.buffer.byteLength;
-    if (have < need) kernel.memory.grow(Math.ceil((need - have) / 65536));
+    growMemory(kernel.memory, 4 * (n + 2 * m));
     const f = new Float32Array(kernel.memory.buffer), i = new Int32Array(kernel.memory.buffer);
     f.set(x.subarray(from * H * W, from * H * W + n), 0);
     kernel.forward(0, 4 * n, 4 * (n + m), planes, H, W, Ho, Wo, k, stride, pad, from * H * W);
