@@ -75,8 +75,12 @@ interface WorkerHandle {
  */
 export const RESEND_MS = 2000;
 
-/** Internal, for specs: drop the next `drop` job messages a pool posts, as if they were lost; post the next `twice` twice; wait resendMs (default RESEND_MS) before sending again. */
-export const testHooks: { drop: number; twice: number; resendMs?: number } = { drop: 0, twice: 0 };
+/**
+ * Internal, for specs: drop the next `drop` job messages a pool posts, as if they were lost; post the next `twice`
+ * twice; wait resendMs (default RESEND_MS) before sending again; with takenFirst, wait (untimed) until each worker
+ * has taken its job before the timed wait starts; timeouts counts the timed waits that ran out.
+ */
+export const testHooks: { drop: number; twice: number; resendMs?: number; takenFirst?: boolean; timeouts: number } = { drop: 0, twice: 0, timeouts: 0 };
 
 /** A zero float32 array in a SharedArrayBuffer where there is one (else an ordinary one). */
 export function sharedZeros(n: number): Float32Array<ArrayBufferLike> {
@@ -194,8 +198,12 @@ function productsOver(workers: WorkerHandle[], receive?: (port: WorkerHandle['po
     let failure: string | undefined;
     for (let b = 0; b < n; b++) {
       const h = workers[b];
+      // The worker stores what it took in word 4 without a notify, hence the 1 ms polls (specs only).
+      if (testHooks.takenFirst) for (let t = Atomics.load(h.ctl, 4); t < h.posted; t = Atomics.load(h.ctl, 4)) Atomics.wait(h.ctl, 4, t, 1);
       for (let done = Atomics.load(h.ctl, 1); done !== h.posted; done = Atomics.load(h.ctl, 1)) {
-        if (Atomics.wait(h.ctl, 1, done, testHooks.resendMs ?? RESEND_MS) === 'timed-out' && Atomics.load(h.ctl, 4) < h.posted) {
+        const timedOut = Atomics.wait(h.ctl, 1, done, testHooks.resendMs ?? RESEND_MS) === 'timed-out';
+        if (timedOut) testHooks.timeouts++;
+        if (timedOut && Atomics.load(h.ctl, 4) < h.posted) {
           // Said once a pool (Node prints it on stderr): a run that recovers this way should still be known.
           if (resent++ === 0 && typeof process !== 'undefined') process.emitWarning(`a worker thread had not received job ${h.last?.id} after ${testHooks.resendMs ?? RESEND_MS} ms; sent it again (cpu-threads, gemm-threads.ts)`);
           h.port.postMessage(h.last);
