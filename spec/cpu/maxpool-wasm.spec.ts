@@ -18,14 +18,29 @@ test('src/cpu/maxpool-kernel.wasm.ts holds the assembly of maxpool-kernel.wat (r
   assert.is(MAXPOOL_KERNEL_WASM, Buffer.from(await assembleKernel('maxpool')).toString('base64'));
 });
 
+/** Random pooling cases: planes of up to maxW columns, strides from `strides`. */
+function poolCases(maxW: number, strides: fc.Arbitrary<number>) {
+  return fc.record({
+    planes: fc.integer({ min: 1, max: 6 }), H: fc.integer({ min: 1, max: 14 }), W: fc.integer({ min: 1, max: maxW }),
+    kernel: fc.integer({ min: 1, max: 4 }), stride: strides, pad: fc.integer({ min: 0, max: 2 }), ceil: fc.boolean(),
+    values: fc.constantFrom('normal', 'ties', 'nan'), u: fc.double({ min: 0, max: 1, noNaN: true }), v: fc.double({ min: 0, max: 1, noNaN: true }), seed: fc.integer(),
+  }).filter((c) => c.pad <= Math.floor(c.kernel / 2) && c.H + 2 * c.pad >= c.kernel && c.W + 2 * c.pad >= c.kernel);
+}
+
 test('the WebAssembly max pooling gives the JavaScript kernel\'s outputs and winners, for any plane range', () => {
   assert.ok(maxpoolWasmFor(new Float32Array(1)), 'WebAssembly runs here');
   assert.not.ok(maxpoolWasmFor(new Float64Array(1)), 'float64 data: the JavaScript kernel');
-  const cases = fc.record({
-    planes: fc.integer({ min: 1, max: 6 }), H: fc.integer({ min: 1, max: 14 }), W: fc.integer({ min: 1, max: 14 }),
-    kernel: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 3 }), pad: fc.integer({ min: 0, max: 2 }), ceil: fc.boolean(),
-    values: fc.constantFrom('normal', 'ties', 'nan'), u: fc.double({ min: 0, max: 1, noNaN: true }), v: fc.double({ min: 0, max: 1, noNaN: true }), seed: fc.integer(),
-  }).filter((c) => c.pad <= Math.floor(c.kernel / 2) && c.H + 2 * c.pad >= c.kernel && c.W + 2 * c.pad >= c.kernel);
+  sameAsJavaScript(poolCases(14, fc.integer({ min: 1, max: 3 })), 400);
+});
+
+test('with stride 2, rows wide enough for the four-lane path (several groups of four, clipped edges, a remainder)', () => {
+  // Up to 45 columns: up to 22 outputs a row, so rows hold interior groups of four beside windows clipped by
+  // padding or the plane's edge and a remainder of one to three outputs (maxpool-kernel.wat's f32x4 path).
+  sameAsJavaScript(poolCases(45, fc.constant(2)), 300);
+});
+
+/** Runs MAXPOOL_FORWARD and MAXPOOL_FORWARD_WASM on each case and asserts the same outputs and winners, bit for bit. */
+function sameAsJavaScript(cases: ReturnType<typeof poolCases>, numRuns: number): void {
   fc.assert(fc.property(cases, ({ planes, H, W, kernel, stride, pad, ceil, values, u, v, seed }) => {
     const rng = Rng.seeded(seed);
     const [Ho, Wo] = poolGeometry('spec', [1, planes, H, W], { kernel, stride, pad, ceil });
@@ -41,7 +56,7 @@ test('the WebAssembly max pooling gives the JavaScript kernel\'s outputs and win
     for (let o = 0; o < m; o++) {
       if (!Object.is(y2[o], y[o]) || arg2[o] !== arg[o]) assert.unreachable(`output ${o}: wasm ${y2[o]} from ${arg2[o]}, JavaScript ${y[o]} from ${arg[o]} (planes ${from}..${to - 1})`);
     }
-  }), { ...FC, numRuns: 400 });
-});
+  }), { ...FC, numRuns });
+}
 
 test.run();

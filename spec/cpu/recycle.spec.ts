@@ -36,6 +36,19 @@ test('a disposed tensor\'s memory is handed out again (the pool works)', () => {
   assert.ok(z.data.every((v) => v === 0));
 });
 
+test('max pooling\'s winners go back to the pool with their cache and are handed out again', () => {
+  // 1 x 1 x 7 x 9 with a 3 x 3 window, stride 2: 3 x 4 = 12 outputs, a length nothing else here pools.
+  const p = { kernel: 3, stride: 2, pad: 0, ceil: false };
+  const x = be.upload(rng.normalArray(63), [1, 1, 7, 9]);
+  const first = be.maxpoolForward(x, p);
+  const buffer = (first.cache as unknown as { out: { argmax: Int32Array } }).out.argmax.buffer;
+  be.disposeCache(first.cache);
+  // The next pooling takes its output and its winners from the pool (one float32 array each, the output first).
+  const second = be.maxpoolForward(x, p);
+  const reused = [second.y.data.buffer, (second.cache as unknown as { out: { argmax: Int32Array } }).out.argmax.buffer];
+  assert.ok(reused.includes(buffer), 'the next pooling of that size reuses them');
+});
+
 test('what download() returned is not overwritten when its tensor is disposed and the memory reused', () => {
   const values = fresh(), t = be.upload(values, [length]);
   const got = be.download(t);

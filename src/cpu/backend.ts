@@ -86,7 +86,10 @@ export function cpuBackend(dtype: 'float32' | 'float64' = 'float32', o: CpuBacke
     reshape: (t, shape) => (pool ? reshape({ data: float32(t.data), shape: t.shape }, shape) : reshape(t, shape)),
     dispose: (t) => { if (pool) recycleShared(t.data); },
     zero: (t) => { t.data.fill(0); return t; },
-    disposeCache: (c) => { if (pool && c?.kind === 'lrn') recycleShared((c as LrnCache).out.denom.data); },
+    disposeCache: (c) => {
+      if (pool && c?.kind === 'lrn') recycleShared((c as LrnCache).out.denom.data);
+      if (pool && c?.kind === 'maxpool') recycleShared((c as PoolCache).out.argmax);
+    },
     // float32 sums: conv2d-chunks.ts's form, whole chunks of images to a thread; the reference: conv2d.ts's.
     conv2dForward: (x, w, b, p) => (sums === 'float32' ? conv2dForwardChunks(x as F32, w as F32, b as F32, p, mm, par) : conv2dForward(x, w, b, p, mm, par)),
     conv2dBackward: (dy, x, w, p, acc) => (sums === 'float32' ? conv2dGradsChunks(dy as F32, x as F32, w as F32, p, acc as GradAccumulator<Float32Array>, true, mm, par) as Conv2dGrads : conv2dBackward(dy, x, w, p, acc, mm, par)),

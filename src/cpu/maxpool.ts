@@ -15,7 +15,7 @@
 
 import { MAXPOOL_FORWARD_WASM, maxpoolWasmFor } from './maxpool-wasm.js';
 import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
-import { type FloatArray, type Tensor, expectInt, expectRank, expectShape, empty, fmtShape, int32Like, zeros } from './tensor.js';
+import { type FloatArray, type Tensor, expectInt, expectRank, expectShape, empty, fmtShape, emptyInt32Like, zeros } from './tensor.js';
 
 /** Hyper-parameters of max pooling. */
 export interface MaxPoolParams {
@@ -94,7 +94,7 @@ export function maxpoolForward<A extends FloatArray>(x: Tensor<A>, p: MaxPoolPar
   const [Ho, Wo] = checkPool('maxpoolForward', x, p);
   const [N, C, H, W] = x.shape;
   const y = empty(x.data, [N, C, Ho, Wo]); // every output written (an empty window's as -Infinity): no zero-fill (tensor.ts, empty)
-  const argmax = int32Like(x.data, N * C * Ho * Wo);
+  const argmax = emptyInt32Like(x.data, N * C * Ho * Wo); // every winner written too
   par(maxpoolWasmFor(x.data) ? MAXPOOL_FORWARD_WASM : MAXPOOL_FORWARD, N * C, [x.data, y.data, argmax], [H, W, Ho, Wo, p.kernel, p.stride, p.pad], H * W + 2 * Ho * Wo);
   return { y, argmax };
 }

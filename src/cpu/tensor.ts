@@ -90,10 +90,13 @@ let recycledBytes = 0;
 const RECYCLE_BYTES = 512 * 2 ** 20;
 
 /**
- * Hands a shared float32 array that zerosLike made back for reuse, once no
- * tensor uses it (a threaded backend's dispose). Anything else is ignored.
+ * Hands a shared float32 array that zerosLike or emptyLike made (or an
+ * emptyInt32Like view of one) back for reuse, once no tensor uses it (a
+ * threaded backend's dispose). Anything else is ignored.
  */
-export function recycleShared(a: FloatArray): void {
+export function recycleShared(a: FloatArray | Int32Array<ArrayBufferLike>): void {
+  // An Int32Array from emptyInt32Like goes back as the float32 array it views.
+  if (a instanceof Int32Array) a = new Float32Array(a.buffer, a.byteOffset, a.length);
   if (!(a instanceof Float32Array) || !isShared(a) || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
   const buf = a.buffer as SharedArrayBuffer;
   if (!live.has(buf) || recycledBytes + a.byteLength > RECYCLE_BYTES) return;
@@ -124,6 +127,18 @@ export function scratchLike<A extends FloatArray>(like: A, n: number, slot: stri
     scratch.set(key, buf);
   }
   return buf.subarray(0, n) as A;
+}
+
+/**
+ * An Int32Array of n unspecified values for indices an op writes in full
+ * (max pooling's winners): with a threaded backend, a view of an emptyLike
+ * float32 array, so it is reused through recycleShared like the activations
+ * (a fresh SharedArrayBuffer per forward pass cost 0.4-0.7 ms of allocation
+ * for the small net's first pooling, and such buffers are collected late).
+ */
+export function emptyInt32Like(like: FloatArray, n: number): Int32Array<ArrayBufferLike> {
+  if (!(like instanceof Float32Array) || !isShared(like)) return int32Like(like, n);
+  return new Int32Array(emptyLike(like, n).buffer, 0, n);
 }
 
 /** A zero-filled Int32Array (indices such as pooling's argmax), in shared memory when `like` is. */
