@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng } from '../../src/cpu/random.js';
-import { PAPER_SGD, sgdStep } from '../../src/cpu/sgd.js';
+import { NON_FINITE, NON_FINITE_F32, PAPER_SGD, sgdStep } from '../../src/cpu/sgd.js';
 import { FC, assertClose, maxAbsDiff, rand64, throwsWith } from '../helpers.js';
 
 // torch.optim.SGD's form: buf <- m buf + (g + wd w); w <- w - lr buf.
@@ -62,6 +62,26 @@ test('sgdStep rejects mismatched sizes and non-finite gradients, naming the tens
   const w = m(2, 3), v = m(2, 3);
   const [r] = sgdStep([{ name: 'w', w, v, g: m(2, 3) }], PAPER_SGD);
   assert.ok(r.w === w && r.v === v, 'the CPU step updates in place and returns the same tensors');
+});
+
+test('the float32 check for non-finite gradients (on the bits) flags exactly the ranges the definition flags', () => {
+  // Values near the edge of the exponent: the largest finite float32, the smallest subnormal, signed zeros,
+  // and numbers whose exponent bits are 254 or 0, beside the infinities and NaNs (a quiet and a signalling
+  // payload, written through the bits).
+  const specials = [3.4028234663852886e38, -3.4028234663852886e38, 1.401298464324817e-45, -0, 0, 1.7014118346046923e38, 1.1754943508222875e-38, Infinity, -Infinity, NaN];
+  const cases = fc.record({ n: fc.integer({ min: 1, max: 64 }), picks: fc.array(fc.tuple(fc.nat(), fc.nat(specials.length + 1)), { maxLength: 4 }), signalling: fc.boolean(), u: fc.double({ min: 0, max: 1, noNaN: true }), v: fc.double({ min: 0, max: 1, noNaN: true }), seed: fc.integer() });
+  fc.assert(fc.property(cases, ({ n, picks, signalling, u, v, seed }) => {
+    const g = Rng.seeded(seed).normalArray(n);
+    for (const [at, which] of picks) {
+      if (which < specials.length) g[at % n] = specials[which];
+      else new Int32Array(g.buffer)[at % n] = signalling ? 0x7f800001 : 0xffc00000 | 0; // NaNs by their bits
+    }
+    const from = Math.floor(Math.min(u, v) * n), to = Math.ceil(Math.max(u, v) * n);
+    const want = new Int32Array(1), got = new Int32Array(1);
+    NON_FINITE.run([g, want], [], from, to);
+    NON_FINITE_F32.run([g, got], [], from, to);
+    assert.is(got[0], want[0], `elements ${from}..${to - 1} of [${Array.from(g).join(', ')}]`);
+  }), { ...FC, numRuns: 500 });
 });
 
 test.run();

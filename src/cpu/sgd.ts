@@ -43,6 +43,24 @@ export const NON_FINITE: RangeKernel = {
   },
 };
 
+/**
+ * NON_FINITE on a float32 gradient, on the values' bits, without a branch: a
+ * float32 is infinite or NaN exactly when its eight exponent bits e are all
+ * ones, and (e + 1) >> 8 is 1 for e = 255 and 0 for every other e. OR-ed
+ * over the range, it is nonzero iff some element is not finite. The
+ * definition's Number.isFinite and early return took 51-65 ms of a paper-net
+ * step's 61 M gradients on two threads, this form 40 (a probe, one host).
+ */
+export const NON_FINITE_F32: RangeKernel = {
+  name: 'sgd.nonFinite.f32',
+  run([g, flag], _nums, from, to) {
+    const bits = new Int32Array(g.buffer, g.byteOffset, g.length);
+    let any = 0;
+    for (let i = from; i < to; i++) any |= (((bits[i] >> 23) & 0xff) + 1) >> 8;
+    if (any !== 0) flag[0] = 1;
+  },
+};
+
 /** The momentum step of the header for elements from..to - 1 (arrays [w, v, g], nums [lr, momentum, weightDecay]). */
 export const SGD_UPDATE: RangeKernel = {
   name: 'sgd.update',
@@ -70,7 +88,7 @@ export function sgdStep(slots: readonly SgdSlot[], p: SgdParams, par: ParallelFo
       throw new RangeError(`sgdStep: ${s.name}: w ${fmtShape(s.w.shape)}, v ${fmtShape(s.v.shape)} and g ${fmtShape(s.g.shape)} must have the same shape`);
     }
     const flag = int32Like(s.g.data, 1);
-    par(NON_FINITE, s.g.data.length, [s.g.data, flag]);
+    par(s.g.data instanceof Float32Array ? NON_FINITE_F32 : NON_FINITE, s.g.data.length, [s.g.data, flag]);
     if (flag[0] !== 0) expectFinite('sgdStep', `gradient of ${s.name}`, s.g); // finds the first such element and throws
   }
   for (const { w, v, g } of slots) par(SGD_UPDATE, w.data.length, [w.data, v.data, g.data], [p.lr, p.momentum, p.weightDecay], 5);
