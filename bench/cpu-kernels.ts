@@ -9,7 +9,8 @@
 //
 //   npm run bench:cpu-kernels -- [--reps 7]
 
-import { COL2IM, IM2COL, conv2dGeometry } from '../src/cpu/conv2d.js';
+import { conv2dGeometry } from '../src/cpu/conv2d.js';
+import { COL2IM, IM2COL } from '../src/cpu/im2col.js';
 import { COL2IM_WASM, IM2COL_WASM } from '../src/cpu/im2col-wasm.js';
 import { LRN_BACKWARD, LRN_FORWARD } from '../src/cpu/lrn.js';
 import { LRN_BACKWARD_WASM, LRN_FORWARD_WASM } from '../src/cpu/lrn-wasm.js';

@@ -12,7 +12,7 @@
 // conv3 and the fully connected layers. Positions outside the image read 0.
 //
 // conv2dDirect below is that formula as seven loops: the definition. The
-// forward and backward passes used everywhere else go through im2col (gather
+// forward and backward passes used everywhere else go through im2col (im2col.ts: gather
 // every receptive field into a column of a matrix) and a blocked matrix
 // product, which computes the same sums about an order of magnitude faster in
 // JavaScript; spec/cpu/conv2d.spec.ts checks that the two agree.
@@ -20,7 +20,7 @@
 import { type MatrixProducts, REFERENCE_PRODUCTS } from './gemm.js';
 import type { GradAccumulator } from './linear.js';
 import { type ParallelFor, type RangeKernel, serial } from './parallel.js';
-import { COL2IM_WASM, IM2COL_WASM, im2colWasmFor } from './im2col-wasm.js';
+import { col2imFor, geometryNums, im2colFor } from './im2col.js';
 import {
   type FloatArray, type Tensor, expectInt, expectRank, expectShape, fmtShape, scratchLike, zeros,
 } from './tensor.js';
@@ -116,93 +116,6 @@ export function chunkOf(N: number, K: number, P: number): number {
   const nb = Math.max(1, Math.min(N, Math.floor(COL_LIMIT / (K * P))));
   return nb > 1 && nb < N && (nb * P) % 2 === 1 ? nb - 1 : nb;
 }
-
-/** The geometry the column kernels need, as their nums: [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad]. */
-function geometryNums(d: ReturnType<typeof conv2dDims>, p: Conv2dParams): number[] {
-  return [d.C, d.H, d.W, d.Cg, d.kH, d.kW, d.Ho, d.Wo, p.stride, p.pad];
-}
-
-// The output columns j whose input pixel xx = j stride - pad + v lies inside the image ([0, W)) for kernel column v:
-// jLo <= j < jHi, found once per row so that the loops over j test no bounds.
-/** The first output column whose pixel for kernel column v is inside the image (at most Wo). */
-function firstInside(v: number, stride: number, pad: number, Wo: number): number {
-  return Math.min(Wo, Math.max(0, Math.ceil((pad - v) / stride)));
-}
-
-/** One past the last output column whose pixel for kernel column v is inside a W-wide image, at least jLo, at most Wo. */
-function endInside(v: number, stride: number, pad: number, W: number, Wo: number, jLo: number): number {
-  return Math.max(jLo, Math.min(Wo, Math.floor((W - 1 + pad - v) / stride) + 1));
-}
-
-/**
- * im2col over items from..to - 1 of a chunk of m images n0.. and group g, an
- * item being one row r = (c kH + u) kW + v of one image i (item = r m + i,
- * so that a range writes along col's rows; ld = m Ho Wo):
- * col[r][i Ho Wo + (i' Wo + j)] is the input pixel that weight (c, u, v)
- * meets at output position (i', j), or 0 in the padding. The convolution of
- * the group is then W_g [Coutg, Cg kH kW] times col [Cg kH kW, images x Ho Wo]:
- * the chunk's images side by side make one wider product. Arrays [x, col],
- * nums geometryNums then [n0, g, ld] (ld: the length of col's rows).
- */
-export const IM2COL: RangeKernel = {
-  name: 'conv2d.im2col',
-  run([x, col], [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad, n0, g, ld], from, to) {
-    const P = Ho * Wo, m = ld / P;
-    for (let t = from; t < to; t++) {
-      const r = Math.floor(t / m), i = t - r * m;
-      const c = Math.floor(r / (kH * kW)), u = Math.floor(r / kW) % kH, v = r % kW;
-      const plane = ((n0 + i) * C + g * Cg + c) * H * W;
-      const jLo = firstInside(v, stride, pad, Wo), jHi = endInside(v, stride, pad, W, Wo, jLo);
-      const row = r * ld + i * P;
-      // Plain loops, not fill(): the rows of a small image are a few values long, where a call costs more.
-      for (let ii = 0; ii < Ho; ii++) {
-        const yy = ii * stride - pad + u;
-        const out = row + ii * Wo;
-        if (yy < 0 || yy >= H) {
-          for (let j = 0; j < Wo; j++) col[out + j] = 0;
-          continue;
-        }
-        const line = plane + yy * W - pad + v;
-        for (let j = 0; j < jLo; j++) col[out + j] = 0;
-        for (let j = jLo; j < jHi; j++) col[out + j] = x[line + j * stride];
-        for (let j = jHi; j < Wo; j++) col[out + j] = 0;
-      }
-    }
-  },
-};
-
-/** The im2col kernel for these tensors: IM2COL_WASM (the same columns, about 3x faster) for float32 data, else IM2COL; col2im likewise. */
-function im2colFor(data: FloatArray): RangeKernel {
-  return im2colWasmFor(data) ? IM2COL_WASM : IM2COL;
-}
-
-/**
- * col2im, the adjoint of im2col: adds every column entry back onto the input
- * pixel it came from, over items from..to - 1 of a chunk, an item being one
- * input channel c of one image i (item = i Cg + c), whose plane only its own
- * rows reach. Arrays [dcol, dx], nums as IM2COL's.
- */
-export const COL2IM: RangeKernel = {
-  name: 'conv2d.col2im',
-  run([col, dx], [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad, n0, g, ld], from, to) {
-    const P = Ho * Wo;
-    for (let t = from; t < to; t++) {
-      const i = Math.floor(t / Cg), c = t - i * Cg;
-      const plane = ((n0 + i) * C + g * Cg + c) * H * W;
-      for (let u = 0; u < kH; u++)
-        for (let v = 0; v < kW; v++) {
-          const row = ((c * kH + u) * kW + v) * ld + i * P;
-          const jLo = firstInside(v, stride, pad, Wo), jHi = endInside(v, stride, pad, W, Wo, jLo);
-          for (let ii = 0; ii < Ho; ii++) {
-            const yy = ii * stride - pad + u;
-            if (yy < 0 || yy >= H) continue;
-            const line = plane + yy * W - pad + v, out = row + ii * Wo;
-            for (let j = jLo; j < jHi; j++) dx[line + j * stride] += col[out + j];
-          }
-        }
-    }
-  },
-};
 
 /** y[plane] += b[o] over output planes first + from..first + to - 1 (plane = n Cout + o); arrays [y, b], nums [Cout, P, first]. */
 export const ADD_BIAS: RangeKernel = {
@@ -347,6 +260,6 @@ export function backwardChunk(dy: FloatArray, x: FloatArray, w: FloatArray, dx: 
     dcol.fill(0, 0, K * ld);
     // dcol [K, images x P] = w_g^T [K, Coutg] * dy_g [Coutg, images x P]
     mm.AtB(K, ld, Coutg, w, g * Coutg * K, D, dOff, dcol, 0);
-    par(im2colWasmFor(dx) ? COL2IM_WASM : COL2IM, m * Cg, [dcol, dx], [...geo, n0, g, ld], 2 * kH * kW * P);
+    par(col2imFor(dx), m * Cg, [dcol, dx], [...geo, n0, g, ld], 2 * kH * kW * P);
   }
 }

@@ -1,4 +1,4 @@
-;; conv2d.ts's im2col (IM2COL) in WebAssembly: the same copy, item by item and
+;; im2col.ts's im2col (IM2COL) in WebAssembly: the same copy, item by item and
 ;; row by row, for float32 tensors. JavaScript's loop costs 2-3 ns an element
 ;; (each Float32Array load and store converts through float64 and is bounds
 ;; checked); here a row of a stride-1 window is copied four floats at a time.
@@ -6,15 +6,15 @@
 ;; (spec/cpu/im2col-wasm.spec.ts).
 ;;
 ;; `im2col` fills the column rows of items from..to - 1, item t = r m + i for
-;; row r = (c kH + u) kW + v of image i of a chunk of m images (conv2d.ts's
+;; row r = (c kH + u) kW + v of image i of a chunk of m images (im2col.ts's
 ;; numbering), from x's planes of the chunk's group copied to xAt as
 ;; [m][Cg][H][W] floats; item t's row segment of P = Ho Wo values goes to
 ;; colAt + 4 P (t - from):
 ;;   col[ii Wo + j] = x[i][c][ii stride - pad + u][j stride - pad + v], 0 outside the image.
 ;; The columns j whose pixel is inside the image, jLo <= j < jHi, are found
-;; once per item (conv2d.ts's firstInside and endInside).
+;; once per item (im2col.ts's firstInside and endInside).
 ;;
-;; `col2im`, its adjoint (conv2d.ts's COL2IM), adds the column entries of items
+;; `col2im`, its adjoint (im2col.ts's COL2IM), adds the column entries of items
 ;; from..to - 1, item t = i Cg + c (input channel c of image i), back onto
 ;; their pixels: dx[i][c][ii stride - pad + u][j stride - pad + v] += col[(c kH + u) kW + v][i P + ii Wo + j],
 ;; over u, v, ii and j upwards, as the JavaScript kernel does (each pixel gets

@@ -1,7 +1,7 @@
-// conv2d.ts's im2col and col2im as WebAssembly kernels (im2col-kernel.wat),
+// im2col.ts's im2col and col2im as WebAssembly kernels (im2col-kernel.wat),
 // for float32 tensors: the same items, the same values bit for bit, about 3x faster
 // (tmp measurements in docs/benchmarks.md, "Fourth step"). The JavaScript
-// kernels IM2COL and COL2IM stay the definitions a student reads; conv2d.ts
+// kernels IM2COL and COL2IM stay the definitions a student reads (im2col.ts); conv2d.ts
 // picks these forms where they apply (im2colFor, col2imFor) and spec/cpu/im2col-wasm.spec.ts checks
 // one against the other over random geometries and item ranges.
 //
@@ -42,7 +42,7 @@ export const IM2COL_WASM: RangeKernel = {
   name: 'conv2d.im2col.wasm',
   run([x, col], [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad, n0, g, ld], from, to) {
     if (!kernel || !(x instanceof Float32Array) || !(col instanceof Float32Array)) {
-      throw new TypeError('conv2d.im2col.wasm: needs WebAssembly and float32 arrays (conv2d.ts picks IM2COL otherwise)');
+      throw new TypeError('conv2d.im2col.wasm: needs WebAssembly and float32 arrays (im2col.ts, im2colFor, picks IM2COL otherwise)');
     }
     if (to <= from) return;
     const P = Ho * Wo, m = ld / P, plane = H * W, group = Cg * plane;
@@ -70,7 +70,7 @@ export const COL2IM_WASM: RangeKernel = {
   name: 'conv2d.col2im.wasm',
   run([col, dx], [C, H, W, Cg, kH, kW, Ho, Wo, stride, pad, n0, g, ld], from, to) {
     if (!kernel || !(col instanceof Float32Array) || !(dx instanceof Float32Array)) {
-      throw new TypeError('conv2d.col2im.wasm: needs WebAssembly and float32 arrays (conv2d.ts picks COL2IM otherwise)');
+      throw new TypeError('conv2d.col2im.wasm: needs WebAssembly and float32 arrays (im2col.ts, col2imFor, picks COL2IM otherwise)');
     }
     if (to <= from) return;
     const P = Ho * Wo, K = Cg * kH * kW, plane = H * W;

@@ -7,6 +7,7 @@ export * from './conv2d.js';
 export * from './dropout.js';
 export * from './gemm.js';
 export * from './gemm32.js';
+export * from './im2col.js';
 export * from './linear.js';
 export * from './lrn.js';
 export * from './maxpool.js';

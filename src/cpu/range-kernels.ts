@@ -2,7 +2,8 @@
 // worker is sent a kernel's name, its arrays and a range of items, and runs
 // the kernel from this table, the same code the calling thread runs.
 
-import { ADD_BIAS, BIAS_GRAD, COL2IM, IM2COL } from './conv2d.js';
+import { ADD_BIAS, BIAS_GRAD } from './conv2d.js';
+import { COL2IM, IM2COL } from './im2col.js';
 import { ADD_PARTS, CONV_BACKWARD_SLOTS, CONV_FORWARD_CHUNKS } from './conv2d-chunks.js';
 import { COL2IM_WASM, IM2COL_WASM } from './im2col-wasm.js';
 import { LRN_BACKWARD, LRN_FORWARD } from './lrn.js';
