@@ -27,10 +27,11 @@ export type { SgdParams } from './cpu/sgd.js';
 export { PAPER_SGD } from './cpu/sgd.js';
 export { type Checkpoint, CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './nn/checkpoint.js';
 export {
-  type AlexNetConfig, type ConvSpec, type LayerShape, type LayerSpec,
-  CONFIGS, MAX_CONV, MAX_FC, buildLayers, featureLayer, fourLayerConfig, layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, smallConfig, tinyConfig,
+  type AlexNetConfig, type ConvSpec,
+  CONFIGS, MAX_CONV, MAX_FC, fourLayerConfig, paperConfig, scaledPaperConfig, smallConfig, tinyConfig,
   torchvisionConfig, withoutGroups,
 } from './nn/config.js';
+export { type LayerShape, type LayerSpec, buildLayers, featureLayer, layerShapes, parameterCount, parameterShapes } from './nn/layers.js';
 export { type AugmentOptions, type DataStats, averageViews, computeStats, defaultAugment, testBatch, trainingBatch } from './nn/data/augment.js';
 export { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, type IdxArray, type ImageDataset, idxDataset, imageAt, parseCifar10, parseIdx, sliceDataset } from './nn/data/dataset.js';
 export { IMAGENET_CLASSES as imagenetClasses } from './nn/data/imagenet-classes.js';

@@ -1,8 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  MAX_CONV, featureLayer, fourLayerConfig, layerShapes, paperConfig, parameterCount, parameterShapes, scaledPaperConfig, smallConfig, torchvisionConfig, withoutGroups,
-} from '../../src/nn/config.js';
+import { MAX_CONV, fourLayerConfig, paperConfig, scaledPaperConfig, smallConfig, torchvisionConfig, withoutGroups } from '../../src/nn/config.js';
+import { featureLayer, layerShapes, parameterCount, parameterShapes } from '../../src/nn/layers.js';
 import { throwsWith } from '../helpers.js';
 
 test('the paper net has 60,965,224 parameters, 62,378,344 without groups', () => {

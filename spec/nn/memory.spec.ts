@@ -12,7 +12,8 @@ import type { Backend } from '../../src/backend.js';
 import { cpuBackend, type CpuTensor } from '../../src/cpu/backend.js';
 import { Rng } from '../../src/cpu/random.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
-import { parameterCount, tinyConfig } from '../../src/nn/config.js';
+import { tinyConfig } from '../../src/nn/config.js';
+import { parameterCount } from '../../src/nn/layers.js';
 import { initParams } from '../../src/nn/model.js';
 import { SingleNet } from '../../src/nn/net.js';
 

@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { cpuBackend } from '../../src/cpu/backend.js';
 import { Rng } from '../../src/cpu/random.js';
 import type { Tensor } from '../../src/cpu/tensor.js';
-import { paperConfig, parameterShapes, scaledPaperConfig } from '../../src/nn/config.js';
+import { paperConfig, scaledPaperConfig } from '../../src/nn/config.js';
+import { parameterShapes } from '../../src/nn/layers.js';
 import { backward, forward, initParams, uploadParams } from '../../src/nn/model.js';
 import { checkGradientAsync, rejectsWith } from '../helpers.js';
 

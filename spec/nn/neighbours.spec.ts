@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpuBackend } from '../../src/cpu/backend.js';
 import { Rng } from '../../src/cpu/random.js';
-import { featureLayer } from '../../src/nn/config.js';
+import { featureLayer } from '../../src/nn/layers.js';
 import { initParams } from '../../src/nn/model.js';
 import { SingleNet } from '../../src/nn/net.js';
 import { nearest } from '../../src/nn/neighbours.js';

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { makeNet } from '../api/nets.js';
 import { Rng } from '../cpu/random.js';
 import { limits } from '../io/limits.js';
-import { featureLayer } from '../nn/config.js';
+import { featureLayer } from '../nn/layers.js';
 import { testBatch } from '../nn/data/augment.js';
 import { imageAt, sliceDataset } from '../nn/data/dataset.js';
 import { type Neighbour, datasetFeatures, nearest } from '../nn/neighbours.js';

@@ -18,7 +18,8 @@
 import type { LrnParams } from '../cpu/lrn.js';
 import { type MaxPoolParams, poolOutputSize } from '../cpu/maxpool.js';
 import { convOutputSize } from '../cpu/conv2d.js';
-import { type AlexNetConfig, type ConvSpec, caffeConfig, parameterShapes, torchvisionConfig } from '../nn/config.js';
+import { type AlexNetConfig, type ConvSpec, caffeConfig, torchvisionConfig } from '../nn/config.js';
+import { parameterShapes } from '../nn/layers.js';
 import type { HostParams } from '../nn/model.js';
 import { type HostTensor, type TensorMap, check } from './tensors.js';
 

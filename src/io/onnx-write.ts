@@ -14,7 +14,8 @@
 // back by alexnet-ts is the same model (dropout mode, partitions, name).
 
 import { lrnCoefficient } from '../cpu/lrn.js';
-import { type AlexNetConfig, buildLayers } from '../nn/config.js';
+import { type AlexNetConfig } from '../nn/config.js';
+import { buildLayers } from '../nn/layers.js';
 import type { HostParams } from '../nn/model.js';
 import type { Preset } from '../nn/data/presets.js';
 import { checkParams } from './architecture.js';

@@ -7,7 +7,8 @@
 // tensors sharing bytes).
 
 import type { AlexNetConfig } from './config.js';
-import { MAX_CONV, MAX_FC, parameterShapes } from './config.js';
+import { MAX_CONV, MAX_FC } from './config.js';
+import { parameterShapes } from './layers.js';
 import type { TrainOptions, TrainerState } from './trainer.js';
 import { shown } from '../io/tensors.js';
 

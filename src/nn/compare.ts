@@ -24,7 +24,8 @@
 
 import type { AwaitableBackend } from '../backend.js';
 import { Rng } from '../cpu/random.js';
-import { type AlexNetConfig, buildLayers } from './config.js';
+import { type AlexNetConfig } from './config.js';
+import { buildLayers } from './layers.js';
 import { type Params, backward as backwardPass, disposeForward, forward, initParams, layerBackward, layerForward, uploadParams } from './model.js';
 
 /** Relative difference above which an end-to-end activation or the loss is flagged. */

@@ -14,7 +14,8 @@ import type { DropoutParams } from '../cpu/dropout.js';
 import { dropoutMask } from '../cpu/dropout.js';
 import type { Rng } from '../cpu/random.js';
 import { fmtShape, sizeOf } from '../cpu/tensor.js';
-import { type AlexNetConfig, type LayerSpec, buildLayers, parameterShapes } from './config.js';
+import { type AlexNetConfig } from './config.js';
+import { type LayerSpec, buildLayers, parameterShapes } from './layers.js';
 
 /** The model's parameters on a backend, by name (conv1.weight, ..., fc8.bias). */
 export type Params<T> = Map<string, T>;

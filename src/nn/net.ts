@@ -5,7 +5,8 @@
 import type { AwaitableBackend } from '../backend.js';
 import type { Rng } from '../cpu/random.js';
 import type { SgdParams } from '../cpu/sgd.js';
-import { type AlexNetConfig, featureLayer } from './config.js';
+import { type AlexNetConfig } from './config.js';
+import { featureLayer } from './layers.js';
 import { type HostParams, disposeForward, forward, toHost } from './model.js';
 import { type TrainState, createTrainState, disposeTrainState, trainStep } from './step.js';
 

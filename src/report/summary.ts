@@ -1,6 +1,7 @@
 // `alexnet summary`: every layer with its output shape and parameter count.
 
-import { type AlexNetConfig, layerShapes, parameterCount } from '../nn/config.js';
+import { type AlexNetConfig } from '../nn/config.js';
+import { layerShapes, parameterCount } from '../nn/layers.js';
 import { formatTable, thousands } from './table.js';
 
 /** The summary of a configuration as printable text. */
