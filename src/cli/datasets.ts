@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { limits } from '../io/limits.js';
 import type { AlexNetConfig } from '../nn/config.js';
 import { datasetImageSize } from '../nn/data/preprocess.js';
-import { loadImageFolder, loadImageFolders } from './images.js';
+import { loadImageFolders } from './images.js';
 import { FASHION_MNIST_CLASSES, type ImageDataset, idxDataset, parseCifar10, parseIdx } from '../nn/data/dataset.js';
 
 /** Where Debian's dataset-fashion-mnist package installs Fashion-MNIST. */

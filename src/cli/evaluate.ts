@@ -8,7 +8,7 @@ import { evaluate } from '../nn/trainer.js';
 import { folderOptions, loadDataset } from './datasets.js';
 import { loadImage } from './images.js';
 import type { CommandSpec, OptionSpec, Parsed } from './options.js';
-import { readCheckpoint } from './train.js';
+import { readCheckpoint } from './run-folder.js';
 import { WEIGHTS_OPTIONS } from './weights.js';
 
 const RUN_OPTIONS = {

@@ -16,7 +16,7 @@ import { neighbourGrid } from '../viz/neighbours.js';
 import { folderOptions, loadDataset } from './datasets.js';
 import { type CommandSpec, type OptionSpec, type Parsed, UsageError } from './options.js';
 import { writeMosaicPng } from './plots.js';
-import { readCheckpoint } from './train.js';
+import { readCheckpoint } from './run-folder.js';
 
 /** The options of `alexnet neighbours`. */
 export const NEIGHBOURS_COMMAND = {

@@ -4,63 +4,29 @@
 // and an atomic checkpoint per epoch, and at the end draws the curves and
 // the conv1 kernels and reports test accuracy.
 
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Rng } from '../cpu/random.js';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../nn/checkpoint.js';
+import { type Checkpoint, encodeCheckpoint } from '../nn/checkpoint.js';
 import { type AlexNetConfig, CONFIGS } from '../nn/config.js';
 import { parameterCount } from '../nn/layers.js';
-import { type AugmentOptions, type DataStats, computeStats, defaultAugment } from '../nn/data/augment.js';
-import { type ImageDataset, sliceDataset } from '../nn/data/dataset.js';
+import { type DataStats, computeStats, defaultAugment } from '../nn/data/augment.js';
+import { sliceDataset } from '../nn/data/dataset.js';
 import { initParams } from '../nn/model.js';
 import type { Net } from '../nn/net.js';
 import { DEFAULT_TRAIN, TRAIN_RECIPES, type CheckRecord, type EpochRecord, type TrainOptions, type TrainerState, evaluate, initialTrainerState, train } from '../nn/trainer.js';
 import { makeNet } from '../api/nets.js';
 import { type LoadedWeights, readWeightsFile } from '../api/weights.js';
-import { datasetImageSize } from '../nn/data/preprocess.js';
-import { presetTraining } from '../nn/data/presets.js';
 import type { HostParams } from '../nn/model.js';
 import { folderOptions, loadDataset } from './datasets.js';
 import { type CommandSpec, type Parsed, UsageError } from './options.js';
 import { WEIGHTS_OPTIONS, peakRssMB } from './weights.js';
 import { writeCurvesPng, writeKernelsPng } from './plots.js';
 import { kernelBlocks } from '../viz/kernels.js';
-import { appendJsonLine, processAlive, readJsonLines, removeStaleTemps, writeAtomic } from './files.js';
-
-/**
- * Brings a resumed run's log.jsonl in line with its checkpoint: the epochs the
- * checkpoint holds, each once. A line cut short by a crash is dropped (with a
- * notice), lines past the checkpoint's epoch are dropped (an epoch whose
- * checkpoint was never written), and an epoch the checkpoint holds but the log
- * lost (a crash between the two writes) is restored from the checkpoint's
- * history. Rewritten atomically, so that appends start on a whole line.
- */
-function repairLog(path: string, trainer: TrainerState, notice: (s: string) => void): void {
-  const logged = existsSync(path) ? readJsonLines<EpochRecord & { time?: string }>(path, notice) : [];
-  const byEpoch = new Map(logged.filter((r) => r.epoch <= trainer.epoch).map((r) => [r.epoch, r]));
-  const lines = trainer.history.map((h) => byEpoch.get(h.epoch) ?? h);
-  const restored = trainer.history.filter((h) => !byEpoch.has(h.epoch)).length, dropped = logged.length - byEpoch.size;
-  if (restored || dropped) notice(`${path}: ${restored ? `${restored} epoch${restored > 1 ? 's' : ''} restored from the checkpoint` : ''}${restored && dropped ? ', ' : ''}${dropped ? `${dropped} line${dropped > 1 ? 's' : ''} past its epoch ${trainer.epoch} dropped` : ''}`);
-  writeAtomic(path, lines.map((r) => `${JSON.stringify(r)}\n`).join(''));
-}
-
-/** Reads a checkpoint file. */
-export function readCheckpoint(path: string): Checkpoint {
-  if (!existsSync(path)) throw new Error(`no checkpoint at ${path}`);
-  const b = readFileSync(path);
-  return decodeCheckpoint(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), path);
-}
-
-/**
- * The recipe of `alexnet train --init-from` (fine-tuning imported weights):
- * a tenth of section 5's initial rate, so that the pretrained features move
- * little while the (possibly new) fc8 learns, as Caffe's fine-tuning
- * example and torchvision's transfer-learning tutorial do (lr 0.001); ten
- * epochs, lr / 10 after one without gain, batch 32 (a full-size net on a CPU).
- */
-export const FINE_TUNE_RECIPE = { epochs: 10, lr: 0.001, patience: 1, minDelta: 0, pad: 0, batch: 32 };
+import { appendJsonLine, removeStaleTemps, writeAtomic } from './files.js';
+import { FINE_TUNE_RECIPE, fineTuned, importedInput } from './fine-tune.js';
+import { SETTINGS, type Settings, legacySettings, readCheckpoint, repairLog, sameValue, takeLock } from './run-folder.js';
 
 /** The options of `alexnet train`. */
 export const TRAIN_COMMAND = {
@@ -102,54 +68,6 @@ export const TRAIN_COMMAND = {
 } as const satisfies CommandSpec<Record<string, import('./options.js').OptionSpec>>;
 
 type TrainParsed = Parsed<typeof TRAIN_COMMAND.options>;
-
-/**
- * What a run was started with and must be resumed with: everything that
- * decides its data, network and schedule. (--epochs may grow; how it runs,
- * --backend and --partitions, may change; the rest must not.)
- */
-const SETTINGS = ['config', 'init-from', 'classes', 'prototxt', 'data', 'val', 'limit', 'seed', 'batch', 'lr', 'patience', 'min-delta', 'checks', 'ten-crop', 'input-scale', 'init-std', 'bias-one', 'widths', 'fc', 'dropout', 'pad'] as const;
-type Settings = Partial<Record<(typeof SETTINGS)[number], unknown>>;
-
-function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** A lock file naming the training that holds a folder; a stale one (its process gone) is replaced. */
-function takeLock(out: string, log: (s: string) => void): () => void {
-  const path = join(out, '.lock');
-  const me = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-  // Interrupted: exit as the signal would (128 + its number), through 'exit', which releases the lock
-  // (without a handler a signal ends the process without the 'exit' event). Installed before the lock file
-  // exists, so that no signal can arrive between the two and leave the lock behind.
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(sig, () => process.exit(code));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, JSON.stringify(me));
-      closeSync(fd);
-      let held = true;
-      const release = () => {
-        if (!held) return;
-        held = false;
-        try { unlinkSync(path); } catch { /* already gone */ }
-      };
-      process.once('exit', release);
-      return release;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${path}: cannot create the lock file (${(e as Error).message})`);
-      let holder: { pid?: number; host?: string; started?: string } = {};
-      try { holder = JSON.parse(readFileSync(path, 'utf8')); } catch { /* unreadable: treated as stale */ }
-      const alive = holder.host === me.host && Number.isInteger(holder.pid) && processAlive(holder.pid!);
-      if (alive || (holder.host !== undefined && holder.host !== me.host)) {
-        throw new Error(`${out} is being written by another training (pid ${holder.pid} on ${holder.host}, started ${holder.started}; lock file ${path})`);
-      }
-      log(`removing the stale lock ${path} of pid ${holder.pid ?? '?'}, which is no longer running`);
-      unlinkSync(path);
-    }
-  }
-  throw new Error(`${path}: could not take the lock`);
-}
 
 /** Runs `alexnet train`; returns the exit code. */
 export async function trainCommand({ values: v, given }: TrainParsed): Promise<number> {
@@ -323,51 +241,6 @@ async function runTraining(
   say(`wrote ${join(out, 'curves.png')}, ${join(out, 'conv1.png')}, ${logPath}, ${ckptPath}; peak memory ${peakRssMB()} MB`);
   await net.dispose();
   return 0;
-}
-
-/**
- * The network of `train --init-from`: the file's, with the dataset's class
- * count (or --classes). All weights come from the file, except fc8 when the
- * count differs: a new fc8, drawn with the configuration's initialisation
- * (seeded), as in the usual transfer learning.
- */
-function fineTuned(w: LoadedWeights, file: string, train: ImageDataset, classesFlag: number | undefined, seed: number): { config: AlexNetConfig; params: HostParams } {
-  const c = w.config;
-  if (train.channels !== c.inputChannels || train.height < c.inputSize || train.width < c.inputSize) {
-    throw new Error(`--init-from ${file}: the ${c.name} net takes ${c.inputChannels} x ${c.inputSize} x ${c.inputSize} input, but ${train.name} holds ${train.channels} x ${train.height} x ${train.width} images ` +
-      `(image folders are resized to ${datasetImageSize(c)} x ${datasetImageSize(c)}; IDX and CIFAR-10 files keep their size): use an image folder`);
-  }
-  const classes = classesFlag ?? train.classes;
-  if (classes < train.classes) throw new UsageError(`--classes ${classes} is fewer than the ${train.classes} classes of ${train.name}`);
-  if (classes === c.classes) return { config: c, params: w.params };
-  const config = { ...c, classes };
-  const params: HostParams = new Map([...w.params].filter(([k]) => !k.startsWith('fc8.')));
-  for (const [k, t] of initParams(config, Rng.seeded(seed), (k) => k.startsWith('fc8.'))) params.set(k, t);
-  return { config, params };
-}
-
-/**
- * The input convention fine-tuning keeps: the preset of the weights' source
- * (torchvision's or Caffe's normalisation, so the pretrained features see
- * what they were trained on), with the training set's colour PCA; or a
- * checkpoint's own statistics and augmentation.
- */
-function importedInput(w: LoadedWeights, c: AlexNetConfig, all: ImageDataset, trainSet: ImageDataset): { stats: DataStats; augment: AugmentOptions } {
-  if (w.preset) return presetTraining(w.preset, all.height, computeStats(trainSet), c.inputSize);
-  const ck = w.checkpoint!;
-  if (ck.stats.mean.length !== all.channels * all.height * all.width) {
-    throw new Error(`--init-from: the checkpoint's mean image is for other images (${ck.stats.mean.length} values) than the ${all.channels} x ${all.height} x ${all.width} of ${all.name}`);
-  }
-  return { stats: ck.stats, augment: ck.options.augment };
-}
-
-/** The settings of a checkpoint written before they were recorded: what its names and options tell. */
-function legacySettings(ck: Checkpoint): Settings {
-  const lim = /\[0:(\d+)\]$/.exec(String(ck.meta.train ?? '')), val = /\[-(\d+):\]$/.exec(String(ck.meta.val ?? ''));
-  return {
-    config: ck.config.name, data: ck.meta.data, seed: ck.meta.seed, val: val ? Number(val[1]) : undefined, limit: lim ? Number(lim[1]) : undefined,
-    batch: ck.options.batchSize, lr: ck.options.lr, patience: ck.options.patience, 'min-delta': ck.options.minDelta, checks: ck.options.checksPerEpoch ?? 1, pad: ck.options.augment.pad,
-  };
 }
 
 /** A learning rate as people write it: 0.03 / 10 / 10 prints 0.0003, not 0.00030000000000000003. */

@@ -7,7 +7,7 @@
 // set as IDX files (real data from the Debian package, not random numbers),
 // and serves the folder on 127.0.0.1 only (src/cli/server.ts).
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from './datasets.js';

@@ -8,7 +8,6 @@
 import * as fc from 'fast-check';
 import type { AsyncBackend, BackendOp } from '../backend.js';
 import { cpuBackend } from '../cpu/backend.js';
-import type { Backend } from '../backend.js';
 import { COMPARE_LIMIT, LAYER_LIMIT, compareBackends } from '../nn/compare.js';
 import { CONFIGS } from '../nn/config.js';
 import { type GoldenFile, runGoldenFile } from '../nn/golden.js';
