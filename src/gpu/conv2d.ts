@@ -273,7 +273,6 @@ function packInputByChannel(ctx: GpuContext, x: Texture, shape: readonly number[
   }`, [Wp, Hp, N * groups * R], x);
 }
 
-// The backward pass lives in conv2d-backward.ts; its API is exported from here too.
-export {
-  type Conv2dGrads, type ConvBackwardKernel, conv2dBackward, conv2dBackwardWeights, conv2dTuning, dwAsTile, dwSlices, dwTileSlices, dxAsTransposedTile,
-} from './conv2d-backward.js';
+// The backward pass lives in conv2d-backward.ts (dw in conv2d-dw.ts); its API is exported from here too.
+export { type Conv2dGrads, type ConvBackwardKernel, conv2dBackward, conv2dBackwardWeights, dxAsTransposedTile } from './conv2d-backward.js';
+export { conv2dTuning, dwAsTile, dwSlices, dwTileSlices } from './conv2d-dw.js';
