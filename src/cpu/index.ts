@@ -7,7 +7,7 @@ export * from './conv2d.js';
 export * from './dropout.js';
 export * from './gemm.js';
 export * from './gemm32.js';
-export * from './im2col.js';
+export { COL2IM, IM2COL } from './im2col.js'; // the column kernels' definitions; their pick and geometry stay internal
 export * from './linear.js';
 export * from './lrn.js';
 export * from './maxpool.js';
