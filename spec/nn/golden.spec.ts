@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpuBackend } from '../../src/cpu/backend.js';
-import { type GoldenFile, compareTensor, runGoldenCase, runGoldenFile } from '../../src/nn/golden.js';
+import { type GoldenFile, compareTensor } from '../../src/nn/golden-format.js';
+import { runGoldenCase, runGoldenFile } from '../../src/nn/golden.js';
 import { readGoldenDir, runGoldenDirs, verifyGoldens } from '../../src/cli/verify.js';
 import { GOLDENS, SHARED_GOLDENS } from '../helpers.js';
 

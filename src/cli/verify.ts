@@ -3,7 +3,8 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { type CaseResult, GOLDEN_SCHEMA, GOLDEN_TOLERANCE, type GoldenFile, runGoldenFile, validateGoldenFile } from '../nn/golden.js';
+import { type CaseResult, GOLDEN_SCHEMA, GOLDEN_TOLERANCE, type GoldenFile, validateGoldenFile } from '../nn/golden-format.js';
+import { runGoldenFile } from '../nn/golden.js';
 import type { AlexNetConfig } from '../nn/config.js';
 import { COMPARE_LIMIT, LAYER_LIMIT, compareBackends } from '../nn/compare.js';
 import { formatTable, sci } from '../report/table.js';

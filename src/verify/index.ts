@@ -5,8 +5,9 @@
 
 export {
   type CaseResult, type GoldenCase, type GoldenFile, type GoldenTensor, type TensorCheck, type Tolerance,
-  GOLDEN_SCHEMA, GOLDEN_TOLERANCE, GoldenFileError, compareTensor, runGoldenCase, runGoldenFile, validateGoldenFile,
-} from '../nn/golden.js';
+  GOLDEN_SCHEMA, GOLDEN_TOLERANCE, GoldenFileError, compareTensor, validateGoldenFile,
+} from '../nn/golden-format.js';
+export { runGoldenCase, runGoldenFile } from '../nn/golden.js';
 export { COMPARE_LIMIT, LAYER_LIMIT, type CompareRow, compareBackends } from '../nn/compare.js';
 export { type KitReport, type Mismatch, type OpReport, type VerifyOptions, UnsupportedCaseError, compareOutputs, verifyBackend } from './kit.js';
 export { OP_CHECKS, type OpCheck, type Outputs } from './ops.js';

@@ -10,7 +10,8 @@ import type { AsyncBackend, BackendOp } from '../backend.js';
 import { cpuBackend } from '../cpu/backend.js';
 import { COMPARE_LIMIT, LAYER_LIMIT, compareBackends } from '../nn/compare.js';
 import { CONFIGS } from '../nn/config.js';
-import { type GoldenFile, runGoldenFile } from '../nn/golden.js';
+import type { GoldenFile } from '../nn/golden-format.js';
+import { runGoldenFile } from '../nn/golden.js';
 import { type GradientReport, checkGradients, hasFloat64 } from './gradients.js';
 import { type FullBackend, OP_CHECKS, type Outputs } from './ops.js';
 

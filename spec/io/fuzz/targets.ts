@@ -21,7 +21,8 @@ import { readNpy, writeNpy } from '../../../src/io/npy.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../src/nn/checkpoint.js';
 import { tinyConfig } from '../../../src/nn/config.js';
 import { parseCifar10, parseIdx } from '../../../src/nn/data/dataset.js';
-import { runGoldenFile, validateGoldenFile } from '../../../src/nn/golden.js';
+import { validateGoldenFile } from '../../../src/nn/golden-format.js';
+import { runGoldenFile } from '../../../src/nn/golden.js';
 import { initParams } from '../../../src/nn/model.js';
 import { DEFAULT_TRAIN, initialTrainerState } from '../../../src/nn/trainer.js';
 
