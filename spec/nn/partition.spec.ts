@@ -4,7 +4,8 @@ import { cpuBackend } from '../../src/cpu/backend.js';
 import { Rng } from '../../src/cpu/random.js';
 import { initParams } from '../../src/nn/model.js';
 import { SingleNet } from '../../src/nn/net.js';
-import { PartitionedNet, joinParams, partitionLayers, splitParams } from '../../src/nn/partition.js';
+import { PartitionedNet } from '../../src/nn/partition.js';
+import { joinParams, partitionLayers, splitParams } from '../../src/nn/partition-layout.js';
 import { maxAbs, maxAbsDiff, throwsWith } from '../helpers.js';
 import { c, run } from './partition-fixture.js';
 
