@@ -12,10 +12,8 @@
 // (files: images, datasets). The paper's experiments (EXPERIMENTS,
 // runExperiment) run on any ImageDataset split, in Node or a page.
 
-export {
-  type AlexNetOptions, type ClassifyOptions, type Classification, type ConfigName, type TrainOnBatchOptions,
-  AlexNetModel, alexnet,
-} from './api/model.js';
+export type { AlexNetOptions, ClassifyOptions, Classification, ConfigName, TrainOnBatchOptions } from './api/options.js';
+export { AlexNetModel, alexnet } from './api/model.js';
 export { type DisposableBackend, gpuBackend } from './api/backends.js';
 export { type WeightsFormat, decodeWeights, sniffWeights } from './api/weights.js';
 export { type OnnxNodeSpec, onnxGraph, writeOnnx } from './io/onnx-write.js';
