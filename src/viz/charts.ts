@@ -2,6 +2,7 @@
 // page, pureimage's pure-JavaScript canvas for the PNG files of
 // `alexnet train`. Only the calls below are used, so both draw the same chart.
 
+import { nice, tickStep, ticks } from 'd3-array';
 import type { EpochRecord } from '../nn/trainer.js';
 
 /** The part of CanvasRenderingContext2D the charts use (a browser canvas and pureimage both have it). */
@@ -39,8 +40,21 @@ function label(ctx: Ctx2D, t: ChartText, s: string, x: number, y: number, size =
 }
 
 /**
+ * The value axis of a panel: the data's range widened to round bounds, and
+ * about five ticks at round values (1, 2 or 5 times a power of ten: d3-array's
+ * nice() and ticks(), rather than a hand-written rule), each with the decimals
+ * its step needs (0.05 steps print as 0.20, 0.25, ...; 2 steps as 4, 6, ...).
+ */
+export function valueAxis(lo: number, hi: number, count = 5): { lo: number; hi: number; ticks: { value: number; text: string }[] } {
+  [lo, hi] = nice(lo, hi, count);
+  const step = tickStep(lo, hi, count);
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return { lo, hi, ticks: ticks(lo, hi, count).map((value) => ({ value, text: value.toFixed(decimals) })) };
+}
+
+/**
  * One panel in the box (x0, y0, w, h): series of values over xs, with a frame,
- * four value ticks, x ticks and a legend. Non-finite values are skipped.
+ * value ticks at round values (valueAxis), x ticks and a legend. Non-finite values are skipped.
  */
 export function drawPanel(
   ctx: Ctx2D, t: ChartText, box: { x0: number; y0: number; w: number; h: number }, title: string,
@@ -59,7 +73,8 @@ export function drawPanel(
   let lo = Math.min(...all), hi = Math.max(...all);
   if (!(hi > lo)) { lo -= 1; hi += 1; }
   const pad = (hi - lo) * 0.08;
-  lo = Math.max(0, lo - pad); hi += pad;
+  const axis = valueAxis(lo >= 0 ? Math.max(0, lo - pad) : lo - pad, hi + pad);
+  lo = axis.lo; hi = axis.hi;
   const L = x0 + 50, R = x0 + w - 10, T = y0 + 30, B = y0 + h - 35;
   const first = xs.length ? xs[0] : 0, last = xs.length ? xs[xs.length - 1] : 1;
   const px = (e: number) => L + ((e - first) / Math.max(1e-9, last - first)) * (R - L);
@@ -68,10 +83,7 @@ export function drawPanel(
   ctx.lineWidth = 1;
   ctx.strokeRect(L, T, R - L, B - T);
   label(ctx, t, title, L, y0 + 20, 15);
-  for (let k = 0; k <= 4; k++) {
-    const v = lo + ((hi - lo) * k) / 4;
-    label(ctx, t, v.toPrecision(3), x0 + 2, py(v) + 4, 11, '#555555');
-  }
+  for (const tick of axis.ticks) label(ctx, t, tick.text, x0 + 2, py(tick.value) + 4, 11, '#555555');
   // At most ~10 x ticks, at whole numbers.
   const step = Math.max(1, Math.ceil((last - first) / 10));
   for (let e = Math.ceil(first); e <= last; e += step) label(ctx, t, String(e), px(e) - 4, B + 16, 11, '#555555');
