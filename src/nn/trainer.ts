@@ -56,8 +56,8 @@ export const DEFAULT_TRAIN: Omit<TrainOptions, 'augment'> = {
  * otherwise. small: the measured Fashion-MNIST recipe of the README: lr 0.03
  * for He's initialisation, lr / 10 after two epochs without a gain of half a
  * point (section 5's rule with a threshold; with one epoch, a single noisy
- * validation lowered the rate as early as epoch 3 and three seeds ended at
- * 88.95-89.86 % test top-1 against 89.98-90.37 % with two: docs/benchmarks.md,
+ * validation lowered the rate as early as epoch 3 and four seeds ended at
+ * 88.09-89.38 % test top-1 against 89.55-90.37 % with two: docs/benchmarks.md,
  * "Tenth step"), crops without shifts (pad 0). small-32 and four-layer keep
  * one epoch (not re-measured). paper and torchvision: section 5 as written:
  * lr 0.01, 90 epochs, batch 128. Flags override.
