@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +108,7 @@ test('the partitions experiment runs two partitions that cross bytes against one
   assert.ok(r.runs.every((x) => x.secondsPerStep > 0));
 });
 
-test('alexnet experiment: an unknown name and a folder holding a result are usage errors; a run writes curves.png, result.json and the row', () => {
+test('alexnet experiment: an unknown name and a folder holding a result are usage errors; a run writes curves.png, result.json and the row; --redraw draws curves.png again from result.json', () => {
   const bad = alexnet('experiment', 'nope');
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /unknown experiment 'nope': one of relu-vs-tanh, relu-vs-tanh-small, lrn, overlap/);
@@ -128,6 +128,30 @@ test('alexnet experiment: an unknown name and a folder holding a result are usag
   const again = alexnet('experiment', 'dropout', '--out', out);
   assert.is(again.status, 2);
   assert.match(again.stderr, /holds an earlier result/);
+
+  // --redraw: curves.png drawn again from result.json, which it leaves as it was, training nothing.
+  const before = readFileSync(join(out, 'result.json'));
+  rmSync(join(out, 'curves.png'));
+  const redrawn = alexnet('experiment', 'dropout', '--redraw', '--out', out);
+  assert.is(redrawn.status, 0, redrawn.stdout + redrawn.stderr);
+  assert.match(redrawn.stdout, /nothing trained/);
+  assert.match(redrawn.stdout, /dropout reduces overfitting/);
+  assert.not.match(redrawn.stdout, /trainings of the small net/);
+  assert.equal([...readFileSync(join(out, 'curves.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  assert.ok(before.equals(readFileSync(join(out, 'result.json'))));
+  const other = alexnet('experiment', 'lrn', '--redraw', '--out', out);
+  assert.is(other.status, 2);
+  assert.match(other.stderr, /result\.json holds the result of experiment 'dropout', not 'lrn'/);
+  const none = alexnet('experiment', 'dropout', '--redraw', '--out', join(out, 'missing'));
+  assert.is(none.status, 2);
+  assert.match(none.stderr, /missing[/\\]result\.json does not exist/);
+  const withBudget = alexnet('experiment', 'dropout', '--redraw', '--epochs', '2', '--out', out);
+  assert.is(withBudget.status, 2);
+  assert.match(withBudget.stderr, /--redraw trains nothing, so it takes no --epochs/);
+  writeFileSync(join(out, 'result.json'), '{"experiment": "dropout", "runs": [');
+  const broken = alexnet('experiment', 'dropout', '--redraw', '--out', out);
+  assert.is(broken.status, 2);
+  assert.match(broken.stderr, /result\.json is not valid JSON/);
 });
 
 test.run();

@@ -2,7 +2,7 @@
 // (src/experiments/), with a PNG of the curves, a JSON of the numbers and a
 // table row beside the paper's figure with the verdict.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXPERIMENTS, type Experiment } from '../experiments/catalog.js';
 import { type ExperimentResult, armsBase, resultRows, runExperiment } from '../experiments/run.js';
@@ -30,6 +30,7 @@ export const EXPERIMENT_COMMAND = {
     epochs: { type: 'int', min: 1, help: 'epochs per run (overrides the budget)' },
     'test-images': { type: 'int', min: 1, help: 'test images (overrides the budget)' },
     overwrite: { type: 'boolean', help: 'replace an earlier result in --out' },
+    redraw: { type: 'boolean', help: 'train nothing: draw curves.png again from the result.json in --out (after a change to the charts) and print its row' },
   },
 } as const satisfies CommandSpec<Record<string, OptionSpec>>;
 
@@ -79,6 +80,7 @@ export async function experimentCommand({ values: v, positionals }: Parsed<typeo
   const e = EXPERIMENTS[name];
   if (!e) throw new UsageError(`unknown experiment '${name}': one of ${Object.keys(EXPERIMENTS).join(', ')}`);
   const out = v.out ?? join('runs', 'experiments', name);
+  if (v.redraw) return redrawExperiment(name, e, out, v);
   if (existsSync(join(out, 'result.json')) && !v.overwrite) throw new UsageError(`${out} holds an earlier result (result.json): --overwrite replaces it, or choose another --out`);
   const preset = v.quick ? e.quick : e.full;
   const budget = { ...preset, images: v.images ?? preset.images, epochs: v.epochs ?? preset.epochs, testImages: v['test-images'] ?? preset.testImages };
@@ -96,8 +98,41 @@ export async function experimentCommand({ values: v, positionals }: Parsed<typeo
   const command = experimentCommandLine(name, v);
   const saved: SavedExperiment = { ...r, quick: Boolean(v.quick), data: split.source, command, date: new Date().toISOString().slice(0, 10), machine: machine() };
   writeAtomic(join(out, 'result.json'), JSON.stringify(saved, null, 2));
-  await writePanelsPng(join(out, 'curves.png'), `${name} (section ${e.section}), mean of ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`, panels(e, r));
+  await writePanelsPng(join(out, 'curves.png'), curvesTitle(name, e, seeds.length), panels(e, r));
   console.log(`\n${formatTable(['claim', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command'], resultRows(r, command))}`);
   console.log(`\nwrote ${join(out, 'curves.png')} and ${join(out, 'result.json')}`);
+  return 0;
+}
+
+/** The title of an experiment's curves.png. */
+function curvesTitle(name: string, e: Experiment, seeds: number): string {
+  return `${name} (section ${e.section}), mean of ${seeds} seed${seeds > 1 ? 's' : ''}`;
+}
+
+/**
+ * `alexnet experiment NAME --redraw`: curves.png drawn again from the
+ * result.json a run left in `out`, so that a change to the charts does not
+ * cost the hours of training behind it. Only curves.png is written: the
+ * numbers stay as they were measured.
+ */
+async function redrawExperiment(name: string, e: Experiment, out: string, v: Parsed<typeof EXPERIMENT_COMMAND.options>['values']): Promise<number> {
+  const training = (['quick', 'images', 'epochs', 'test-images', 'data', 'overwrite'] as const).filter((k) => v[k] !== undefined && v[k] !== false);
+  if (training.length > 0) throw new UsageError(`--redraw trains nothing, so it takes no ${training.map((k) => `--${k}`).join(', ')}`);
+  const file = join(out, 'result.json');
+  if (!existsSync(file)) throw new UsageError(`--redraw: ${file} does not exist; it draws from the result.json an earlier \`alexnet experiment ${name} --out ${out}\` left there`);
+  let saved: SavedExperiment;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as SavedExperiment;
+  } catch (err) {
+    throw new UsageError(`--redraw: ${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (saved?.experiment !== name) throw new UsageError(`--redraw: ${file} holds the result of experiment '${String(saved?.experiment)}', not '${name}'`);
+  const curve = e.metric === 'epochs-to-25' ? 'trainCurve' : 'history';
+  if (!Array.isArray(saved.runs) || saved.runs.length === 0 || !saved.runs.every((x) => Array.isArray(x?.[curve]) && x[curve].length > 0) || !Array.isArray(saved.seeds)) {
+    throw new UsageError(`--redraw: ${file} has no runs with a ${curve} to draw (expected what \`alexnet experiment\` writes)`);
+  }
+  await writePanelsPng(join(out, 'curves.png'), curvesTitle(name, e, saved.seeds.length), panels(e, saved));
+  console.log(formatTable(['claim', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command'], resultRows(saved, saved.command)));
+  console.log(`\nwrote ${join(out, 'curves.png')} from ${file} (measured ${saved.date}; nothing trained)`);
   return 0;
 }
