@@ -130,7 +130,7 @@ test('alexnet experiment: an unknown name and a folder holding a result are usag
   assert.match(again.stderr, /holds an earlier result/);
 
   // --redraw: curves.png drawn again from result.json, which it leaves as it was, training nothing.
-  const before = readFileSync(join(out, 'result.json'));
+  const before = readFileSync(join(out, 'result.json'), 'utf8');
   rmSync(join(out, 'curves.png'));
   const redrawn = alexnet('experiment', 'dropout', '--redraw', '--out', out);
   assert.is(redrawn.status, 0, redrawn.stdout + redrawn.stderr);
@@ -138,7 +138,7 @@ test('alexnet experiment: an unknown name and a folder holding a result are usag
   assert.match(redrawn.stdout, /dropout reduces overfitting/);
   assert.not.match(redrawn.stdout, /trainings of the small net/);
   assert.equal([...readFileSync(join(out, 'curves.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
-  assert.ok(before.equals(readFileSync(join(out, 'result.json'))));
+  assert.is(readFileSync(join(out, 'result.json'), 'utf8'), before);
   const other = alexnet('experiment', 'lrn', '--redraw', '--out', out);
   assert.is(other.status, 2);
   assert.match(other.stderr, /result\.json holds the result of experiment 'dropout', not 'lrn'/);
