@@ -63,6 +63,26 @@ function windowScalars(tex: string, from: number, to: number, Qg: number): { src
   return { src: lines.join('\n    '), at: name };
 }
 
+/**
+ * Kernel source opening both packed window kernels: thread (plane n Q + q, y, x)
+ * sets s0..s3 to the sums of term(value) over channel offsets from..to of its
+ * four channels 4q + c, upwards (the plain kernels' order), windows clipped to
+ * the group of texels [q0, q0 + Qg).
+ */
+function windowSums(tex: string, from: number, to: number, Q: number, Qg: number, term: (v: string) => string): string {
+  const win = windowScalars(tex, from, to, Qg);
+  const sum = (c: number) => [...Array(to - from + 1).keys()].map((i) => `s${c} += ${term(win.at(c + from + i))};`).join(' ');
+  return `const n = ${idiv('this.thread.z', Q)};
+    const q = this.thread.z - n * ${Q};
+    const q0 = ${idiv('q', Qg)} * ${Qg};
+    ${win.src}
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    ${[0, 1, 2, 3].map(sum).join('\n    ')}`;
+}
+
 function geometry(fn: string, x: GpuTensor, p: LrnParams) {
   if (x.shape.length !== 4) throw new RangeError(`${fn}: x has shape ${fmtShape(x.shape)}, expected rank 4 [N, C, H, W]`);
   const a = lrnCoefficient(fn, p, x.shape[1]);
@@ -107,18 +127,8 @@ function lrnForwardPacked(x: GpuTensor, p: LrnParams): LrnOutput {
   const { a, C, Cg, lo, hi } = geometry('lrnForward', x, p);
   const ctx = x.ctx, Q = C / 4, Qg = Cg / 4;
   const x4 = packByChannel(ctx, x.tex, x.shape);
-  const win = windowScalars('x4', -lo, hi, Qg);
-  const sum = (c: number) => [...Array(lo + hi + 1).keys()].map((i) => `s${c} += ${win.at(c + i - lo)} * ${win.at(c + i - lo)};`).join(' ');
   const d4 = ctx.runPacked(`function (x4) {
-    const n = ${idiv('this.thread.z', Q)};
-    const q = this.thread.z - n * ${Q};
-    const q0 = ${idiv('q', Qg)} * ${Qg};
-    ${win.src}
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    ${[0, 1, 2, 3].map(sum).join('\n    ')}
+    ${windowSums('x4', -lo, hi, Q, Qg, (v) => `${v} * ${v}`)}
     return [${[0, 1, 2, 3].map((c) => `${p.k} + ${a} * s${c}`).join(', ')}];
   }`, [x.shape[3], x.shape[2], x.shape[0] * Q], x4);
   const y4 = ctx.runPacked(`function (x4, d4) {
@@ -177,18 +187,8 @@ function lrnBackwardPacked(ctx: GpuContext, dy: GpuTensor, shape: readonly numbe
     return [${[0, 1, 2, 3].map((c) => `g[${c}] * v[${c}] / d[${c}]`).join(', ')}];
   }`, size, dy4, packed.y4, packed.d4);
   // dx[j] sums T[c] over c in [j - hi, j + lo], upwards, as the plain kernel does.
-  const win = windowScalars('t4', -hi, lo, Qg);
-  const sum = (c: number) => [...Array(lo + hi + 1).keys()].map((i) => `s${c} += ${win.at(c + i - hi)};`).join(' ');
   const dx4 = ctx.runPacked(`function (t4, dy4, x4, d4) {
-    const n = ${idiv('this.thread.z', Q)};
-    const q = this.thread.z - n * ${Q};
-    const q0 = ${idiv('q', Qg)} * ${Qg};
-    ${win.src}
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    ${[0, 1, 2, 3].map(sum).join('\n    ')}
+    ${windowSums('t4', -hi, lo, Q, Qg, (v) => v)}
     const g = dy4[this.thread.z][this.thread.y][this.thread.x];
     const v = x4[this.thread.z][this.thread.y][this.thread.x];
     const d = d4[this.thread.z][this.thread.y][this.thread.x];
