@@ -41,6 +41,7 @@ export function readCheckpoint(path: string): Checkpoint {
  * --backend and --partitions, may change; the rest must not.)
  */
 export const SETTINGS = ['config', 'init-from', 'classes', 'prototxt', 'data', 'val', 'limit', 'seed', 'batch', 'lr', 'patience', 'min-delta', 'checks', 'ten-crop', 'input-scale', 'init-std', 'bias-one', 'widths', 'fc', 'dropout', 'pad'] as const;
+/** A run's settings by flag name, as its checkpoint and result.json record them. */
 export type Settings = Partial<Record<(typeof SETTINGS)[number], unknown>>;
 
 /** Whether two settings are the same value (as JSON). */

@@ -60,6 +60,7 @@ export class Rng {
     return a;
   }
 
+  /** n independent draws from N(mean, std^2), in order, as float32. */
   normalArray(n: number, mean = 0, std = 1): Float32Array {
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) a[i] = this.normal(mean, std);

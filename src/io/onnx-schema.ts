@@ -91,13 +91,18 @@ export interface OnnxTensor {
   dims?: number[]; data_type?: number; float_data?: number[]; int32_data?: number[]; int64_data?: number[]; name?: string;
   raw_data?: Uint8Array; double_data?: number[]; external_data?: { key?: string; value?: string }[]; data_location?: number;
 }
+/** An AttributeProto: a node's named parameter (float, int, string, tensor or lists). */
 export interface OnnxAttribute { name?: string; type?: number; f?: number; i?: number; s?: Uint8Array; t?: OnnxTensor; floats?: number[]; ints?: number[] }
+/** A NodeProto: one operator, its inputs and outputs by name. */
 export interface OnnxNode { input?: string[]; output?: string[]; name?: string; op_type?: string; domain?: string; attribute?: OnnxAttribute[] }
+/** A ValueInfoProto: a graph input's or output's name, element type and shape. */
 export interface OnnxValueInfo {
   name?: string;
   type?: { tensor_type?: { elem_type?: number; shape?: { dim?: { dim_value?: number; dim_param?: string }[] } } };
 }
+/** A GraphProto: the nodes in order, the weights (initializers), the inputs and outputs. */
 export interface OnnxGraph { node?: OnnxNode[]; name?: string; initializer?: OnnxTensor[]; input?: OnnxValueInfo[]; output?: OnnxValueInfo[] }
+/** A ModelProto: the graph with its IR version and operator sets. */
 export interface OnnxModel {
   ir_version?: number; opset_import?: { domain?: string; version?: number }[]; producer_name?: string; producer_version?: string;
   graph?: OnnxGraph; metadata_props?: { key?: string; value?: string }[];

@@ -62,8 +62,9 @@ export interface AlexNetConfig {
   readonly partitions: 1 | 2;
 }
 
-/** The most conv layers, and hidden FC layers, a configuration may have (checkpoint headers are checked against these). */
+/** The most conv layers a configuration may have (checkpoint headers are checked against this and MAX_FC). */
 export const MAX_CONV = 16;
+/** The most hidden FC layers a configuration may have (see MAX_CONV). */
 export const MAX_FC = 8;
 
 /** The paper's network on 227 x 227 x 3 input with 1000 classes (../shared/alexnet-paper.md). */
