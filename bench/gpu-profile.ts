@@ -4,16 +4,20 @@
 // its completion with the WebGL calls it made (src/gpu/profile.ts); the rest
 // of a step is the model's host code between ops.
 //
-//   xvfb-run -a npm run bench:gpu-profile -- [--steps 5] [--batch 128] [--partitions 2] [--dw-threads 16384]
+//   xvfb-run -a npm run bench:gpu-profile -- [--steps 5] [--settle 5] [--batch 128] [--partitions 2] [--dw-threads 16384]
 //
 // --dw-threads sets conv2dTuning.dwThreads (src/gpu/conv2d.ts): 1 gives the
 // kernel of one slice of all the images, as before the slices.
 //
-// Three phases on one net: a warm-up step (every kernel compiled), `steps`
-// plain steps (the trainer's loop: data preparation, then net.step), and
+// Three phases on one net: a warm-up step (every kernel compiled) and
+// `settle` untimed steps, then `steps` plain steps (the trainer's loop: data preparation, then net.step), and
 // `steps` profiled steps (finish() after every op, so each op's time is its
 // own; a profiled step is slower than a plain one, and the table's shares are
-// of the profiled step).
+// of the profiled step). The settling steps keep the first steps' page
+// faults out of the plain figure: a fresh texture's storage is memory the
+// process has not touched yet, and right after the warm-up a plain step took
+// 728-763 ms where the same steps took 605-618 ms a few steps later (session
+// 21, docs/benchmarks.md, "Eleventh step"); the trainer's steps are the later kind.
 
 import { existsSync } from 'node:fs';
 import { Rng } from '../src/cpu/random.js';
@@ -36,11 +40,12 @@ import { commandLine, report } from './report.js';
 
 const argv = process.argv.slice(2);
 const steps = Number(listOption(argv, 'steps', ['5'])[0]);
+const settle = Number(listOption(argv, 'settle', ['5'])[0]);
 const B = Number(listOption(argv, 'batch', ['128'])[0]);
 const partitions = Number(listOption(argv, 'partitions', ['2'])[0]);
 const dwThreads = Number(listOption(argv, 'dw-threads', [String(conv2dTuning.dwThreads)])[0]);
-if (!(steps >= 1) || !(B >= 1) || (partitions !== 1 && partitions !== 2) || !(dwThreads >= 1)) {
-  throw new RangeError(`bench:gpu-profile: --steps, --batch and --dw-threads must be positive, --partitions 1 or 2; got ${steps}, ${B}, ${dwThreads}, ${partitions}`);
+if (!(steps >= 1) || !(B >= 1) || (partitions !== 1 && partitions !== 2) || !(dwThreads >= 1) || !Number.isInteger(settle) || settle < 0) {
+  throw new RangeError(`bench:gpu-profile: --steps, --batch and --dw-threads must be positive, --settle a whole number of at least 0, --partitions 1 or 2; got ${steps}, ${B}, ${dwThreads}, ${settle}, ${partitions}`);
 }
 conv2dTuning.dwThreads = dwThreads;
 
@@ -91,6 +96,7 @@ let t0 = performance.now();
 const warmMs = performance.now() - t0;
 const warmGl = glSince(gl0);
 const kernels = wrapped.reduce((s, w) => s + w.backend.ctx.compiledKernels, 0);
+for (let i = 0; i < settle; i++) { const { x, labels } = batch(); await net.step(x, labels, rng, PAPER_SGD); }
 
 // 2. Plain steps, as the trainer runs them.
 let prepMs = 0, stepMs = 0, crossed = 0;
@@ -138,8 +144,8 @@ const notes = [
     `${ips.toFixed(1)} images/s; per step ${per(plainGl.draws).toFixed(0)} kernel runs, ${per(plainGl.texturesCreated).toFixed(0)} textures created, ` +
     `${per(plainGl.uploads).toFixed(0)} uploads (${kib(plainGl.uploadBytes)} KiB), ${per(plainGl.readbacks).toFixed(0)} readbacks (${kib(plainGl.readBytes)} KiB), ` +
     `${(crossed / 1024).toFixed(0)} KiB crossed between the partitions.`,
-  `Warm-up step: ${warmMs.toFixed(0)} ms, compiling ${kernels} kernels (${warmGl.shaderCompiles} shaders); a step after it compiles ${per(plainGl.shaderCompiles).toFixed(0)}.`,
+  `Warm-up step: ${warmMs.toFixed(0)} ms, compiling ${kernels} kernels (${warmGl.shaderCompiles} shaders), then ${settle} untimed step(s); a step after them compiles ${per(plainGl.shaderCompiles).toFixed(0)}.`,
 ];
 report('gpu-profile', commandLine('bench:gpu-profile'), ['op', 'calls', 'kernel runs', 'textures created', 'uploaded KiB', 'read back KiB', 'ms', 'share'], rows, notes, {
-  prepMs, stepMs, profiledMs, warmMs, kernels, plainGl, ops: profile.sorted(),
+  prepMs, stepMs, profiledMs, warmMs, settle, kernels, plainGl, ops: profile.sorted(),
 });
