@@ -14,10 +14,11 @@
 // `steps` profiled steps (finish() after every op, so each op's time is its
 // own; a profiled step is slower than a plain one, and the table's shares are
 // of the profiled step). The settling steps keep the first steps' page
-// faults out of the plain figure: a fresh texture's storage is memory the
-// process has not touched yet, and right after the warm-up a plain step took
-// 728-763 ms where the same steps took 605-618 ms a few steps later (session
-// 21, docs/benchmarks.md, "Eleventh step"); the trainer's steps are the later kind.
+// faults out of the plain figure (a fresh texture's storage is memory the
+// process has not touched yet): three plain steps right after the warm-up
+// took 741-763 ms a step in four runs, where blocks of 25 steps later in a
+// run took 578-621 (docs/benchmarks.md, "Eleventh step"), and an epoch of
+// the trainer is almost all later steps.
 
 import { existsSync } from 'node:fs';
 import { Rng } from '../src/cpu/random.js';
