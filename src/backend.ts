@@ -96,7 +96,7 @@ export type BackendOp = 'conv2d' | 'relu' | 'tanh' | 'lrn' | 'maxpool' | 'dropou
 export type Awaitable<R> = R | Promise<R>;
 
 /** A method whose result may come as a Promise (distributes over an optional member's `| undefined`). */
-type AwaitableMethod<F> = F extends (...a: infer A) => infer R ? (...a: A) => Awaitable<R> : F;
+export type AwaitableMethod<F> = F extends (...a: infer A) => infer R ? (...a: A) => Awaitable<R> : F;
 
 /**
  * A Backend whose methods may return Promises: a WebGPU device, a worker, ONNX

@@ -15,11 +15,12 @@
 export type { AlexNetOptions, ClassifyOptions, Classification, ConfigName, TrainOnBatchOptions } from './api/options.js';
 export { AlexNetModel, alexnet } from './api/model.js';
 export { type DisposableBackend, gpuBackend } from './api/backends.js';
-export { type WeightsFormat, decodeWeights, sniffWeights } from './api/weights.js';
+export { type DecodeOptions, type LoadedWeights, type WeightsFormat, decodeWeights, sniffWeights } from './api/weights.js';
 export { type OnnxNodeSpec, onnxGraph, writeOnnx } from './io/onnx-write.js';
 export { DEFAULT_LIMITS, type Limits, limits, setLimits } from './io/limits.js';
-export type { Awaitable, AwaitableBackend, Backend, BackendSgdSlot, GradAcc, OpCache, ParamGrads } from './backend.js';
+export type { Awaitable, AwaitableBackend, AwaitableMethod, Backend, BackendSgdSlot, GradAcc, OpCache, ParamGrads } from './backend.js';
 export { type CpuBackendOptions, type CpuTensor, cpuBackend } from './cpu/backend.js';
+export { type GemmThreadPool, gemmThreadPool } from './cpu/gemm-threads.js';
 export { NonFiniteError } from './cpu/tensor.js';
 export type { SgdParams } from './cpu/sgd.js';
 export { PAPER_SGD } from './cpu/sgd.js';
@@ -35,10 +36,11 @@ export { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, type IdxArray, type ImageDatase
 export { IMAGENET_CLASSES as imagenetClasses } from './nn/data/imagenet-classes.js';
 export { type ImageBytes, fromRgba, resizeBilinear, shorterSideAndCentreCrop } from './nn/data/image.js';
 export { type Preprocessing, type RgbaImage, datasetImageSize, imageInput } from './nn/data/preprocess.js';
+export type { MeanImage, Preset } from './nn/data/presets.js';
 export { type HostParams, initParams } from './nn/model.js';
 export { type Neighbour, datasetFeatures, nearest } from './nn/neighbours.js';
 export { type Net, SingleNet } from './nn/net.js';
-export { PartitionedNet } from './nn/partition.js';
+export { type AnyBackend, PartitionedNet } from './nn/partition.js';
 export {
   type BatchProgress, type CheckRecord, type EpochRecord, type TrainOptions, type TrainerState,
   DEFAULT_TRAIN, DIVERGENCE_FACTOR, DivergedError, NonFiniteLossError, evaluate, initialTrainerState, train,

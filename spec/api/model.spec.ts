@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { alexnet, cpuBackend, imagenetClasses, VERSION, decodeCheckpoint, type Classification } from '../../src/index.js';
+import { alexnet, cpuBackend, gemmThreadPool, imagenetClasses, VERSION, decodeCheckpoint, type Classification } from '../../src/index.js';
 import { Rng } from '../../src/cpu/random.js';
 import { forward, initParams, uploadParams } from '../../src/nn/model.js';
 import { tinyConfig } from '../../src/nn/config.js';
@@ -39,6 +39,23 @@ test('alexnet({ backend }) takes a backend whose methods return Promises: the sa
   assertClose(await later.forward(x, [2, 3, S, S]), await sync.forward(x, [2, 3, S, S]), 0, 'logits after a step');
   await sync.dispose();
   await later.dispose();
+});
+
+test('a threaded CPU backend built from the public entry (gemmThreadPool, cpuBackend) gives one thread\'s bits', async () => {
+  // The threads option of CpuBackendOptions is reachable only through gemmThreadPool(): the library user's way to 'cpu-threads'.
+  const pool = await gemmThreadPool(2);
+  try {
+    const threaded = await alexnet({ config: 'tiny', backend: cpuBackend('float32', { sums: 'float32', threads: pool }), seed: 4 });
+    const single = await alexnet({ config: 'tiny', backend: cpuBackend('float32', { sums: 'float32' }), seed: 4 });
+    const x = Rng.seeded(8).normalArray(4 * 3 * S * S, 0, 1);
+    assertClose(await threaded.forward(x, [4, 3, S, S]), await single.forward(x, [4, 3, S, S]), 0, 'logits, two threads against one');
+    const a = await threaded.trainOnBatch(x, [4, 3, S, S], [1, 2, 3, 4]), b = await single.trainOnBatch(x, [4, 3, S, S], [1, 2, 3, 4]);
+    assert.is(a.loss, b.loss);
+    await threaded.dispose();
+    await single.dispose();
+  } finally {
+    await pool.close();
+  }
 });
 
 test('trainOnBatch lowers the loss on a repeated batch; save() round-trips through alexnet({ weights })', async () => {

@@ -3,6 +3,7 @@
 // and the Backend that runs them. No Node API: the same code runs in a page.
 
 export { type CpuBackendOptions, cpuBackend } from './backend.js';
+export { type GemmThreadPool, gemmThreadPool } from './gemm-threads.js';
 export * from './conv2d.js';
 export * from './dropout.js';
 export * from './gemm.js';

@@ -33,8 +33,8 @@ import { type HostParams, type Params, type Saved, layerBackward, layerForward, 
 import { type Net, softmaxRows, zeroHost } from './net.js';
 import { zerosLike } from './step.js';
 
-// The partitions may run on backends of different handle types; inside this file they are handled alike.
-type AnyBackend = AwaitableBackend<any>;
+/** A backend of any tensor handle type: the partitions may run on different ones, and inside this file they are handled alike. */
+export type AnyBackend = AwaitableBackend<any>;
 type H = any;
 
 /** AlexNet split over two backends, as on the paper's two GPUs. */

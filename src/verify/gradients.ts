@@ -30,7 +30,7 @@ export function hasFloat64<T>(be: AsyncBackend<T>): be is AsyncBackend<T> & Floa
 }
 
 /** One op's check: how its inputs are drawn, its forward to a single output, its backward to the inputs' gradients. */
-interface GradCheck {
+export interface GradCheck {
   op: BackendOp;
   methods: readonly string[];
   /** The shapes of one case's inputs (and fixed parameters in `p`). */

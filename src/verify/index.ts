@@ -9,7 +9,8 @@ export {
 } from '../nn/golden-format.js';
 export { runGoldenCase, runGoldenFile } from '../nn/golden.js';
 export { COMPARE_LIMIT, LAYER_LIMIT, type CompareRow, compareBackends } from '../nn/compare.js';
-export { type KitReport, type Mismatch, type OpReport, type VerifyOptions, UnsupportedCaseError, compareOutputs, verifyBackend } from './kit.js';
-export { OP_CHECKS, type OpCheck, type Outputs } from './ops.js';
-export { type Float64Transfers, GRADIENT_TOLERANCE, GRAD_CHECKS, type GradientReport, checkGradients, hasFloat64 } from './gradients.js';
+export { type GoldenReport, type KitReport, type Mismatch, type ModelReport, type OpReport, type VerifyOptions, UnsupportedCaseError, compareOutputs, verifyBackend } from './kit.js';
+export { type FullBackend, OP_CHECKS, type OpCheck, type Outputs } from './ops.js';
+export type { HostTensor } from '../io/tensors.js';
+export { type Float64Transfers, GRADIENT_TOLERANCE, GRAD_CHECKS, type GradCheck, type GradientReport, checkGradients, hasFloat64 } from './gradients.js';
 export type { AsyncBackend, AwaitableBackend, BackendOp } from '../backend.js';
