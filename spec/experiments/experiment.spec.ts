@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +148,25 @@ test('alexnet experiment: an unknown name and a folder holding a result are usag
   const withBudget = alexnet('experiment', 'dropout', '--redraw', '--epochs', '2', '--out', out);
   assert.is(withBudget.status, 2);
   assert.match(withBudget.stderr, /--redraw trains nothing, so it takes no --epochs/);
+  // Valid JSON, but not what a run writes: the first field that is not, by its path (no TypeError from the drawing).
+  const shaped = JSON.parse(before);
+  shaped.runs[1].history[0] = null;
+  writeFileSync(join(out, 'result.json'), JSON.stringify(shaped));
+  const wrongShape = alexnet('experiment', 'dropout', '--redraw', '--out', out);
+  assert.is(wrongShape.status, 2, wrongShape.stderr);
+  assert.match(wrongShape.stderr, /result\.json: runs\[1\]\.history\[0\] is not an object/);
+  shaped.runs[1].history[0] = JSON.parse(before).runs[1].history[0];
+  shaped.runs.forEach((x: { variant: string }) => { x.variant = 'renamed'; });
+  writeFileSync(join(out, 'result.json'), JSON.stringify(shaped));
+  const noArm = alexnet('experiment', 'dropout', '--redraw', '--out', out);
+  assert.is(noArm.status, 2, noArm.stderr);
+  assert.match(noArm.stderr, /runs is not a list holding runs of 'dropout'/);
+  // A file far larger than any result is refused before it is read (sparse: no 64 MiB written).
+  writeFileSync(join(out, 'result.json'), '');
+  truncateSync(join(out, 'result.json'), (64 << 20) + 1);
+  const huge = alexnet('experiment', 'dropout', '--redraw', '--out', out);
+  assert.is(huge.status, 2, huge.stderr);
+  assert.match(huge.stderr, /result\.json has 67108865 bytes, more than the 67108864/);
   writeFileSync(join(out, 'result.json'), '{"experiment": "dropout", "runs": [');
   const broken = alexnet('experiment', 'dropout', '--redraw', '--out', out);
   assert.is(broken.status, 2);

@@ -40,9 +40,6 @@ export function undocumented(file: string, text: string): string[] {
       // `export const A = 1, B = 2;` is one statement: its comment covers every name in it.
       if (!documented(st.declarationList.declarations[0])) out.push(at(st, st.declarationList.declarations.map((d) => d.name.getText(sf)).join(', ')));
     } else if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) || ts.isEnumDeclaration(st)) {
-      // An overloaded function is documented once, on its first signature.
-      if (ts.isFunctionDeclaration(st) && !st.body && st !== sf.statements.find((s) => ts.isFunctionDeclaration(s) && s.name?.text === st.name?.text)) continue;
-      if (ts.isFunctionDeclaration(st) && st.body && sf.statements.some((s) => s !== st && ts.isFunctionDeclaration(s) && !s.body && s.name?.text === st.name?.text)) continue;
       if (!documented(st)) out.push(at(st, st.name?.text ?? 'default'));
       if (ts.isClassDeclaration(st) && !st.heritageClauses?.some((h) => h.token === ts.SyntaxKind.ImplementsKeyword)) {
         for (const m of st.members) {

@@ -2,7 +2,7 @@
 // (src/experiments/), with a PNG of the curves, a JSON of the numbers and a
 // table row beside the paper's figure with the verdict.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXPERIMENTS, type Experiment } from '../experiments/catalog.js';
 import { type ExperimentResult, armsBase, resultRows, runExperiment } from '../experiments/run.js';
@@ -99,9 +99,14 @@ export async function experimentCommand({ values: v, positionals }: Parsed<typeo
   const saved: SavedExperiment = { ...r, quick: Boolean(v.quick), data: split.source, command, date: new Date().toISOString().slice(0, 10), machine: machine() };
   writeAtomic(join(out, 'result.json'), JSON.stringify(saved, null, 2));
   await writePanelsPng(join(out, 'curves.png'), curvesTitle(name, e, seeds.length), panels(e, r));
-  console.log(`\n${formatTable(['claim', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command'], resultRows(r, command))}`);
+  console.log(`\n${rowTable(r, command)}`);
   console.log(`\nwrote ${join(out, 'curves.png')} and ${join(out, 'result.json')}`);
   return 0;
+}
+
+/** The rows `alexnet experiment` prints for a result: claim, paper, measured, verdict, command. */
+function rowTable(r: ExperimentResult, command: string): string {
+  return formatTable(['claim', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command'], resultRows(r, command));
 }
 
 /** The title of an experiment's curves.png. */
@@ -120,19 +125,67 @@ async function redrawExperiment(name: string, e: Experiment, out: string, v: Par
   if (training.length > 0) throw new UsageError(`--redraw trains nothing, so it takes no ${training.map((k) => `--${k}`).join(', ')}`);
   const file = join(out, 'result.json');
   if (!existsSync(file)) throw new UsageError(`--redraw: ${file} does not exist; it draws from the result.json an earlier \`alexnet experiment ${name} --out ${out}\` left there`);
-  let saved: SavedExperiment;
+  const size = statSync(file).size;
+  if (size > MAX_RESULT_BYTES) throw new UsageError(`--redraw: ${file} has ${size} bytes, more than the ${MAX_RESULT_BYTES} a result.json of \`alexnet experiment\` can have`);
+  let parsed: unknown;
   try {
-    saved = JSON.parse(readFileSync(file, 'utf8')) as SavedExperiment;
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new UsageError(`--redraw: ${file} is not valid JSON (${(err as Error).message})`);
   }
-  if (saved?.experiment !== name) throw new UsageError(`--redraw: ${file} holds the result of experiment '${String(saved?.experiment)}', not '${name}'`);
-  const curve = e.metric === 'epochs-to-25' ? 'trainCurve' : 'history';
-  if (!Array.isArray(saved.runs) || saved.runs.length === 0 || !saved.runs.every((x) => Array.isArray(x?.[curve]) && x[curve].length > 0) || !Array.isArray(saved.seeds)) {
-    throw new UsageError(`--redraw: ${file} has no runs with a ${curve} to draw (expected what \`alexnet experiment\` writes)`);
-  }
+  const saved = checkSaved(parsed, name, e, `--redraw: ${file}`);
   await writePanelsPng(join(out, 'curves.png'), curvesTitle(name, e, saved.seeds.length), panels(e, saved));
-  console.log(formatTable(['claim', 'paper', 'measured here (mean ± sd over seeds)', 'verdict', 'command'], resultRows(saved, saved.command)));
+  console.log(rowTable(saved, saved.command));
   console.log(`\nwrote ${join(out, 'curves.png')} from ${file} (measured ${saved.date}; nothing trained)`);
   return 0;
+}
+
+/** A result.json holds a few hundred numbers a run: 64 MiB is far beyond any real one, and keeps a wrong file from being read whole. */
+const MAX_RESULT_BYTES = 64 << 20;
+
+/**
+ * The parsed result.json as a SavedExperiment of experiment `name`, or a
+ * UsageError naming the first field (by its path) that is not what
+ * `alexnet experiment` writes: every field the curves and the row read.
+ */
+function checkSaved(o: unknown, name: string, e: Experiment, where: string): SavedExperiment {
+  const fail = (path: string, expected: string): never => { throw new UsageError(`${where}: ${path} is not ${expected} (expected what \`alexnet experiment\` writes)`); };
+  const obj = (v: unknown, path: string) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : fail(path, 'an object'));
+  const num = (v: unknown, path: string) => (typeof v === 'number' && Number.isFinite(v) ? v : fail(path, 'a finite number'));
+  const str = (v: unknown, path: string) => (typeof v === 'string' ? v : fail(path, 'a string'));
+  const arr = (v: unknown, path: string, min = 0) => (Array.isArray(v) && v.length >= min ? v : fail(path, min > 0 ? `an array of at least ${min}` : 'an array'));
+  const nums = (v: unknown, path: string, min = 0) => arr(v, path, min).forEach((x, i) => num(x, `${path}[${i}]`));
+  const effect = (v: unknown, path: string) => { const f = obj(v, path); num(f.difference, `${path}.difference`); num(f.standardError, `${path}.standardError`); str(f.verdict, `${path}.verdict`); };
+  const r = obj(o, 'the file');
+  if (r.experiment !== name) throw new UsageError(`${where} holds the result of experiment '${String(r.experiment)}', not '${name}'`);
+  if (r.metric !== e.metric) fail('metric', `'${e.metric}'`);
+  for (const k of ['section', 'claim', 'paper', 'baseline', 'command', 'date']) str(r[k], k);
+  num(obj(r.budget, 'budget').epochs, 'budget.epochs');
+  nums(r.seeds, 'seeds', 1);
+  arr(r.runs, 'runs', 1).forEach((v, i) => {
+    const run = obj(v, `runs[${i}]`), at = `runs[${i}]`;
+    str(run.variant, `${at}.variant`);
+    for (const k of ['trainError', 'secondsPerStep', 'crossedBytesPerStep']) num(run[k], `${at}.${k}`);
+    for (const t of ['test', ...(run.testTenCrop === undefined ? [] : ['testTenCrop'])]) num(obj(run[t], `${at}.${t}`).top1Error, `${at}.${t}.top1Error`);
+    arr(run.history, `${at}.history`, e.metric === 'epochs-to-25' ? 0 : 1).forEach((h, j) => {
+      const rec = obj(h, `${at}.history[${j}]`);
+      for (const k of ['epoch', 'trainLoss', 'valTop1']) num(rec[k], `${at}.history[${j}].${k}`);
+    });
+    arr(run.trainCurve, `${at}.trainCurve`, e.metric === 'epochs-to-25' ? 1 : 0).forEach((p, j) => {
+      const pt = obj(p, `${at}.trainCurve[${j}]`);
+      num(pt.epoch, `${at}.trainCurve[${j}].epoch`); num(pt.error, `${at}.trainCurve[${j}].error`);
+    });
+  });
+  arr(r.ablations, 'ablations', 1).forEach((v, i) => {
+    const a = obj(v, `ablations[${i}]`), at = `ablations[${i}]`;
+    str(a.variant, `${at}.variant`);
+    nums(a.baseline, `${at}.baseline`, 1); nums(a.ablated, `${at}.ablated`, 1);
+    effect(a.effect, `${at}.effect`);
+    if (a.effectTop5 !== undefined) effect(a.effectTop5, `${at}.effectTop5`);
+  });
+  // The curves and the row take each arm's runs by name: the paper's arm and every ablation must have some.
+  const variants = new Set((r.runs as { variant: string }[]).map((x) => x.variant));
+  const arms = e.metric === 'ten-crop' ? [r.baseline] : [r.baseline, ...(r.ablations as { variant: string }[]).map((a) => a.variant)];
+  for (const arm of arms) if (!variants.has(arm as string)) fail(`runs`, `a list holding runs of '${String(arm)}'`);
+  return r as unknown as SavedExperiment;
 }
